@@ -1,0 +1,39 @@
+-- One row per geography known to the register: GISCO cities and NUTS regions, plus the seed additions
+-- (cities absent from the GISCO 2021 points, non-NUTS aggregates such as EU27_2020 or UKC-L).
+with gisco_cities as (
+    select
+        geo_code, 'city' as geo_level, city_name as geo_name, country_code, nuts3_code,
+        lon, lat, true as has_geometry, 'GISCO Urban Audit 2021' as register_source,
+        'high' as name_confidence, cast(null as varchar) as register_note
+    from {{ ref('stg_gisco__cities') }}
+),
+
+gisco_nuts as (
+    select
+        geo_code,
+        case nuts_level when 0 then 'country' when 1 then 'nuts1' when 2 then 'nuts2' else 'nuts3' end as geo_level,
+        region_name as geo_name, country_code,
+        case when nuts_level = 3 then geo_code end as nuts3_code,
+        lon, lat, true as has_geometry, 'GISCO NUTS 2021' as register_source,
+        'high' as name_confidence, cast(null as varchar) as register_note
+    from {{ ref('stg_gisco__nuts_regions') }}
+),
+
+additions as (
+    select
+        geo_code, geo_level, nullif(name, '') as geo_name, nullif(country_code, '') as country_code,
+        cast(null as varchar) as nuts3_code, cast(null as double) as lon, cast(null as double) as lat,
+        false as has_geometry, 'seeds/geography_additions.csv' as register_source,
+        name_confidence, note as register_note
+    from {{ ref('geography_additions') }}
+),
+
+stacked as (
+    select * from gisco_cities
+    union all by name
+    select * from gisco_nuts
+    union all by name
+    select * from additions where geo_code not in (select geo_code from gisco_cities union all select geo_code from gisco_nuts)
+)
+
+select * from stacked

@@ -1,0 +1,266 @@
+"""`sps`: the command line of SPS Monitor. Every failure ends in one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.errors import SpsError
+
+EXPORT_TABLES = {"observations": "fct_observations", "indicators": "dim_indicators",
+                 "geographies": "dim_geographies", "police-recorded-offences": "fct_police_recorded_offences"}
+
+
+def _apply_overrides(args: argparse.Namespace) -> None:
+    """Command-line options are written to the SPS_* environment so settings stay in one place."""
+    if getattr(args, "data_dir", None):
+        os.environ["SPS_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if getattr(args, "snapshot_dir", None):
+        os.environ["SPS_SNAPSHOT_DIR"] = str(Path(args.snapshot_dir).resolve())
+    if getattr(args, "mode", None):
+        os.environ["SPS_MODE"] = args.mode
+
+
+def _settings():
+    from pipelines.settings import load_settings
+
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise SpsError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------------------- refresh
+def cmd_refresh(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.mode == "offline" and not settings.snapshot_dir.is_dir():
+        raise SpsError(f"snapshot folder {settings.snapshot_dir} does not exist. "
+                       "Set SPS_SNAPSHOT_DIR to the data snapshot (e.g. ../shared/data) or use --mode live.")
+    settings.ensure_dirs()
+    settings.export_env()
+    from pipelines.dbt_manifest import ensure_manifest
+
+    ensure_manifest()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    print(f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}")
+    instance = dg.DagsterInstance.get()
+    log_level = "DEBUG" if args.verbose else "WARNING"
+    result = defs.get_job_def("refresh").execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    _print_source_summary(settings, started)
+    failures = _step_failures(result)
+    elapsed = time.monotonic() - t0
+    if not result.success:
+        from pipelines.publish import current_version_path
+
+        current = current_version_path(settings.published_dir, required=False)
+        kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
+        for failure in failures:
+            print(f"  FAILED {failure}", file=sys.stderr)
+        raise SpsError(f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}.")
+    from pipelines.publish import current_version_path
+
+    print(f"sps refresh: done in {elapsed:.1f}s; published version {current_version_path(settings.published_dir).stem}")
+    return 0
+
+
+def _print_source_summary(settings, started: datetime) -> None:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            rows = conn.execute(
+                "select dataset, status, message from raw._source_status where checked_at >= ? "
+                "order by dataset, checked_at", [started]).fetchall()
+    except duckdb.Error:
+        return
+    for dataset, status, message in rows:
+        label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
+        print(f"  {dataset:<18} {label:<16} {message}")
+
+
+def _step_failures(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        text = None
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            text = data.user_failure_data.description
+        elif data.error is not None:
+            text = data.error.message.strip().splitlines()[0]
+        messages.append(f"{event.step_key}: {text}")
+    return messages
+
+
+# ----------------------------------------------------------------------------------------------- export
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.publish import open_published
+
+    settings = _settings()
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in {".csv", ".parquet"}:
+        raise SpsError(f"--out {out}: use a .csv or .parquet file name")
+    if not out.parent.exists():
+        raise SpsError(f"--out {out}: folder {out.parent} does not exist")
+    table = EXPORT_TABLES[args.what]
+    tmp = out.with_name(f".{out.name}.part")
+    with open_published(settings) as conn:
+        version = conn.execute("select version from _publication").fetchall()[0][0]
+        fmt = "(format csv, header true)" if suffix == ".csv" else "(format parquet)"
+        order = "order by indicator_code, geo_code, period, source_dataset" if table == "fct_observations" else ""
+        try:
+            conn.execute(f"copy (select * from {table} {order}) to '{tmp.as_posix()}' {fmt}")
+            rows = conn.execute(f"select count(*) from {table}").fetchall()[0][0]
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+    os.replace(tmp, out)
+    print(f"sps export: wrote {rows} rows of {table} (published version {version}) to {out}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    settings.export_env()
+    from pipelines.publish import current_version_path
+
+    current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
+    app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    port = args.port or settings.dashboard_port
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
+    return subprocess.call(command)
+
+
+# ----------------------------------------------------------------------------------------------- status
+def cmd_status(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.publish import current_version_path, list_versions
+    from pipelines.sources.catalog import load_catalog
+
+    settings = _settings()
+    print(f"data folder:      {settings.data_dir}")
+    print(f"snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
+    current = current_version_path(settings.published_dir, required=False)
+    versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
+    print(f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
+          f" ({len(versions)} version(s) kept)")
+    rows = {}
+    source = None
+    for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
+        if path is None or not Path(path).exists():
+            continue
+        try:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                table = "raw._source_status" if label == "warehouse" else "rpt_source_freshness"
+                if label == "warehouse":
+                    query = ("select s.dataset, s.status, s.message, l.loaded_at, l.source_last_update from "
+                             "(select * from raw._source_status qualify row_number() over "
+                             "(partition by dataset order by checked_at desc) = 1) s left join "
+                             "(select * from raw._loads qualify row_number() over (partition by dataset "
+                             "order by load_id desc) = 1) l using (dataset)")
+                else:
+                    query = ("select source_dataset, last_attempt_status, last_attempt_message, loaded_at, "
+                             f"source_last_update from {table}")
+                rows = {r[0]: r[1:] for r in conn.execute(query).fetchall()}
+                source = label
+                break
+        except duckdb.Error:
+            continue
+    if source is None:
+        print("sources:          no refresh recorded yet")
+        return 0
+    print(f"sources ({'from the ' + source}):")
+    now = datetime.now(UTC)
+    stale_count = 0
+    for spec in load_catalog():
+        status, message, loaded_at, last_update = rows.get(spec.code, ("never checked", "", None, None))
+        label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
+        freshness = ""
+        if loaded_at is not None:
+            age_days = (now - loaded_at).total_seconds() / 86400
+            stale = age_days > spec.cadence_days
+            stale_count += stale
+            freshness = f"loaded {loaded_at:%Y-%m-%d %H:%M} UTC" + (" STALE" if stale else "")
+        update = f", Eurostat last update {last_update}" if last_update else ""
+        print(f"  {spec.code:<18} {label:<16} {freshness}{update}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sps", description="SPS Monitor: security-in-public-spaces indicators "
+                                     "for European cities (SDG 11.7, 16.1).")
+    parser.add_argument("--data-dir", help="state folder (default: SPS_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    refresh = sub.add_parser("refresh", help="ingest sources, build and test the marts, publish",
+                             description="Ingest every source (live from Eurostat or from the snapshot folder), "
+                             "build and test the dbt models, and publish a new read-only version.")
+    refresh.add_argument("--mode", choices=["live", "offline", "auto"],
+                         help="live: download into the snapshot folder; offline: read it only "
+                         "(default SPS_MODE or auto: offline when SPS_SNAPSHOT_DIR is set)")
+    refresh.add_argument("--snapshot-dir", help="snapshot folder (default: SPS_SNAPSHOT_DIR or DATA_DIR/snapshot)")
+    refresh.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's full logs")
+    refresh.set_defaults(func=cmd_refresh)
+
+    export = sub.add_parser("export", help="write a published table to CSV or Parquet",
+                            description="Write a table of the current published version to a file. "
+                            "The format follows the extension of --out (.csv or .parquet).")
+    export.add_argument("what", choices=sorted(EXPORT_TABLES), help="which table")
+    export.add_argument("--out", required=True, help="output file (.csv or .parquet)")
+    export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser("serve", help="serve the dashboard on 127.0.0.1",
+                           description="Serve the Streamlit dashboard; it reads only the published version.")
+    serve.add_argument("--address", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default SPS_DASHBOARD_PORT or 8501)")
+    serve.set_defaults(func=cmd_serve)
+
+    status = sub.add_parser("status", help="published version and freshness of every source",
+                            description="Show the published version and, per source, the last ingest result, "
+                            "when it was loaded and whether it is stale for its publication rhythm.")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _apply_overrides(args)
+    try:
+        return args.func(args)
+    except SpsError as exc:
+        print(f"sps {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"sps {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last resort: one line, never a traceback (SPS_DEBUG=1 shows it)
+        if os.environ.get("SPS_DEBUG"):
+            raise
+        print(f"sps {args.command}: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+              " (set SPS_DEBUG=1 for details)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The Dagster code location: assembles assets, checks, jobs and resources. Logic lives elsewhere."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from dagster_duckdb import DuckDBResource
+
+from pipelines.dbt_assets import sps_dbt_assets
+from pipelines.project import dbt_project
+from pipelines.publish import publish_marts
+from pipelines.settings import dbt_executable, load_settings
+from pipelines.sources.assets import raw_assets
+
+settings = load_settings()
+settings.ensure_dirs()
+settings.export_env()
+
+MART_MODELS = [
+    "dim_indicators", "dim_geographies", "fct_observations", "fct_police_recorded_offences",
+    "city_latest_values", "city_indicator_coverage", "rpt_perception_block_anomalies",
+    "rpt_population_label_matches", "rpt_source_freshness",
+]
+
+
+@dg.asset(
+    key=["publish", "published_snapshot"],
+    group_name="publish",
+    kinds={"duckdb"},
+    owners=["team:secretariat"],
+    deps=[get_asset_key_for_model([sps_dbt_assets], name) for name in MART_MODELS],
+    description="Copies the marts into a new read-only file under data/published/ and swaps the "
+    "CURRENT pointer atomically. Readers only ever open the published file.",
+)
+def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        publication = publish_marts(conn, load_settings())
+    context.log.info(f"published version {publication.version}")
+    return dg.MaterializeResult(
+        metadata={"version": publication.version, "file": publication.path.name,
+                  **{f"rows.{name}": count for name, count in publication.tables.items()}}
+    )
+
+
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every source, build and test the dbt models, publish the marts.",
+    executor_def=dg.in_process_executor,
+)
+
+defs = dg.Definitions(
+    assets=[*raw_assets, sps_dbt_assets, published_snapshot],
+    jobs=[refresh_job],
+    resources={
+        "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
+        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir),
+                              target="dev", dbt_executable=dbt_executable()),
+    },
+    executor=dg.in_process_executor,
+)

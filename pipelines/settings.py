@@ -1,0 +1,118 @@
+"""One settings object for the whole product, read from `SPS_*` environment variables.
+
+Every path the product writes lives under `data_dir`, so two data folders never interfere (tests and
+benchmarks run side by side). The README lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+EUROSTAT_API_DEFAULT = "https://ec.europa.eu/eurostat/api/dissemination"
+GISCO_API_DEFAULT = "https://gisco-services.ec.europa.eu/distribution/v2"
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter, so a venv works without being activated (STACK.md)."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    snapshot_dir: Path
+    snapshot_dir_is_explicit: bool
+    mode: str  # "offline" | "live"
+    eurostat_api: str
+    gisco_api: str
+    http_timeout_s: float
+    http_retries: int
+    http_budget_s: float
+    published_keep: int
+    dashboard_port: int
+    dagster_port: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.data_dir / "dbt_target"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.published_dir, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            # Telemetry off; one run at a time so only one process ever writes the warehouse.
+            dagster_yaml.write_text(
+                "telemetry:\n  enabled: false\n"
+                "run_queue:\n  max_concurrent_runs: 1\n"
+                "concurrency:\n  default_op_concurrency_limit: 1\n"
+            )
+
+    def export_env(self) -> None:
+        """Make the settings visible to subprocesses (dbt reads the warehouse path through env_var)."""
+        os.environ["SPS_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["SPS_DATA_DIR"] = str(self.data_dir)
+        os.environ["SPS_SNAPSHOT_DIR_RESOLVED"] = str(self.snapshot_dir)
+        os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
+        os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        os.environ["DO_NOT_TRACK"] = "1"
+
+
+def load_settings() -> Settings:
+    data_dir = _env_path("SPS_DATA_DIR", PROJECT_ROOT / "data")
+    explicit = bool(os.environ.get("SPS_SNAPSHOT_DIR", "").strip())
+    snapshot_dir = _env_path("SPS_SNAPSHOT_DIR", data_dir / "snapshot")
+    mode = os.environ.get("SPS_MODE", "auto").strip().lower() or "auto"
+    if mode == "auto":
+        # A named snapshot folder means "use what is there"; without one, fetch from Eurostat.
+        mode = "offline" if explicit else "live"
+    if mode not in {"offline", "live"}:
+        raise ValueError(f"SPS_MODE must be offline, live or auto, not {mode!r}")
+    return Settings(
+        data_dir=data_dir,
+        snapshot_dir=snapshot_dir,
+        snapshot_dir_is_explicit=explicit,
+        mode=mode,
+        eurostat_api=os.environ.get("SPS_EUROSTAT_API", EUROSTAT_API_DEFAULT).rstrip("/"),
+        gisco_api=os.environ.get("SPS_GISCO_API", GISCO_API_DEFAULT).rstrip("/"),
+        http_timeout_s=float(os.environ.get("SPS_HTTP_TIMEOUT", "10")),
+        http_retries=int(os.environ.get("SPS_HTTP_RETRIES", "3")),
+        http_budget_s=float(os.environ.get("SPS_HTTP_BUDGET", "60")),
+        published_keep=int(os.environ.get("SPS_PUBLISHED_KEEP", "5")),
+        dashboard_port=int(os.environ.get("SPS_DASHBOARD_PORT", "8501")),
+        dagster_port=int(os.environ.get("SPS_DAGSTER_PORT", "3000")),
+    )

@@ -1,0 +1,79 @@
+"""The source-dataset catalogue (catalog.yaml) as typed records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points"}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    code: str
+    title: str
+    provider: str
+    licence: str
+    format: str
+    snapshot_files: tuple[str, ...]
+    live: str
+    cadence_days: int
+    dimensions: tuple[str, ...] = field(default_factory=tuple)
+    live_path: str | None = None
+    columns: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """The dataset's own columns in raw (before value, flag and lineage)."""
+        if self.format == "sdmx_tsv":
+            return (*self.dimensions, "time_period")
+        if self.format == "eurostat_label_csv":
+            return ("time_period", "cities", "indic_ur")
+        return (*self.columns, "lon", "lat")
+
+    def find_in_snapshot(self, snapshot_dir: Path) -> Path | None:
+        for relative in self.snapshot_files:
+            candidate = snapshot_dir / relative
+            if candidate.is_file():
+                return candidate
+        return None
+
+    @property
+    def live_file(self) -> str:
+        """Where live mode stores the download inside the snapshot folder (the first snapshot path)."""
+        return self.snapshot_files[0]
+
+
+@cache
+def load_catalog() -> tuple[DatasetSpec, ...]:
+    raw = yaml.safe_load(CATALOG_PATH.read_text())
+    specs = []
+    for entry in raw["datasets"]:
+        spec = DatasetSpec(
+            code=entry["code"],
+            title=entry["title"],
+            provider=entry["provider"],
+            licence=entry["licence"],
+            format=entry["format"],
+            snapshot_files=tuple(entry["snapshot_files"]),
+            live=entry.get("live", "none"),
+            cadence_days=int(entry["cadence_days"]),
+            dimensions=tuple(entry.get("dimensions", ())),
+            live_path=entry.get("live_path"),
+            columns=tuple(entry.get("columns", ())),
+        )
+        if spec.format not in FORMATS:
+            raise ValueError(f"{CATALOG_PATH}: dataset {spec.code} has unknown format {spec.format!r}")
+        specs.append(spec)
+    return tuple(specs)
+
+
+def dataset(code: str) -> DatasetSpec:
+    for spec in load_catalog():
+        if spec.code == code:
+            return spec
+    raise KeyError(code)

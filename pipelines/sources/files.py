@@ -1,0 +1,70 @@
+"""Small facts about source files: compression, hashes, a safe first look at the bytes."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from pathlib import Path
+
+from pipelines.errors import SourceFileError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_text(path: Path, encoding: str = "utf-8"):
+    """Open plain or gzipped text; gzip is recognised by its magic bytes, not the file name."""
+    if is_gzip(path):
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
+
+
+def first_line(path: Path) -> str:
+    """The first line of a (possibly gzipped) text file, or a SourceFileError saying why not."""
+    try:
+        with open_text(path) as fh:
+            line = fh.readline(1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceFileError(path, f"cannot be decompressed or read ({exc})", line=1) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceFileError(path, "is not UTF-8 text", line=1) from exc
+    if not line.strip():
+        raise SourceFileError(path, "is empty (no header line)", line=1)
+    return line.rstrip("\r\n")
+
+
+def check_gzip_integrity(path: Path) -> None:
+    """Read a gzip file to its end so truncation or corruption is reported before loading starts."""
+    if not is_gzip(path):
+        return
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceFileError(path, f"gzip data is corrupt or truncated ({exc})") from exc
+
+
+def find_line_number(path: Path, startswith: str) -> int | None:
+    """Line number (1-based) of the first line starting with `startswith`; used only on error paths."""
+    try:
+        with open_text(path) as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.startswith(startswith):
+                    return number
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        return None
+    return None

@@ -1,0 +1,50 @@
+"""Reader for GISCO label-point GeoJSON (Urban Audit cities, NUTS regions): properties plus lon/lat.
+
+GISCO files are small and of fixed size (a few thousand features), so plain `json` is the simplest
+correct reader here; the rows go to DuckDB as one Arrow table, not row by row.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.errors import SourceFileError
+from pipelines.sources.files import open_text
+
+
+def load_geojson_points(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str) -> int:
+    try:
+        with open_text(path) as fh:
+            document = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise SourceFileError(path, f"is not valid JSON ({exc.msg})", line=exc.lineno) from exc
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise SourceFileError(path, f"cannot be read ({exc})") from exc
+    features = document.get("features") if isinstance(document, dict) else None
+    if document.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
+        raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
+    records = []
+    for index, feature in enumerate(features):
+        geometry = (feature or {}).get("geometry") or {}
+        coords = geometry.get("coordinates")
+        if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
+            raise SourceFileError(path, f"feature {index} is not a Point with [lon, lat] coordinates")
+        props = {str(k).lower(): (None if v is None else str(v)) for k, v in (feature.get("properties") or {}).items()}
+        props["lon"], props["lat"] = float(coords[0]), float(coords[1])
+        props["feature_index"] = index
+        records.append(props)
+    table = pa.Table.from_pylist(records)  # noqa: F841 - read by DuckDB's replacement scan below
+    conn.register("_geojson_points", table)
+    try:
+        conn.execute(
+            f"""create or replace table {target} as
+                select *, cast(feature_index as varchar) as series_key, {lineage_sql}
+                from _geojson_points"""
+        )
+    finally:
+        conn.unregister("_geojson_points")
+    return conn.execute(f"select count(*) from {target}").fetchall()[0][0]

@@ -1,0 +1,158 @@
+"""Live fetching: Eurostat's SDMX TSV endpoint and GISCO downloads into the snapshot folder.
+
+The snapshot folder is the cache: a download lands there (atomically, only after it has been checked),
+with a ``.meta.json`` beside it recording the URL, when it was fetched and Eurostat's last-update date.
+Every HTTP call has a timeout, a bounded number of retries with backoff and an overall time budget, so a
+black-holed or slow-drip network can never hang a refresh.
+
+Why plain `requests` and not the `eurostat` package: the package parses the TSV into a DataFrame in
+Python and has no way to keep the original file, and the snapshot must hold the original bytes so that
+offline mode reads exactly what live mode read. Our own reader (sdmx_tsv.py) parses it inside DuckDB.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from pipelines.errors import DownloadFailed, SourceFileError
+from pipelines.settings import Settings
+from pipelines.sources.catalog import DatasetSpec
+from pipelines.sources.files import check_gzip_integrity
+from pipelines.sources.sdmx_tsv import read_sdmx_header
+
+USER_AGENT = "sps-monitor (+https://github.com/; open-source SDG 11 security monitor)"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    url: str
+    source_last_update: str | None
+
+
+def eurostat_data_url(settings: Settings, code: str) -> str:
+    return f"{settings.eurostat_api}/sdmx/2.1/data/{code}?format=TSV&compressed=true"
+
+
+def eurostat_toc_url(settings: Settings) -> str:
+    return f"{settings.eurostat_api}/catalogue/toc/txt?lang=en"
+
+
+def download(url: str, settings: Settings) -> bytes:
+    """GET with per-request timeout, bounded retries with exponential backoff, and a total budget."""
+    deadline = time.monotonic() + settings.http_budget_s
+    last_error = "no attempt made"
+    for attempt in range(max(1, settings.http_retries)):
+        if attempt:
+            pause = min(2 ** (attempt - 1) * 0.5, max(0.0, deadline - time.monotonic()))
+            time.sleep(pause)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            with requests.get(url, timeout=min(settings.http_timeout_s, remaining), stream=True,
+                              headers={"User-Agent": USER_AGENT}) as response:
+                if response.status_code == 404:
+                    raise DownloadFailed(url, "404 not found (the dataset code may be wrong or withdrawn)")
+                if response.status_code >= 400:
+                    last_error = f"HTTP {response.status_code}"
+                    continue
+                chunks, received = [], 0
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    chunks.append(chunk)
+                    received += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise requests.Timeout(f"budget of {settings.http_budget_s:.0f}s exceeded "
+                                               f"after {received} bytes")
+                return b"".join(chunks)
+        except DownloadFailed:
+            raise
+        except requests.RequestException as exc:
+            last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    raise DownloadFailed(url, f"{last_error} (after {settings.http_retries} attempts, "
+                              f"budget {settings.http_budget_s:.0f}s)")
+
+
+def fetch_last_updates(settings: Settings) -> dict[str, str]:
+    """Eurostat's table of contents: dataset code -> 'last update of data' (as Eurostat writes it)."""
+    text = download(eurostat_toc_url(settings), settings).decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text), delimiter="\t")
+    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        code_at, update_at = header.index("code"), header.index("last update of data")
+    except ValueError as exc:
+        raise DownloadFailed(eurostat_toc_url(settings), f"table of contents has no code/last-update "
+                                                          f"columns (header {header[:8]})") from exc
+    updates = {}
+    for row in reader:
+        if len(row) > max(code_at, update_at):
+            updates[row[code_at].strip()] = row[update_at].strip()
+    return updates
+
+
+def _write_atomically(target: Path, payload: bytes, check) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        check(Path(tmp))  # never replace a good snapshot copy by a broken download
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_sdmx(path: Path) -> None:
+    check_gzip_integrity(path)
+    read_sdmx_header(path)
+
+
+def _check_json(path: Path) -> None:
+    try:
+        json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceFileError(path, f"downloaded file is not JSON ({exc})") from exc
+
+
+def fetch_dataset(spec: DatasetSpec, settings: Settings, last_updates: dict[str, str] | None) -> Fetched:
+    target = settings.snapshot_dir / spec.live_file
+    if spec.live == "eurostat_sdmx":
+        url, check = eurostat_data_url(settings, spec.code), _check_sdmx
+        last_update = (last_updates or {}).get(spec.code)
+    elif spec.live == "gisco" and spec.live_path:
+        url, check, last_update = f"{settings.gisco_api}/{spec.live_path}", _check_json, None
+    else:
+        raise DownloadFailed(spec.code, "this dataset has no live source")
+    payload = download(url, settings)
+    try:
+        _write_atomically(target, payload, check)
+    except SourceFileError as exc:
+        raise DownloadFailed(url, f"the response is not a valid file: {exc.reason}") from exc
+    except OSError as exc:
+        raise DownloadFailed(url, f"cannot write {target} ({exc.strerror})") from exc
+    meta = {"dataset": spec.code, "url": url, "fetched_at": datetime.now(UTC).isoformat(),
+            "source_last_update": last_update}
+    meta_path = target.with_name(target.name + ".meta.json")
+    meta_path.write_text(json.dumps(meta, indent=2))
+    return Fetched(path=target, url=url, source_last_update=last_update)
+
+
+def read_meta(path: Path) -> dict:
+    meta_path = path.with_name(path.name + ".meta.json")
+    try:
+        return json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return {}

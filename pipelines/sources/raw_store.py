@@ -1,0 +1,185 @@
+"""The raw layer: append-only tables, one per source dataset, plus a load register.
+
+- ``raw.<code>``        every load appended, tagged with ``load_id`` and lineage columns
+                        (source_file, source_sha256, series_key, loaded_at, source_last_update)
+- ``raw._loads``        one row per successful load (staging reads the latest load of each dataset)
+- ``raw._source_status`` one row per attempt: loaded | unchanged | not_in_snapshot | failed, with a message
+
+A load runs in one DuckDB transaction: a crash or a malformed file leaves the previous load untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import SourceFileError
+from pipelines.sources.catalog import DatasetSpec
+from pipelines.sources.files import sha256_of
+from pipelines.sources.geojson_points import load_geojson_points
+from pipelines.sources.label_csv import load_label_csv
+from pipelines.sources.sdmx_tsv import load_sdmx_tsv, read_sdmx_header
+
+LOADERS = {
+    "sdmx_tsv": load_sdmx_tsv,
+    "eurostat_label_csv": load_label_csv,
+    "geojson_points": load_geojson_points,
+}
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    dataset: str
+    status: str  # loaded | unchanged | not_in_snapshot | failed
+    message: str
+    rows: int = 0
+    source_file: str | None = None
+    source_sha256: str | None = None
+    source_last_update: str | None = None
+    origin: str | None = None  # snapshot | live | live_fallback
+    load_id: int | None = None
+
+
+def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists raw")
+    conn.execute("create sequence if not exists raw._load_ids start 1")
+    conn.execute(
+        """create table if not exists raw._loads (
+               load_id bigint primary key, dataset varchar not null, source_file varchar not null,
+               source_sha256 varchar not null, source_last_update varchar, origin varchar not null,
+               row_count bigint not null, loaded_at timestamptz not null)"""
+    )
+    conn.execute(
+        """create table if not exists raw._source_status (
+               dataset varchar not null, checked_at timestamptz not null, status varchar not null,
+               message varchar, source_file varchar, source_sha256 varchar, source_last_update varchar,
+               origin varchar, load_id bigint)"""
+    )
+
+
+def latest_load(conn: duckdb.DuckDBPyConnection, dataset: str) -> dict | None:
+    rows = conn.execute(
+        "select load_id, source_sha256, source_last_update from raw._loads where dataset = ? "
+        "order by load_id desc limit 1",
+        [dataset],
+    ).fetchall()
+    if not rows:
+        return None
+    load_id, sha, last_update = rows[0]
+    return {"load_id": load_id, "source_sha256": sha, "source_last_update": last_update}
+
+
+def record_status(conn: duckdb.DuckDBPyConnection, outcome: LoadOutcome) -> None:
+    conn.execute(
+        "insert into raw._source_status values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [outcome.dataset, datetime.now(UTC), outcome.status, outcome.message, outcome.source_file,
+         outcome.source_sha256, outcome.source_last_update, outcome.origin, outcome.load_id],
+    )
+
+
+def ensure_empty_table(conn: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> None:
+    """Create raw.<code> with its expected columns and no rows, so staging can read a dataset that has
+    never been loaded (e.g. offline, not in the snapshot) and simply sees nothing."""
+    ensure_raw_schema(conn)
+    typed = {"lon": "double", "lat": "double"}
+    own = ", ".join(f'"{c}" {typed.get(c, "varchar")}' for c in spec.source_columns)
+    extra = "" if spec.format == "geojson_points" else "value double, flag varchar, "
+    conn.execute(
+        f"""create table if not exists raw.{spec.code} ({own}, {extra}series_key varchar, load_id bigint,
+            source_file varchar, source_sha256 varchar, loaded_at timestamptz, source_last_update varchar)"""
+    )
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _check_dimensions(spec: DatasetSpec, path: Path) -> None:
+    if spec.format != "sdmx_tsv" or not spec.dimensions:
+        return
+    found = read_sdmx_header(path).dimensions
+    missing = [d for d in spec.dimensions if d not in found]
+    extra = [d for d in found if d not in spec.dimensions and d != "freq"]
+    if missing or extra:
+        raise SourceFileError(
+            path,
+            f"header dimensions {found} do not match the catalogue ({list(spec.dimensions)}"
+            f"{', missing ' + str(missing) if missing else ''}{', unexpected ' + str(extra) if extra else ''})",
+            line=1,
+            hint="The source changed its layout: update pipelines/sources/catalog.yaml and the staging model.",
+        )
+
+
+def ingest_file(
+    conn: duckdb.DuckDBPyConnection,
+    spec: DatasetSpec,
+    path: Path,
+    *,
+    source_file: str,
+    origin: str,
+    source_last_update: str | None,
+    force: bool = False,
+) -> LoadOutcome:
+    """Append `path` to raw.<code> unless the same bytes were the latest load (then 'unchanged')."""
+    ensure_raw_schema(conn)
+    _check_dimensions(spec, path)
+    sha = sha256_of(path)
+    previous = latest_load(conn, spec.code)
+    if previous and previous["source_sha256"] == sha and not force:
+        return LoadOutcome(spec.code, "unchanged", f"{source_file} unchanged since load {previous['load_id']}",
+                           source_file=source_file, source_sha256=sha, origin=origin,
+                           source_last_update=previous["source_last_update"] or source_last_update,
+                           load_id=previous["load_id"])
+    loaded_at = datetime.now(UTC)
+    conn.execute("begin transaction")
+    try:
+        load_id = conn.execute("select nextval('raw._load_ids')").fetchall()[0][0]
+        lineage = ", ".join(
+            [
+                f"cast({load_id} as bigint) as load_id",
+                f"{_sql_literal(source_file)} as source_file",
+                f"{_sql_literal(sha)} as source_sha256",
+                f"cast({_sql_literal(loaded_at.isoformat())} as timestamptz) as loaded_at",
+                f"cast({_sql_literal(source_last_update)} as varchar) as source_last_update",
+            ]
+        )
+        rows = LOADERS[spec.format](conn, path, "_incoming", lineage)
+        _append(conn, f"raw.{spec.code}", "_incoming")
+        conn.execute("drop table _incoming")
+        conn.execute(
+            "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, spec.code, source_file, sha, source_last_update, origin, rows, loaded_at],
+        )
+        outcome = LoadOutcome(spec.code, "loaded", f"loaded {rows} rows from {source_file}", rows=rows,
+                              source_file=source_file, source_sha256=sha, source_last_update=source_last_update,
+                              origin=origin, load_id=load_id)
+        record_status(conn, outcome)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return outcome
+
+
+def _append(conn: duckdb.DuckDBPyConnection, target: str, incoming: str) -> None:
+    """Insert by column name, widening the target when a new load brings a new column (e.g. `freq`)."""
+    schema, name = target.split(".")
+    existing = conn.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    if not existing:
+        conn.execute(f"create table {target} as select * from {incoming}")
+        return
+    have = {row[0] for row in existing}
+    for column, dtype in conn.execute(f"select column_name, column_type from (describe {incoming})").fetchall():
+        if column not in have:
+            conn.execute(f'alter table {target} add column "{column}" {dtype}')
+    conn.execute(f"insert into {target} by name select * from {incoming}")

@@ -35,10 +35,14 @@ def open_text(path: Path, encoding: str = "utf-8"):
 def first_line(path: Path) -> str:
     """The first line of a (possibly gzipped) text file, or a SourceFileError saying why not."""
     try:
-        with open_text(path) as fh:
-            line = fh.readline(1 << 20)
+        # bytes first, then decode just this line: a text reader decodes a whole block ahead, so a bad byte
+        # on line 2 or 3 would be blamed on line 1
+        with (gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")) as fh:
+            raw = fh.readline(1 << 20)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFileError(path, f"cannot be decompressed or read ({exc})", line=1) from exc
+    try:
+        line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceFileError(path, "is not UTF-8 text", line=1) from exc
     if not line.strip():

@@ -25,19 +25,29 @@ def load_geojson_points(conn: duckdb.DuckDBPyConnection, path: Path, target: str
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise SourceFileError(path, f"cannot be read ({exc})") from exc
     features = document.get("features") if isinstance(document, dict) else None
-    if document.get("type") != "FeatureCollection" or not isinstance(features, list) or not features:
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
+            or not isinstance(features, list) or not features:
         raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
-    records = []
+    records, names = [], {}
     for index, feature in enumerate(features):
-        geometry = (feature or {}).get("geometry") or {}
+        feature = feature if isinstance(feature, dict) else {}
+        geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else {}
         coords = geometry.get("coordinates")
-        if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
+        if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2 \
+                or not all(isinstance(c, int | float) for c in coords[:2]):
             raise SourceFileError(path, f"feature {index} is not a Point with [lon, lat] coordinates")
-        props = {str(k).lower(): (None if v is None else str(v)) for k, v in (feature.get("properties") or {}).items()}
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise SourceFileError(path, f"feature {index} has properties that are not an object")
+        props = {str(k).lower(): (None if v is None else str(v)) for k, v in properties.items()}
+        names.update(dict.fromkeys(props))
         props["lon"], props["lat"] = float(coords[0]), float(coords[1])
         props["feature_index"] = index
         records.append(props)
-    table = pa.Table.from_pylist(records)  # noqa: F841 - read by DuckDB's replacement scan below
+    # explicit schema: every property any feature has (not only the first feature's), always as text
+    schema = pa.schema([(name, pa.string()) for name in names if name not in ("lon", "lat", "feature_index")]
+                       + [("lon", pa.float64()), ("lat", pa.float64()), ("feature_index", pa.int64())])
+    table = pa.Table.from_pylist(records, schema=schema)
     conn.register("_geojson_points", table)
     try:
         conn.execute(

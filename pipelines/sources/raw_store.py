@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines.errors import SourceFileError
 from pipelines.sources.catalog import DatasetSpec
-from pipelines.sources.files import sha256_of
+from pipelines.sources.files import check_gzip_integrity, sha256_of
 from pipelines.sources.geojson_points import load_geojson_points
 from pipelines.sources.label_csv import load_label_csv
 from pipelines.sources.sdmx_tsv import load_sdmx_tsv, read_sdmx_header
@@ -104,6 +104,7 @@ def _sql_literal(value: object) -> str:
 def _check_dimensions(spec: DatasetSpec, path: Path) -> None:
     if spec.format != "sdmx_tsv" or not spec.dimensions:
         return
+    check_gzip_integrity(path)  # a corrupt gzip can decode to a garbage header before its CRC check fails
     found = read_sdmx_header(path).dimensions
     missing = [d for d in spec.dimensions if d not in found]
     extra = [d for d in found if d not in spec.dimensions and d != "freq"]

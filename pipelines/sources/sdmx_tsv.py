@@ -17,13 +17,14 @@ Python's: the file is never turned into Python rows.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from pipelines.errors import SourceFileError
-from pipelines.sources.files import check_gzip_integrity, find_line_number, first_line, is_gzip
+from pipelines.sources.files import check_gzip_integrity, first_line, is_gzip, open_text
 
 CELL_PATTERN = r"^(:|-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)\s*([a-z]*)$"
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -73,8 +74,8 @@ def load_sdmx_tsv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, line
     (e.g. ``: c`` confidential) is stored with a NULL value and its flag.
     Raises SourceFileError naming the file, the line and the reason when the file is malformed.
     """
+    check_gzip_integrity(path)  # first: a corrupt gzip can decode to a garbage header before its CRC fails
     header = read_sdmx_header(path)
-    check_gzip_integrity(path)
     n = len(header.periods)
     columns = {"c0": "VARCHAR", **{f"c{i}": "VARCHAR" for i in range(1, n + 1)}}
     period_values = ", ".join(f"('c{i}', ?)" for i in range(1, n + 1))
@@ -101,7 +102,7 @@ def load_sdmx_tsv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, line
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         raise _csv_error(path, exc) from exc
 
-    _check_cells(conn, path, dims)
+    _check_cells(conn, path, header)
     conn.execute(
         f"""
         create or replace table {target} as
@@ -122,7 +123,8 @@ def load_sdmx_tsv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, line
     return conn.execute(f"select count(*) from {target}").fetchall()[0][0]
 
 
-def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, dims: list[str]) -> None:
+def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, header: SdmxHeader) -> None:
+    dims = header.dimensions
     bad_cell = conn.execute(
         f"""select series_key, time_period, cell from _sdmx_cells
             where not regexp_full_match(cell, '{CELL_PATTERN}') limit 1"""
@@ -132,7 +134,7 @@ def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, dims: list[str]) -
         raise SourceFileError(
             path,
             f"cell for {key} / {period} is {cell!r}, expected a number or ':' followed by optional flags",
-            line=find_line_number(path, key + "\t"),
+            line=_find_line(path, key, cell_at=header.periods.index(period) + 1, cell=cell),
         )
     n_dims = len(dims)
     bad_key = conn.execute(
@@ -142,14 +144,35 @@ def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, dims: list[str]) -
         raise SourceFileError(
             path,
             f"series key {bad_key[0][0]!r} does not have {n_dims} comma-separated parts ({','.join(dims)})",
-            line=find_line_number(path, bad_key[0][0]),
+            line=_find_line(path, bad_key[0][0]),
         )
     duplicate = conn.execute(
         "select series_key from _sdmx_cells group by series_key, time_period having count(*) > 1 limit 1"
     ).fetchall()
     if duplicate:
         raise SourceFileError(path, f"series key {duplicate[0][0]!r} appears more than once",
-                              line=find_line_number(path, duplicate[0][0] + "\t"))
+                              line=_find_line(path, duplicate[0][0], occurrence=2))
+
+
+def _find_line(path: Path, key: str, *, occurrence: int = 1, cell_at: int | None = None,
+               cell: str | None = None) -> int | None:
+    """1-based line of the `occurrence`-th data row whose (trimmed) series key is `key` and, if given, whose
+    cell number `cell_at` is `cell` (trimmed). Used only on error paths."""
+    seen = 0
+    try:
+        with open_text(path) as fh:
+            for number, line in enumerate(fh, start=1):
+                cells = line.rstrip("\r\n").split("\t")
+                if number == 1 or cells[0].strip() != key:
+                    continue
+                if cell_at is not None and (len(cells) <= cell_at or cells[cell_at].strip() != cell):
+                    continue
+                seen += 1
+                if seen == occurrence:
+                    return number
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        return None
+    return None
 
 
 _LINE_IN_MESSAGE = re.compile(r"[Ll]ine:?\s*(\d+)")

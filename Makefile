@@ -1,0 +1,37 @@
+# SPS Monitor — the quickstart is two targets: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PYTHONDONTWRITEBYTECODE :=
+export UV_COMPILE_BYTECODE := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= $(or $(SPS_DATA_DIR),data)
+export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster_home
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: ## create .venv from uv.lock (installs uv with pip if missing) and parse the dbt project
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	uv sync --frozen --all-groups
+	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+run: install ## install, refresh (live from Eurostat, or SPS_SNAPSHOT_DIR offline), serve the dashboard
+	$(BIN)/sps refresh
+	$(BIN)/sps serve
+
+test: install ## install and run the whole test suite (SPS_SNAPSHOT_DIR defaults to ../shared/data)
+	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m pytest
+
+dev: install ## Dagster UI on 127.0.0.1:3000 with a project-local DAGSTER_HOME, telemetry off
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -c "from pipelines.settings import load_settings; load_settings().ensure_dirs()"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${SPS_DAGSTER_PORT:-3000}
+
+lint: install ## ruff lint + format check
+	$(BIN)/ruff check pipelines dashboards tests
+	$(BIN)/ruff format --check pipelines dashboards tests
+
+.PHONY: help install run test dev lint

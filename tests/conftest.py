@@ -1,0 +1,61 @@
+"""Shared fixtures. The integration fixtures run the real `sps refresh` on the real snapshot
+(SPS_SNAPSHOT_DIR, ../shared/data in CI) into temporary data folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SPS = str(Path(sys.executable).with_name("sps"))
+
+
+def real_snapshot_dir() -> Path:
+    value = os.environ.get("SPS_SNAPSHOT_DIR")
+    if not value or not (Path(value) / "eurostat" / "urb_percep.tsv").exists():
+        reason = "SPS_SNAPSHOT_DIR does not point at the real data snapshot (make test sets ../shared/data)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # in CI a missing snapshot is an error, never a silent skip
+        pytest.skip(reason)
+    return Path(value).resolve()
+
+
+def sps_env(data_dir: Path, snapshot_dir: Path | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPS_", "DAGSTER_HOME"))}
+    env.update({"SPS_DATA_DIR": str(data_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
+    if snapshot_dir is not None:
+        env["SPS_SNAPSHOT_DIR"] = str(snapshot_dir)
+    env.update(extra)
+    return env
+
+
+def run_sps(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([SPS, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def snapshot_dir() -> Path:
+    return real_snapshot_dir()
+
+
+@pytest.fixture(scope="session")
+def refreshed_data_dir(tmp_path_factory: pytest.TempPathFactory, snapshot_dir: Path) -> Path:
+    """One real refresh of the real snapshot, shared by the tests that only read its result."""
+    data_dir = tmp_path_factory.mktemp("refreshed") / "data"
+    result = run_sps(["refresh"], sps_env(data_dir, snapshot_dir))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def published_db(refreshed_data_dir: Path):
+    import duckdb
+
+    name = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    conn = duckdb.connect(str(refreshed_data_dir / "published" / name), read_only=True)
+    yield conn
+    conn.close()

@@ -1,0 +1,104 @@
+"""A refresh that fails (here: a truncated source file) leaves the published version exactly as it was,
+names the file and line, and still loads the other sources."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_sps, sps_env
+
+pytestmark = pytest.mark.integration
+
+
+def _mirror_snapshot(real: Path, target: Path) -> None:
+    """A snapshot folder of symlinks to the real files (nothing copied), ready to have one file replaced."""
+    for path in real.rglob("*"):
+        if path.is_file():
+            link = target / path.relative_to(real)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_failed_refresh_keeps_the_published_version(tmp_path, snapshot_dir):
+    snap, data = tmp_path / "snapshot", tmp_path / "data"
+    _mirror_snapshot(snapshot_dir, snap)
+    first = run_sps(["refresh"], sps_env(data, snap))
+    assert first.returncode == 0, first.stderr[-2000:]
+    pointer = data / "published" / "CURRENT"
+    before_pointer = pointer.read_text()
+    published_file = data / "published" / before_pointer.strip()
+    before_sha = _sha(published_file)
+
+    # Truncate crim_off_cat mid-row: line 101 loses its last cells.
+    lines = (snapshot_dir / "eurostat" / "crim_off_cat.tsv").read_text().splitlines(keepends=True)
+    broken = snap / "eurostat" / "crim_off_cat.tsv"
+    broken.unlink()
+    broken.write_text("".join(lines[:100]) + lines[100].split("\t")[0] + "\t12 \t13 ")
+
+    second = run_sps(["refresh"], sps_env(data, snap))
+    assert second.returncode == 1
+    message = second.stderr
+    assert "crim_off_cat.tsv" in message and "line 101" in message
+    assert "Traceback" not in message
+    assert "still served" in message
+    assert pointer.read_text() == before_pointer
+    assert _sha(published_file) == before_sha
+    assert not [p for p in (data / "published").iterdir() if p.name.startswith(".")]
+
+    status = run_sps(["status"], sps_env(data, snap))
+    lines_by_dataset = {line.split()[0]: line for line in status.stdout.splitlines() if line.startswith("  ")}
+    assert "failed" in lines_by_dataset["crim_off_cat"]
+    assert "unchanged" in lines_by_dataset["urb_percep"]  # the other sources still refreshed
+
+    # Repair the file: the next refresh recovers without manual cleanup and publishes a new version.
+    broken.unlink()
+    broken.symlink_to(snapshot_dir / "eurostat" / "crim_off_cat.tsv")
+    third = run_sps(["refresh"], sps_env(data, snap))
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert pointer.read_text() != before_pointer
+
+
+def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):
+    import duckdb
+
+    from pipelines.publish import list_versions, publish_marts
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    from dataclasses import replace
+
+    settings = replace(settings, data_dir=tmp_path / "data", published_keep=5)
+    current = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    source = refreshed_data_dir / "published" / current
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{source}' as src (read_only)")
+        conn.execute("create schema marts")
+        conn.execute("create table marts.dim_indicators as select * from src.dim_indicators")
+        versions = [publish_marts(conn, settings).version for _ in range(7)]
+    kept = [p.stem for p in list_versions(settings.published_dir)]
+    assert kept == versions[-5:]
+    assert (settings.published_dir / "CURRENT").read_text().strip() == f"{versions[-1]}.duckdb"
+
+
+def test_publish_without_marts_fails_and_leaves_pointer(tmp_path):
+    import duckdb
+    from dataclasses import replace
+
+    from pipelines.errors import PublishError
+    from pipelines.publish import publish_marts
+    from pipelines.settings import load_settings
+
+    settings = replace(load_settings(), data_dir=tmp_path / "data")
+    settings.published_dir.mkdir(parents=True)
+    (settings.published_dir / "CURRENT").write_text("previous.duckdb\n")
+    with duckdb.connect() as conn, pytest.raises(PublishError, match="no tables in schema"):
+        publish_marts(conn, settings)
+    assert (settings.published_dir / "CURRENT").read_text() == "previous.duckdb\n"

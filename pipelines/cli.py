@@ -55,7 +55,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}")
     instance = dg.DagsterInstance.get()
     log_level = "DEBUG" if args.verbose else "WARNING"
-    result = defs.get_job_def("refresh").execute_in_process(
+    result = defs.resolve_job_def("refresh").execute_in_process(
         instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )

@@ -4,10 +4,11 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.errors import SourceFileError
+from pipelines.errors import DownloadFailed, SourceFileError
 from pipelines.settings import load_settings
 from pipelines.sources.acquire import acquire
 from pipelines.sources.catalog import DatasetSpec, load_catalog
+from pipelines.sources.label_check import LabelMismatch, check_perception_labels, fetch_indic_ur_labels
 from pipelines.sources.raw_store import LoadOutcome, ensure_empty_table, ingest_file, record_status
 
 OWNER = "team:secretariat"
@@ -28,6 +29,8 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         acquired = acquire(spec, settings)
         if acquired.warning:
             context.log.warning(acquired.warning)
+        if spec.code == "urb_percep" and acquired.origin == "live":
+            _check_live_labels(context, settings)
         with duckdb.get_connection() as conn:
             ensure_empty_table(conn, spec)
             if acquired.path is None:
@@ -65,6 +68,16 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         )
 
     return raw_dataset
+
+
+def _check_live_labels(context: dg.AssetExecutionContext, settings) -> None:
+    try:
+        problems = check_perception_labels(fetch_indic_ur_labels(settings))
+    except DownloadFailed as exc:
+        context.log.warning(f"urb_percep: labels not checked ({exc})")
+        return
+    if problems:
+        raise dg.Failure(description=f"raw/urb_percep: {LabelMismatch(problems)}", allow_retries=False)
 
 
 raw_assets = [build_raw_asset(spec) for spec in load_catalog()]

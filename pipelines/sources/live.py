@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+import urllib3
 
 from pipelines.errors import DownloadFailed, SourceFileError
 from pipelines.settings import Settings
@@ -68,7 +69,9 @@ def download(url: str, settings: Settings) -> bytes:
                     last_error = f"HTTP {response.status_code}"
                     continue
                 chunks, received = [], 0
-                for chunk in response.iter_content(chunk_size=1 << 16):
+                # read1 returns whatever has arrived (one socket read); iter_content/read(n) would block until
+                # n bytes came in, so a slow drip of a few bytes at a time never reached the budget check
+                while chunk := response.raw.read1(1 << 16, decode_content=True):
                     chunks.append(chunk)
                     received += len(chunk)
                     if time.monotonic() > deadline:
@@ -77,7 +80,7 @@ def download(url: str, settings: Settings) -> bytes:
                 return b"".join(chunks)
         except DownloadFailed:
             raise
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
     raise DownloadFailed(url, f"{last_error} (after {settings.http_retries} attempts, "
                               f"budget {settings.http_budget_s:.0f}s)")

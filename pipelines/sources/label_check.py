@@ -45,4 +45,8 @@ def check_perception_labels(labels: dict[str, str]) -> list[str]:
             elif row["label_keyword"].lower() not in label.lower():
                 problems.append(f"{row['indic_ur']} is labelled {label!r}, expected it to mention "
                                 f"{row['label_keyword']!r} ({row['answer_label']})")
+            elif any(word and word in label.lower() for word in row["label_excludes"].lower().split("|")):
+                # 'unsafe' contains 'safe': a numerator label must not name a negative answer
+                problems.append(f"{row['indic_ur']} is labelled {label!r}, a negative answer, but the mapping "
+                                f"counts it as {row['answer_label']!r}")
     return problems

@@ -129,6 +129,10 @@ def test_country_rows_of_both_crime_datasets_are_kept_apart(exported):
           if r["indicator_code"] == "homicide_rate" and r["geo_code"] == "AT" and r["period"] == "2019"}
     assert set(at) == {"crim_off_cat", "crim_gen_reg"}
     assert at["crim_off_cat"]["comparability_group"] == "crim_off_cat:AT"
+    # the UK's three jurisdictions are never grouped together
+    uk_groups = {r["geo_code"]: r["comparability_group"] for r in exported
+                 if r["source_dataset"] == "crim_off_cat" and r["geo_code"].startswith("UK")}
+    assert uk_groups == {"UKC-L": "crim_off_cat:UKC-L", "UKM": "crim_off_cat:UKM", "UKN": "crim_off_cat:UKN"}
 
 
 def test_geography_register_knows_cities_without_gisco_points(published_db):

@@ -19,3 +19,10 @@ def test_changed_or_missing_labels_are_reported_each():
     assert any("PS3514V" in p and "public transport" in p for p in problems)
     assert any("PS3301V is not in" in p for p in problems)
     assert "PS3514V" in str(LabelMismatch(problems))
+
+
+def test_a_negative_answer_mapped_as_numerator_is_caught():
+    labels = {code: "Feel safe: very safe" for code in NUMERATORS}
+    labels["PS3515V"] = "Feel safe walking alone at night in the city: rather unsafe"
+    problems = check_perception_labels(labels)
+    assert len(problems) == 1 and "PS3515V" in problems[0] and "negative answer" in problems[0]

@@ -26,8 +26,14 @@ police_recorded as (
         indicator_code, geo_code, period, period_year, value, flags,
         'eurostat' as source_type,
         source_dataset,
-        -- Eurostat: police-recorded levels are not comparable across countries.
-        source_dataset || ':' || left(geo_code, 2) as comparability_group,
+        -- Eurostat: police-recorded levels are not comparable across countries (legal systems, recording
+        -- rules). The UK has three: England and Wales (UKC-UKL), Scotland (UKM), Northern Ireland (UKN).
+        source_dataset || ':' || case
+            when geo_code like 'UKM%' then 'UKM'
+            when geo_code like 'UKN%' then 'UKN'
+            when geo_code like 'UK_%' then 'UKC-L'
+            else left(geo_code, 2)
+        end as comparability_group,
         source_dataset || '/load-' || load_id || '/' || series_key || '/' || period as lineage_id,
         cast(null as varchar) as quality_note
     from {{ ref('int_police_recorded_rates_mapped') }}

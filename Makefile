@@ -7,6 +7,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 VENV := .venv
 BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
 DATA_DIR ?= $(or $(SPS_DATA_DIR),data)
 export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster_home
 

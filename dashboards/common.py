@@ -23,10 +23,14 @@ def cached(name: str, published: queries.Published, *args):
 
 
 def download_buttons(frame, stem: str) -> None:
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{stem}.csv",
-                       mime="text/csv", key=f"csv-{stem}")
+    st.download_button(
+        "Download CSV",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"csv-{stem}",
+    )
 
 
 def footer(published: queries.Published) -> None:
-    st.caption(f"Published version {published.version}. Source: Eurostat (CC BY 4.0); "
-               "boundaries © EuroGeographics.")
+    st.caption(f"Published version {published.version}. Source: Eurostat (CC BY 4.0); boundaries © EuroGeographics.")

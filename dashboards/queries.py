@@ -32,36 +32,50 @@ def _query(published: Published, sql: str, params: list | None = None) -> pd.Dat
 
 
 def indicators(published: Published) -> pd.DataFrame:
-    return _query(published, """
+    return _query(
+        published,
+        """
         select i.*, count(o.value) as observations
         from dim_indicators i left join fct_observations o using (indicator_code)
-        group by all order by i.indicator_family, i.indicator_code""")
+        group by all order by i.indicator_family, i.indicator_code""",
+    )
 
 
 def periods_for(published: Published, indicator_code: str) -> list[str]:
-    frame = _query(published, "select distinct period from fct_observations where indicator_code = ? "
-                              "order by period desc", [indicator_code])
+    frame = _query(
+        published,
+        "select distinct period from fct_observations where indicator_code = ? order by period desc",
+        [indicator_code],
+    )
     return frame["period"].tolist()
 
 
 def city_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
-    return _query(published, """
+    return _query(
+        published,
+        """
         select g.geo_name as city, o.geo_code, g.country_code as country, o.value, o.unit, o.flags,
                o.has_quality_warning, o.quality_note, o.source_dataset, o.period,
                g.is_partnership_city, g.size_class
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city'
           and o.sex is null and o.age_group is null and o.breakdown is null
-        order by o.value desc""", [indicator_code, period])
+        order by o.value desc""",
+        [indicator_code, period],
+    )
 
 
 def region_values(published: Published, indicator_code: str, period: str, geo_level: str) -> pd.DataFrame:
-    return _query(published, """
+    return _query(
+        published,
+        """
         select coalesce(g.geo_name, o.geo_code) as region, o.geo_code, g.country_code as country, o.value,
                o.unit, o.flags, o.source_dataset, o.period, o.comparability_group
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = ?
-        order by o.source_dataset, o.value desc""", [indicator_code, period, geo_level])
+        order by o.source_dataset, o.value desc""",
+        [indicator_code, period, geo_level],
+    )
 
 
 def source_freshness(published: Published) -> pd.DataFrame:
@@ -69,11 +83,14 @@ def source_freshness(published: Published) -> pd.DataFrame:
 
 
 def block_anomalies(published: Published) -> pd.DataFrame:
-    return _query(published, """
+    return _query(
+        published,
+        """
         select a.question_code, a.geo_code, g.geo_name as city, a.period, a.block_sum,
                array_to_string(a.answer_values, ' / ') as answers
         from rpt_perception_block_anomalies a left join dim_geographies g using (geo_code)
-        order by a.period, a.geo_code""")
+        order by a.period, a.geo_code""",
+    )
 
 
 def population_label_matches(published: Published) -> pd.DataFrame:
@@ -81,6 +98,9 @@ def population_label_matches(published: Published) -> pd.DataFrame:
 
 
 def geographies_without_geometry(published: Published) -> pd.DataFrame:
-    return _query(published, """
+    return _query(
+        published,
+        """
         select geo_code, geo_level, geo_name, name_confidence, register_note
-        from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code""")
+        from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code""",
+    )

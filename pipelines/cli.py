@@ -12,8 +12,12 @@ from pathlib import Path
 
 from pipelines.errors import SpsError
 
-EXPORT_TABLES = {"observations": "fct_observations", "indicators": "dim_indicators",
-                 "geographies": "dim_geographies", "police-recorded-offences": "fct_police_recorded_offences"}
+EXPORT_TABLES = {
+    "observations": "fct_observations",
+    "indicators": "dim_indicators",
+    "geographies": "dim_geographies",
+    "police-recorded-offences": "fct_police_recorded_offences",
+}
 
 
 def _apply_overrides(args: argparse.Namespace) -> None:
@@ -39,8 +43,10 @@ def _settings():
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings.mode == "offline" and not settings.snapshot_dir.is_dir():
-        raise SpsError(f"snapshot folder {settings.snapshot_dir} does not exist. "
-                       "Set SPS_SNAPSHOT_DIR to the data snapshot (e.g. ../shared/data) or use --mode live.")
+        raise SpsError(
+            f"snapshot folder {settings.snapshot_dir} does not exist. "
+            "Set SPS_SNAPSHOT_DIR to the data snapshot (e.g. ../shared/data) or use --mode live."
+        )
     settings.ensure_dirs()
     settings.export_env()
     from pipelines.dbt_manifest import ensure_manifest
@@ -52,11 +58,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    print(f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}")
+    print(
+        f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}"
+    )
     instance = dg.DagsterInstance.get()
     log_level = "DEBUG" if args.verbose else "WARNING"
     result = defs.resolve_job_def("refresh").execute_in_process(
-        instance=instance, raise_on_error=False,
+        instance=instance,
+        raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     _print_source_summary(settings, started)
@@ -83,7 +92,9 @@ def _print_source_summary(settings, started: datetime) -> None:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
             rows = conn.execute(
                 "select dataset, status, message from raw._source_status where checked_at >= ? "
-                "order by dataset, checked_at", [started]).fetchall()
+                "order by dataset, checked_at",
+                [started],
+            ).fetchall()
     except duckdb.Error:
         return
     for dataset, status, message in rows:
@@ -143,8 +154,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        args.address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
     return subprocess.call(command)
 
@@ -161,8 +185,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
     current = current_version_path(settings.published_dir, required=False)
     versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
-    print(f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
-          f" ({len(versions)} version(s) kept)")
+    print(
+        f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
+        f" ({len(versions)} version(s) kept)"
+    )
     rows = {}
     source = None
     for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
@@ -172,14 +198,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             with duckdb.connect(str(path), read_only=True) as conn:
                 table = "raw._source_status" if label == "warehouse" else "rpt_source_freshness"
                 if label == "warehouse":
-                    query = ("select s.dataset, s.status, s.message, l.loaded_at, l.source_last_update from "
-                             "(select * from raw._source_status qualify row_number() over "
-                             "(partition by dataset order by checked_at desc) = 1) s left join "
-                             "(select * from raw._loads qualify row_number() over (partition by dataset "
-                             "order by load_id desc) = 1) l using (dataset)")
+                    query = (
+                        "select s.dataset, s.status, s.message, l.loaded_at, l.source_last_update from "
+                        "(select * from raw._source_status qualify row_number() over "
+                        "(partition by dataset order by checked_at desc) = 1) s left join "
+                        "(select * from raw._loads qualify row_number() over (partition by dataset "
+                        "order by load_id desc) = 1) l using (dataset)"
+                    )
                 else:
-                    query = ("select source_dataset, last_attempt_status, last_attempt_message, loaded_at, "
-                             f"source_last_update from {table}")
+                    query = (
+                        "select source_dataset, last_attempt_status, last_attempt_message, loaded_at, "
+                        f"source_last_update from {table}"
+                    )
                 rows = {r[0]: r[1:] for r in conn.execute(query).fetchall()}
                 source = label
                 break
@@ -207,37 +237,54 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sps", description="SPS Monitor: security-in-public-spaces indicators "
-                                     "for European cities (SDG 11.7, 16.1).")
+    parser = argparse.ArgumentParser(
+        prog="sps",
+        description="SPS Monitor: security-in-public-spaces indicators for European cities (SDG 11.7, 16.1).",
+    )
     parser.add_argument("--data-dir", help="state folder (default: SPS_DATA_DIR or ./data)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    refresh = sub.add_parser("refresh", help="ingest sources, build and test the marts, publish",
-                             description="Ingest every source (live from Eurostat or from the snapshot folder), "
-                             "build and test the dbt models, and publish a new read-only version.")
-    refresh.add_argument("--mode", choices=["live", "offline", "auto"],
-                         help="live: download into the snapshot folder; offline: read it only "
-                         "(default SPS_MODE or auto: offline when SPS_SNAPSHOT_DIR is set)")
+    refresh = sub.add_parser(
+        "refresh",
+        help="ingest sources, build and test the marts, publish",
+        description="Ingest every source (live from Eurostat or from the snapshot folder), "
+        "build and test the dbt models, and publish a new read-only version.",
+    )
+    refresh.add_argument(
+        "--mode",
+        choices=["live", "offline", "auto"],
+        help="live: download into the snapshot folder; offline: read it only "
+        "(default SPS_MODE or auto: offline when SPS_SNAPSHOT_DIR is set)",
+    )
     refresh.add_argument("--snapshot-dir", help="snapshot folder (default: SPS_SNAPSHOT_DIR or DATA_DIR/snapshot)")
     refresh.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's full logs")
     refresh.set_defaults(func=cmd_refresh)
 
-    export = sub.add_parser("export", help="write a published table to CSV or Parquet",
-                            description="Write a table of the current published version to a file. "
-                            "The format follows the extension of --out (.csv or .parquet).")
+    export = sub.add_parser(
+        "export",
+        help="write a published table to CSV or Parquet",
+        description="Write a table of the current published version to a file. "
+        "The format follows the extension of --out (.csv or .parquet).",
+    )
     export.add_argument("what", choices=sorted(EXPORT_TABLES), help="which table")
     export.add_argument("--out", required=True, help="output file (.csv or .parquet)")
     export.set_defaults(func=cmd_export)
 
-    serve = sub.add_parser("serve", help="serve the dashboard on 127.0.0.1",
-                           description="Serve the Streamlit dashboard; it reads only the published version.")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the dashboard on 127.0.0.1",
+        description="Serve the Streamlit dashboard; it reads only the published version.",
+    )
     serve.add_argument("--address", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default SPS_DASHBOARD_PORT or 8501)")
     serve.set_defaults(func=cmd_serve)
 
-    status = sub.add_parser("status", help="published version and freshness of every source",
-                            description="Show the published version and, per source, the last ingest result, "
-                            "when it was loaded and whether it is stale for its publication rhythm.")
+    status = sub.add_parser(
+        "status",
+        help="published version and freshness of every source",
+        description="Show the published version and, per source, the last ingest result, "
+        "when it was loaded and whether it is stale for its publication rhythm.",
+    )
     status.set_defaults(func=cmd_status)
     return parser
 
@@ -257,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last resort: one line, never a traceback (SPS_DEBUG=1 shows it)
         if os.environ.get("SPS_DEBUG"):
             raise
-        print(f"sps {args.command}: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-              " (set SPS_DEBUG=1 for details)", file=sys.stderr)
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"sps {args.command}: unexpected error: {type(exc).__name__}: {first_line} (set SPS_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -1,6 +1,5 @@
 """The Dagster code location: assembles assets, checks, jobs and resources. Logic lives elsewhere."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
@@ -16,9 +15,15 @@ settings.ensure_dirs()
 settings.export_env()
 
 MART_MODELS = [
-    "dim_indicators", "dim_geographies", "fct_observations", "fct_police_recorded_offences",
-    "city_latest_values", "city_indicator_coverage", "rpt_perception_block_anomalies",
-    "rpt_population_label_matches", "rpt_source_freshness",
+    "dim_indicators",
+    "dim_geographies",
+    "fct_observations",
+    "fct_police_recorded_offences",
+    "city_latest_values",
+    "city_indicator_coverage",
+    "rpt_perception_block_anomalies",
+    "rpt_population_label_matches",
+    "rpt_source_freshness",
 ]
 
 
@@ -36,8 +41,11 @@ def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource
         publication = publish_marts(conn, load_settings())
     context.log.info(f"published version {publication.version}")
     return dg.MaterializeResult(
-        metadata={"version": publication.version, "file": publication.path.name,
-                  **{f"rows.{name}": count for name, count in publication.tables.items()}}
+        metadata={
+            "version": publication.version,
+            "file": publication.path.name,
+            **{f"rows.{name}": count for name, count in publication.tables.items()},
+        }
     )
 
 
@@ -53,8 +61,12 @@ defs = dg.Definitions(
     jobs=[refresh_job],
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
-        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir),
-                              target="dev", dbt_executable=dbt_executable()),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            profiles_dir=str(dbt_project.profiles_dir),
+            target="dev",
+            dbt_executable=dbt_executable(),
+        ),
     },
     executor=dg.in_process_executor,
 )

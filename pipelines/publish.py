@@ -67,9 +67,14 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
     version = now.strftime("%Y%m%dT%H%M%S%fZ")
     final = published_dir / f"{version}.duckdb"
     tmp = published_dir / f".{version}.duckdb{TMP_SUFFIX}"
-    tables = [row[0] for row in conn.execute(
-        "select table_name from information_schema.tables where table_schema = ? and table_catalog = current_database() "
-        "order by table_name", [schema]).fetchall()]
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_catalog = current_database() order by table_name",
+            [schema],
+        ).fetchall()
+    ]
     if not tables:
         raise PublishError(f"the warehouse has no tables in schema {schema!r} (did dbt build run?)")
     counts: dict[str, int] = {}

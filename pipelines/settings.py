@@ -21,8 +21,11 @@ GISCO_API_DEFAULT = "https://gisco-services.ec.europa.eu/distribution/v2"
 
 def dbt_executable() -> str:
     """The dbt next to this interpreter, so a venv works without being activated (STACK.md)."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+    # sys.prefix is the venv even when a subprocess (e.g. Dagster's code server) resolved sys.executable
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
+        if candidate.exists():
+            return str(candidate)
+    return "dbt"
 
 
 def _env_path(name: str, default: Path) -> Path:

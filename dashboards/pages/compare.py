@@ -8,8 +8,12 @@ published = published_or_stop()
 catalogue = cached("indicators", published)
 available = catalogue[catalogue["observations"] > 0]
 labels = dict(zip(available["indicator_code"], available["indicator_name"], strict=True))
-code = st.selectbox("Indicator", list(labels), format_func=lambda c: f"{labels[c]} ({c})",
-                    index=list(labels).index("feel_safe_night_neighbourhood") if "feel_safe_night_neighbourhood" in labels else 0)
+code = st.selectbox(
+    "Indicator",
+    list(labels),
+    format_func=lambda c: f"{labels[c]} ({c})",
+    index=list(labels).index("feel_safe_night_neighbourhood") if "feel_safe_night_neighbourhood" in labels else 0,
+)
 meta = available.set_index("indicator_code").loc[code]
 periods = cached("periods_for", published, code)
 period = st.selectbox("Period", periods)
@@ -47,8 +51,10 @@ st.caption(
 )
 warned = frame[frame.get("has_quality_warning", False) == True]  # noqa: E712
 if len(warned):
-    st.warning(f"{len(warned)} value(s) carry a data-quality warning: " +
-               "; ".join(f"{r[name_col]}: {r['quality_note']}" for _, r in warned.iterrows() if r.get("quality_note")))
+    st.warning(
+        f"{len(warned)} value(s) carry a data-quality warning: "
+        + "; ".join(f"{r[name_col]}: {r['quality_note']}" for _, r in warned.iterrows() if r.get("quality_note"))
+    )
 st.dataframe(frame, hide_index=True, use_container_width=True)
 download_buttons(frame, f"{code}_{period}")
 footer(published)

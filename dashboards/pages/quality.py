@@ -8,8 +8,10 @@ published = published_or_stop()
 st.subheader("Sources")
 freshness = cached("source_freshness", published)
 st.dataframe(freshness, hide_index=True, use_container_width=True)
-st.caption("'not_in_snapshot' means the dataset was not in the snapshot folder and was not fetched: "
-           "nothing is shown for it, nothing is invented.")
+st.caption(
+    "'not_in_snapshot' means the dataset was not in the snapshot folder and was not fetched: "
+    "nothing is shown for it, nothing is invented."
+)
 download_buttons(freshness, "source_freshness")
 
 st.subheader("Perception survey answer blocks that do not sum to 100 ± 2")
@@ -21,8 +23,10 @@ download_buttons(anomalies, "perception_block_anomalies")
 st.subheader("City population labels matched to Urban Audit codes")
 labels = cached("population_label_matches", published)
 st.dataframe(labels, hide_index=True, use_container_width=True)
-st.caption(f"{int(labels['is_matched'].sum())} of {len(labels)} labels matched; every unmatched label is listed "
-           "with the reason, none is guessed.")
+st.caption(
+    f"{int(labels['is_matched'].sum())} of {len(labels)} labels matched; every unmatched label is listed "
+    "with the reason, none is guessed."
+)
 download_buttons(labels, "population_label_matches")
 
 st.subheader("Cities without geometry")

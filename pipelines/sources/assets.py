@@ -1,6 +1,5 @@
 """One Dagster asset per catalogue entry (`raw/<code>`), built by one factory."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -21,8 +20,13 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         owners=[OWNER],
         description=f"{spec.title} ({spec.provider}; {spec.licence}). Append-only raw load with lineage.",
-        metadata={"dataset": spec.code, "format": spec.format, "licence": spec.licence,
-                  "snapshot_files": ", ".join(spec.snapshot_files), "cadence_days": spec.cadence_days},
+        metadata={
+            "dataset": spec.code,
+            "format": spec.format,
+            "licence": spec.licence,
+            "snapshot_files": ", ".join(spec.snapshot_files),
+            "cadence_days": spec.cadence_days,
+        },
     )
     def raw_dataset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = load_settings()
@@ -34,22 +38,34 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         with duckdb.get_connection() as conn:
             ensure_empty_table(conn, spec)
             if acquired.path is None:
-                outcome = LoadOutcome(spec.code, "not_in_snapshot",
-                                      f"not in snapshot {settings.snapshot_dir} "
-                                      f"(looked for {', '.join(spec.snapshot_files)})")
+                outcome = LoadOutcome(
+                    spec.code,
+                    "not_in_snapshot",
+                    f"not in snapshot {settings.snapshot_dir} (looked for {', '.join(spec.snapshot_files)})",
+                )
                 record_status(conn, outcome)
                 context.log.warning(f"{spec.code}: {outcome.message}")
                 return dg.MaterializeResult(metadata={"status": outcome.status, "message": outcome.message})
             source_file = acquired.relative_name(settings.snapshot_dir)
             try:
-                outcome = ingest_file(conn, spec, acquired.path, source_file=source_file,
-                                      origin=acquired.origin, source_last_update=acquired.source_last_update)
+                outcome = ingest_file(
+                    conn,
+                    spec,
+                    acquired.path,
+                    source_file=source_file,
+                    origin=acquired.origin,
+                    source_last_update=acquired.source_last_update,
+                )
             except SourceFileError as exc:
-                record_status(conn, LoadOutcome(spec.code, "failed", str(exc), source_file=source_file,
-                                                origin=acquired.origin))
-                raise dg.Failure(description=f"raw/{spec.code}: {exc}",
-                                 metadata={"file": source_file, "line": exc.line or 0, "reason": exc.reason},
-                                 allow_retries=False) from None
+                record_status(
+                    conn,
+                    LoadOutcome(spec.code, "failed", str(exc), source_file=source_file, origin=acquired.origin),
+                )
+                raise dg.Failure(
+                    description=f"raw/{spec.code}: {exc}",
+                    metadata={"file": source_file, "line": exc.line or 0, "reason": exc.reason},
+                    allow_retries=False,
+                ) from None
             if outcome.status == "unchanged":
                 record_status(conn, outcome)
         context.log.info(f"{spec.code}: {outcome.message}")

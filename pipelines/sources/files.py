@@ -37,7 +37,7 @@ def first_line(path: Path) -> str:
     try:
         # bytes first, then decode just this line: a text reader decodes a whole block ahead, so a bad byte
         # on line 2 or 3 would be blamed on line 1
-        with (gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")) as fh:
+        with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:
             raw = fh.readline(1 << 20)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFileError(path, f"cannot be decompressed or read ({exc})", line=1) from exc

@@ -25,16 +25,24 @@ def load_geojson_points(conn: duckdb.DuckDBPyConnection, path: Path, target: str
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise SourceFileError(path, f"cannot be read ({exc})") from exc
     features = document.get("features") if isinstance(document, dict) else None
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(features, list) or not features:
+    if (
+        not isinstance(document, dict)
+        or document.get("type") != "FeatureCollection"
+        or not isinstance(features, list)
+        or not features
+    ):
         raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
     records, names = [], {}
     for index, feature in enumerate(features):
         feature = feature if isinstance(feature, dict) else {}
         geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else {}
         coords = geometry.get("coordinates")
-        if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2 \
-                or not all(isinstance(c, int | float) for c in coords[:2]):
+        if (
+            geometry.get("type") != "Point"
+            or not isinstance(coords, list)
+            or len(coords) < 2
+            or not all(isinstance(c, int | float) for c in coords[:2])
+        ):
             raise SourceFileError(path, f"feature {index} is not a Point with [lon, lat] coordinates")
         properties = feature.get("properties") or {}
         if not isinstance(properties, dict):
@@ -45,8 +53,10 @@ def load_geojson_points(conn: duckdb.DuckDBPyConnection, path: Path, target: str
         props["feature_index"] = index
         records.append(props)
     # explicit schema: every property any feature has (not only the first feature's), always as text
-    schema = pa.schema([(name, pa.string()) for name in names if name not in ("lon", "lat", "feature_index")]
-                       + [("lon", pa.float64()), ("lat", pa.float64()), ("feature_index", pa.int64())])
+    schema = pa.schema(
+        [(name, pa.string()) for name in names if name not in ("lon", "lat", "feature_index")]
+        + [("lon", pa.float64()), ("lat", pa.float64()), ("feature_index", pa.int64())]
+    )
     table = pa.Table.from_pylist(records, schema=schema)
     conn.register("_geojson_points", table)
     try:

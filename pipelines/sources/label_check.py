@@ -43,10 +43,14 @@ def check_perception_labels(labels: dict[str, str]) -> list[str]:
             if label is None:
                 problems.append(f"{row['indic_ur']} is not in Eurostat's INDIC_UR code list")
             elif row["label_keyword"].lower() not in label.lower():
-                problems.append(f"{row['indic_ur']} is labelled {label!r}, expected it to mention "
-                                f"{row['label_keyword']!r} ({row['answer_label']})")
+                problems.append(
+                    f"{row['indic_ur']} is labelled {label!r}, expected it to mention "
+                    f"{row['label_keyword']!r} ({row['answer_label']})"
+                )
             elif any(word and word in label.lower() for word in row["label_excludes"].lower().split("|")):
                 # 'unsafe' contains 'safe': a numerator label must not name a negative answer
-                problems.append(f"{row['indic_ur']} is labelled {label!r}, a negative answer, but the mapping "
-                                f"counts it as {row['answer_label']!r}")
+                problems.append(
+                    f"{row['indic_ur']} is labelled {label!r}, a negative answer, but the mapping "
+                    f"counts it as {row['answer_label']!r}"
+                )
     return problems

@@ -24,8 +24,13 @@ def load_label_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lin
     if header != EXPECTED_HEADER:
         raise SourceFileError(path, f"header is {header}, expected {EXPECTED_HEADER}", line=1)
     check_gzip_integrity(path)
-    columns = {"time_period": "VARCHAR", "cities": "VARCHAR", "indic_ur": "VARCHAR",
-               "value_text": "VARCHAR", "flag": "VARCHAR"}
+    columns = {
+        "time_period": "VARCHAR",
+        "cities": "VARCHAR",
+        "indic_ur": "VARCHAR",
+        "value_text": "VARCHAR",
+        "flag": "VARCHAR",
+    }
     read = (
         "read_csv(?, delim=',', quote='\"', header=false, skip=1, columns=?, strict_mode=true, "
         f"auto_detect=false, compression='{'gzip' if is_gzip(path) else 'none'}')"
@@ -35,8 +40,9 @@ def load_label_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lin
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         first = str(exc).splitlines()[0]
         match = re.search(r"[Ll]ine:?\s*(\d+)", str(exc))
-        raise SourceFileError(path, f"cannot be read as CSV ({first})",
-                              line=int(match.group(1)) if match else None) from exc
+        raise SourceFileError(
+            path, f"cannot be read as CSV ({first})", line=int(match.group(1)) if match else None
+        ) from exc
     # an empty Value cell is malformed too (the export writes ':' for "not available")
     bad = conn.execute(
         """select time_period, cities, indic_ur, value_text from _label_rows
@@ -47,8 +53,11 @@ def load_label_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lin
     ).fetchall()
     if bad:
         period, city, indic_ur, value = bad[0]
-        raise SourceFileError(path, f"row {period},{city} has value {value or ''!r}, not a number or ':'",
-                              line=_line_of_row(path, [period, city, indic_ur, value]))
+        raise SourceFileError(
+            path,
+            f"row {period},{city} has value {value or ''!r}, not a number or ':'",
+            line=_line_of_row(path, [period, city, indic_ur, value]),
+        )
     conn.execute(
         f"""create or replace table {target} as
             select trim(time_period) as time_period, cities, indic_ur,

@@ -61,8 +61,12 @@ def download(url: str, settings: Settings) -> bytes:
         if remaining <= 0:
             break
         try:
-            with requests.get(url, timeout=min(settings.http_timeout_s, remaining), stream=True,
-                              headers={"User-Agent": USER_AGENT}) as response:
+            with requests.get(
+                url,
+                timeout=min(settings.http_timeout_s, remaining),
+                stream=True,
+                headers={"User-Agent": USER_AGENT},
+            ) as response:
                 if response.status_code == 404:
                     raise DownloadFailed(url, "404 not found (the dataset code may be wrong or withdrawn)")
                 if response.status_code >= 400:
@@ -75,15 +79,17 @@ def download(url: str, settings: Settings) -> bytes:
                     chunks.append(chunk)
                     received += len(chunk)
                     if time.monotonic() > deadline:
-                        raise requests.Timeout(f"budget of {settings.http_budget_s:.0f}s exceeded "
-                                               f"after {received} bytes")
+                        raise requests.Timeout(
+                            f"budget of {settings.http_budget_s:.0f}s exceeded after {received} bytes"
+                        )
                 return b"".join(chunks)
         except DownloadFailed:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-    raise DownloadFailed(url, f"{last_error} (after {settings.http_retries} attempts, "
-                              f"budget {settings.http_budget_s:.0f}s)")
+    raise DownloadFailed(
+        url, f"{last_error} (after {settings.http_retries} attempts, budget {settings.http_budget_s:.0f}s)"
+    )
 
 
 def fetch_last_updates(settings: Settings) -> dict[str, str]:
@@ -94,8 +100,10 @@ def fetch_last_updates(settings: Settings) -> dict[str, str]:
     try:
         code_at, update_at = header.index("code"), header.index("last update of data")
     except ValueError as exc:
-        raise DownloadFailed(eurostat_toc_url(settings), f"table of contents has no code/last-update "
-                                                          f"columns (header {header[:8]})") from exc
+        raise DownloadFailed(
+            eurostat_toc_url(settings),
+            f"table of contents has no code/last-update columns (header {header[:8]})",
+        ) from exc
     updates = {}
     for row in reader:
         if len(row) > max(code_at, update_at):
@@ -146,10 +154,16 @@ def fetch_dataset(spec: DatasetSpec, settings: Settings, last_updates: dict[str,
         raise DownloadFailed(url, f"the response is not a valid file: {exc.reason}") from exc
     except OSError as exc:
         raise DownloadFailed(url, f"cannot write {target} ({exc.strerror})") from exc
-    meta = {"dataset": spec.code, "url": url, "fetched_at": datetime.now(UTC).isoformat(),
-            "source_last_update": last_update}
+    meta = {
+        "dataset": spec.code,
+        "url": url,
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "source_last_update": last_update,
+    }
     meta_path = target.with_name(target.name + ".meta.json")
-    meta_path.write_text(json.dumps(meta, indent=2))
+    meta_tmp = meta_path.with_name(f".{meta_path.name}.part")
+    meta_tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(meta_tmp, meta_path)  # data and metadata are each replaced whole, never half-written
     return Fetched(path=target, url=url, source_last_update=last_update)
 
 

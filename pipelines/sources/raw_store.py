@@ -75,8 +75,17 @@ def latest_load(conn: duckdb.DuckDBPyConnection, dataset: str) -> dict | None:
 def record_status(conn: duckdb.DuckDBPyConnection, outcome: LoadOutcome) -> None:
     conn.execute(
         "insert into raw._source_status values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [outcome.dataset, datetime.now(UTC), outcome.status, outcome.message, outcome.source_file,
-         outcome.source_sha256, outcome.source_last_update, outcome.origin, outcome.load_id],
+        [
+            outcome.dataset,
+            datetime.now(UTC),
+            outcome.status,
+            outcome.message,
+            outcome.source_file,
+            outcome.source_sha256,
+            outcome.source_last_update,
+            outcome.origin,
+            outcome.load_id,
+        ],
     )
 
 
@@ -134,10 +143,16 @@ def ingest_file(
     sha = sha256_of(path)
     previous = latest_load(conn, spec.code)
     if previous and previous["source_sha256"] == sha and not force:
-        return LoadOutcome(spec.code, "unchanged", f"{source_file} unchanged since load {previous['load_id']}",
-                           source_file=source_file, source_sha256=sha, origin=origin,
-                           source_last_update=previous["source_last_update"] or source_last_update,
-                           load_id=previous["load_id"])
+        return LoadOutcome(
+            spec.code,
+            "unchanged",
+            f"{source_file} unchanged since load {previous['load_id']}",
+            source_file=source_file,
+            source_sha256=sha,
+            origin=origin,
+            source_last_update=previous["source_last_update"] or source_last_update,
+            load_id=previous["load_id"],
+        )
     loaded_at = datetime.now(UTC)
     conn.execute("begin transaction")
     try:
@@ -158,9 +173,17 @@ def ingest_file(
             "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, spec.code, source_file, sha, source_last_update, origin, rows, loaded_at],
         )
-        outcome = LoadOutcome(spec.code, "loaded", f"loaded {rows} rows from {source_file}", rows=rows,
-                              source_file=source_file, source_sha256=sha, source_last_update=source_last_update,
-                              origin=origin, load_id=load_id)
+        outcome = LoadOutcome(
+            spec.code,
+            "loaded",
+            f"loaded {rows} rows from {source_file}",
+            rows=rows,
+            source_file=source_file,
+            source_sha256=sha,
+            source_last_update=source_last_update,
+            origin=origin,
+            load_id=load_id,
+        )
         record_status(conn, outcome)
         conn.execute("commit")
     except BaseException:

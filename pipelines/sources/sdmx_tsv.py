@@ -49,7 +49,9 @@ def read_sdmx_header(path: Path) -> SdmxHeader:
     first = cells[0].strip()
     if "\\" not in first:
         raise SourceFileError(
-            path, f"first header cell {first!r} lacks 'dimensions\\time' (e.g. 'freq,geo\\TIME_PERIOD')", line=1
+            path,
+            f"first header cell {first!r} lacks 'dimensions\\time' (e.g. 'freq,geo\\TIME_PERIOD')",
+            line=1,
         )
     dims_part, time_dimension = first.split("\\", 1)
     dimensions = [d.strip().lower() for d in dims_part.split(",")]
@@ -150,12 +152,16 @@ def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, header: SdmxHeader
         "select series_key from _sdmx_cells group by series_key, time_period having count(*) > 1 limit 1"
     ).fetchall()
     if duplicate:
-        raise SourceFileError(path, f"series key {duplicate[0][0]!r} appears more than once",
-                              line=_find_line(path, duplicate[0][0], occurrence=2))
+        raise SourceFileError(
+            path,
+            f"series key {duplicate[0][0]!r} appears more than once",
+            line=_find_line(path, duplicate[0][0], occurrence=2),
+        )
 
 
-def _find_line(path: Path, key: str, *, occurrence: int = 1, cell_at: int | None = None,
-               cell: str | None = None) -> int | None:
+def _find_line(
+    path: Path, key: str, *, occurrence: int = 1, cell_at: int | None = None, cell: str | None = None
+) -> int | None:
     """1-based line of the `occurrence`-th data row whose (trimmed) series key is `key` and, if given, whose
     cell number `cell_at` is `cell` (trimmed). Used only on error paths."""
     seen = 0

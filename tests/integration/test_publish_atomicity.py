@@ -4,7 +4,6 @@ names the file and line, and still loads the other sources."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -89,8 +88,9 @@ def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):
 
 
 def test_publish_without_marts_fails_and_leaves_pointer(tmp_path):
-    import duckdb
     from dataclasses import replace
+
+    import duckdb
 
     from pipelines.errors import PublishError
     from pipelines.publish import publish_marts

@@ -62,9 +62,24 @@ def exported(refreshed_data_dir: Path, tmp_path_factory) -> list[dict[str, str]]
 
 
 def test_export_has_the_promised_columns(exported):
-    required = ["indicator_code", "geo_code", "geo_level", "period", "sex", "age_group", "breakdown", "value",
-                "unit", "ci_low", "ci_high", "sample_size", "flags", "source_type", "source_dataset",
-                "is_official"]
+    required = [
+        "indicator_code",
+        "geo_code",
+        "geo_level",
+        "period",
+        "sex",
+        "age_group",
+        "breakdown",
+        "value",
+        "unit",
+        "ci_low",
+        "ci_high",
+        "sample_size",
+        "flags",
+        "source_type",
+        "source_dataset",
+        "is_official",
+    ]
     assert set(required) <= set(exported[0])
     totals = [row for row in exported if row["source_dataset"] in {"urb_percep", "crim_off_cat", "crim_gen_reg"}]
     assert all(row["sex"] == row["age_group"] == row["breakdown"] == "" for row in totals)
@@ -83,8 +98,11 @@ def test_perception_indicators_equal_the_sum_of_their_source_cells(exported, sna
             a, b = cells.get((codes[0], city), {}), cells.get((codes[1], city), {})
             for period in set(a) & set(b):
                 expected[(indicator, city, period)] = a[period] + b[period]
-    got = {(r["indicator_code"], r["geo_code"], r["period"]): float(r["value"])
-           for r in exported if r["source_dataset"] == "urb_percep"}
+    got = {
+        (r["indicator_code"], r["geo_code"], r["period"]): float(r["value"])
+        for r in exported
+        if r["source_dataset"] == "urb_percep"
+    }
     assert set(got) == set(expected)
     assert all(abs(got[k] - expected[k]) < 1e-9 for k in expected)
     assert {k[1] for k in got} == cities and len(cities) == 115
@@ -104,8 +122,11 @@ def test_hand_checked_perception_values(exported):
 
 
 def test_police_recorded_rates_equal_the_source_cells(exported, snapshot_dir):
-    got = {(r["indicator_code"], r["source_dataset"], r["geo_code"], r["period"]): float(r["value"])
-           for r in exported if r["source_dataset"] in {"crim_off_cat", "crim_gen_reg"}}
+    got = {
+        (r["indicator_code"], r["source_dataset"], r["geo_code"], r["period"]): float(r["value"])
+        for r in exported
+        if r["source_dataset"] in {"crim_off_cat", "crim_gen_reg"}
+    }
     expected = {}
     for dataset in ("crim_off_cat", "crim_gen_reg"):
         for key, values in naive_sdmx(snapshot_dir / "eurostat" / f"{dataset}.tsv").items():
@@ -125,45 +146,64 @@ def test_police_recorded_rates_equal_the_source_cells(exported, snapshot_dir):
 
 
 def test_country_rows_of_both_crime_datasets_are_kept_apart(exported):
-    at = {r["source_dataset"]: r for r in exported
-          if r["indicator_code"] == "homicide_rate" and r["geo_code"] == "AT" and r["period"] == "2019"}
+    at = {
+        r["source_dataset"]: r
+        for r in exported
+        if r["indicator_code"] == "homicide_rate" and r["geo_code"] == "AT" and r["period"] == "2019"
+    }
     assert set(at) == {"crim_off_cat", "crim_gen_reg"}
     assert at["crim_off_cat"]["comparability_group"] == "crim_off_cat:AT"
     # the UK's three jurisdictions are never grouped together
-    uk_groups = {r["geo_code"]: r["comparability_group"] for r in exported
-                 if r["source_dataset"] == "crim_off_cat" and r["geo_code"].startswith("UK")}
+    uk_groups = {
+        r["geo_code"]: r["comparability_group"]
+        for r in exported
+        if r["source_dataset"] == "crim_off_cat" and r["geo_code"].startswith("UK")
+    }
     assert uk_groups == {"UKC-L": "crim_off_cat:UKC-L", "UKM": "crim_off_cat:UKM", "UKN": "crim_off_cat:UKN"}
 
 
 def test_geography_register_knows_cities_without_gisco_points(published_db):
-    rows = {r[0]: r[1:] for r in published_db.execute(
-        "select geo_code, geo_name, has_geometry, nuts3_code, geo_level from dim_geographies "
-        "where geo_code in ('UK001C', 'ES002C', 'LV001C', 'LV005C')").fetchall()}
+    rows = {
+        r[0]: r[1:]
+        for r in published_db.execute(
+            "select geo_code, geo_name, has_geometry, nuts3_code, geo_level from dim_geographies "
+            "where geo_code in ('UK001C', 'ES002C', 'LV001C', 'LV005C')"
+        ).fetchall()
+    }
     assert rows["UK001C"] == ("London", False, None, "city")
     assert rows["ES002C"][1] is True and rows["ES002C"][2] == "ES511"
     assert rows["LV001C"][0] == "Riga" and rows["LV005C"][0] is None  # name unknown: not invented
     missing = published_db.execute(
         "select count(*) from dim_geographies where geo_level = 'city' and is_perception_survey_city "
-        "and not has_geometry").fetchall()[0][0]
+        "and not has_geometry"
+    ).fetchall()[0][0]
     assert missing == 19
 
 
 def test_population_labels_are_matched_or_reported(published_db, snapshot_dir):
     total, matched, unmatched_without_reason = published_db.execute(
         "select count(*), count(geo_code), count(*) filter (where geo_code is null and unmatched_reason is null) "
-        "from rpt_population_label_matches").fetchall()[0]
+        "from rpt_population_label_matches"
+    ).fetchall()[0]
     assert total == 1025 and 600 < matched < total and unmatched_without_reason == 0
     reason = published_db.execute(
-        "select unmatched_reason from rpt_population_label_matches where city_label = 'Barcelona'").fetchall()[0][0]
+        "select unmatched_reason from rpt_population_label_matches where city_label = 'Barcelona'"
+    ).fetchall()[0][0]
     assert "more than one area" in reason
     import gzip
 
     with gzip.open(snapshot_dir / "eurostat" / "urb_cpop1_1_Data.csv.gz", "rt", encoding="utf-8") as fh:
-        wien_rows = [r for r in csv.DictReader(fh) if r["CITIES"] == "Wien" and r["Value"].strip() != ":"
-                     and r["INDIC_UR"] == "Population on the 1st of January, total"]
+        wien_rows = [
+            r
+            for r in csv.DictReader(fh)
+            if r["CITIES"] == "Wien"
+            and r["Value"].strip() != ":"
+            and r["INDIC_UR"] == "Population on the 1st of January, total"
+        ]
     latest = max(wien_rows, key=lambda r: int(r["TIME"]))
     wien = published_db.execute(
-        "select population, population_year, size_class from dim_geographies where geo_code = 'AT001C'").fetchall()[0]
+        "select population, population_year, size_class from dim_geographies where geo_code = 'AT001C'"
+    ).fetchall()[0]
     assert wien == (float(latest["Value"]), int(latest["TIME"]), "XXL")
 
 

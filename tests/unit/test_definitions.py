@@ -27,8 +27,19 @@ def test_definitions_load(defs):
 def test_asset_graph_runs_from_sources_to_publish(defs):
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    for raw in ("urb_percep", "crim_off_cat", "crim_gen_reg", "urb_cpop1", "urb_cpop1_labels", "urb_clivcon",
-                "ilc_mddw03", "sdg_16_20", "sdg_16_10", "gisco_cities", "gisco_nuts"):
+    for raw in (
+        "urb_percep",
+        "crim_off_cat",
+        "crim_gen_reg",
+        "urb_cpop1",
+        "urb_cpop1_labels",
+        "urb_clivcon",
+        "ilc_mddw03",
+        "sdg_16_20",
+        "sdg_16_10",
+        "gisco_cities",
+        "gisco_nuts",
+    ):
         assert f"raw/{raw}" in keys
     marts = {k for k in keys if k.endswith(("fct_observations", "dim_geographies", "dim_indicators"))}
     assert len(marts) == 3

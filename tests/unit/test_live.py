@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:  # `tests.fixtures` is importable from the project
 from pipelines.errors import DownloadFailed  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 from pipelines.sources import live  # noqa: E402
-from pipelines.sources.catalog import DatasetSpec  # noqa: E402
 from pipelines.sources.sdmx_tsv import load_sdmx_tsv  # noqa: E402
 from tests.fixtures.eurostat_server import EurostatServer  # noqa: E402
+from tests.fixtures.specs import synthetic_spec  # noqa: E402
 
 BUDGET_S = 2.0
 TIMEOUT_S = 1.0
@@ -39,26 +39,14 @@ TSV = (
 )
 GOOD_OLD_SNAPSHOT = gzip.compress(b"freq,geo\\TIME_PERIOD\t2017 \nA,ZZ\t1 \n", mtime=0)
 
-SPEC = DatasetSpec(
-    code="tst_crime",
-    title="Synthetic",
-    provider="Test",
-    licence="none",
-    format="sdmx_tsv",
-    snapshot_files=("eurostat/tst_crime.tsv.gz", "eurostat/tst_crime.tsv"),
-    live="eurostat_sdmx",
-    cadence_days=365,
-    dimensions=("iccs", "unit", "geo"),
-)
-GEO_SPEC = DatasetSpec(
+SPEC = synthetic_spec()
+GEO_SPEC = synthetic_spec(
     code="tst_points",
-    title="Synthetic",
-    provider="Test",
-    licence="none",
     format="geojson_points",
     snapshot_files=("geo/TST_POINTS.geojson",),
     live="gisco",
     cadence_days=1095,
+    dimensions=(),
     live_path="tst/geojson/TST_POINTS.geojson",
     columns=("nuts_id",),
 )

@@ -14,11 +14,11 @@ import duckdb
 import pytest
 
 from pipelines.errors import SourceFileError
-from pipelines.sources.catalog import DatasetSpec
 from pipelines.sources.geojson_points import load_geojson_points
 from pipelines.sources.label_csv import load_label_csv
 from pipelines.sources.raw_store import ensure_empty_table, ingest_file
 from pipelines.sources.sdmx_tsv import SdmxHeader, load_sdmx_tsv, read_sdmx_header
+from tests.fixtures.specs import synthetic_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SDMX = FIXTURES / "sdmx"
@@ -540,17 +540,7 @@ def test_geojson_malformed(conn, tmp_path, text, reason, line):
 # --- raw store
 
 
-SPEC = DatasetSpec(
-    code="tst_crime",
-    title="Synthetic test dataset",
-    provider="Test",
-    licence="none",
-    format="sdmx_tsv",
-    snapshot_files=("eurostat/tst_crime.tsv.gz",),
-    live="none",
-    cadence_days=365,
-    dimensions=("iccs", "unit", "geo"),
-)
+SPEC = synthetic_spec(snapshot_files=("eurostat/tst_crime.tsv.gz",), live="none")
 
 
 def counts(conn) -> tuple[int, int, list[tuple]]:

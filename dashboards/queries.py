@@ -54,9 +54,10 @@ def city_values(published: Published, indicator_code: str, period: str) -> pd.Da
     return _query(
         published,
         """
-        select g.geo_name as city, o.geo_code, g.country_code as country, o.value, o.unit, o.flags,
+        select g.geo_name as city, o.geo_code, g.country_code as country, o.value, o.ci_low, o.ci_high,
+               o.sample_size, o.uncertainty_method, o.is_ci_approximate, o.unit, o.flags,
                o.has_quality_warning, o.quality_note, o.source_dataset, o.period,
-               g.is_partnership_city, g.size_class
+               g.is_partnership_city, g.size_class, o.lineage_id
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city'
           and o.sex is null and o.age_group is null and o.breakdown is null
@@ -70,12 +71,57 @@ def region_values(published: Published, indicator_code: str, period: str, geo_le
         published,
         """
         select coalesce(g.geo_name, o.geo_code) as region, o.geo_code, g.country_code as country, o.value,
-               o.unit, o.flags, o.source_dataset, o.period, o.comparability_group
+               o.unit, o.flags, o.observation_status, o.uncertainty_method, o.source_dataset, o.period,
+               o.comparability_group, o.lineage_id
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = ?
+          and o.sex is null and o.age_group is null and o.breakdown is null
         order by o.source_dataset, o.value desc""",
         [indicator_code, period, geo_level],
     )
+
+
+def comparisons_with(published: Published, indicator_code: str, period: str, geo_code: str) -> pd.DataFrame:
+    """Every other city of the 'all' peer group and whether it differs from `geo_code` at 95 %."""
+    return _query(
+        published,
+        """
+        select other_geo_code as geo_code, is_significant, difference, z_score
+        from city_pairwise_comparisons
+        where indicator_code = ? and period = ? and geo_code = ? and peer_group = 'all'""",
+        [indicator_code, period, geo_code],
+    )
+
+
+def rank_interval(published: Published, indicator_code: str, period: str, geo_code: str) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select rank, rank_best, rank_worst, cities_in_group, indistinguishable_count, is_approximate
+        from city_rank_intervals
+        where indicator_code = ? and period = ? and geo_code = ? and peer_group = 'all'""",
+        [indicator_code, period, geo_code],
+    )
+
+
+def reference_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select r.geo_code, g.geo_name as city, r.value as city_value, r.reference_scope,
+               coalesce(rg.geo_name, r.reference_geo_code) as reference_area, r.reference_period,
+               r.reference_value, r.reference_indicator_code, r.note
+        from city_reference_values r
+        join dim_geographies g on g.geo_code = r.geo_code
+        left join dim_geographies rg on rg.geo_code = r.reference_geo_code
+        where r.indicator_code = ? and r.period = ?
+        order by r.geo_code, r.reference_scope""",
+        [indicator_code, period],
+    )
+
+
+def survey_registry(published: Published) -> pd.DataFrame:
+    return _query(published, "select * from dim_survey_registry order by survey_id, wave, indicator_code")
 
 
 def source_freshness(published: Published) -> pd.DataFrame:

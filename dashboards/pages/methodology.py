@@ -14,4 +14,13 @@ for _, row in catalogue.iterrows():
             f"**Sources.** {row['source_notes']}\n\n**Caveats.** {row['comparability_caveat']}"
         )
 download_buttons(catalogue, "indicator_catalogue")
+
+st.subheader("Survey registry")
+st.caption(
+    "Who asked what, of whom, how, and with which sample. Sample sizes marked approximate are the nominal "
+    "interviews per city from the survey reports; the intervals built on them are approximate too."
+)
+registry = cached("survey_registry", published)
+st.dataframe(registry, hide_index=True, width="stretch")
+download_buttons(registry, "survey_registry")
 footer(published)

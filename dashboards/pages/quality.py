@@ -7,7 +7,7 @@ published = published_or_stop()
 
 st.subheader("Sources")
 freshness = cached("source_freshness", published)
-st.dataframe(freshness, hide_index=True, use_container_width=True)
+st.dataframe(freshness, hide_index=True, width="stretch")
 st.caption(
     "'not_in_snapshot' means the dataset was not in the snapshot folder and was not fetched: "
     "nothing is shown for it, nothing is invented."
@@ -16,13 +16,13 @@ download_buttons(freshness, "source_freshness")
 
 st.subheader("Perception survey answer blocks that do not sum to 100 ± 2")
 anomalies = cached("block_anomalies", published)
-st.dataframe(anomalies, hide_index=True, use_container_width=True)
+st.dataframe(anomalies, hide_index=True, width="stretch")
 st.caption(f"{len(anomalies)} blocks. The observations stay published with a quality warning.")
 download_buttons(anomalies, "perception_block_anomalies")
 
 st.subheader("City population labels matched to Urban Audit codes")
 labels = cached("population_label_matches", published)
-st.dataframe(labels, hide_index=True, use_container_width=True)
+st.dataframe(labels, hide_index=True, width="stretch")
 st.caption(
     f"{int(labels['is_matched'].sum())} of {len(labels)} labels matched; every unmatched label is listed "
     "with the reason, none is guessed."
@@ -30,5 +30,5 @@ st.caption(
 download_buttons(labels, "population_label_matches")
 
 st.subheader("Cities without geometry")
-st.dataframe(cached("geographies_without_geometry", published), hide_index=True, use_container_width=True)
+st.dataframe(cached("geographies_without_geometry", published), hide_index=True, width="stretch")
 footer(published)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points"}
+FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points", "open_sdg_csv"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class DatasetSpec:
             return (*self.dimensions, "time_period")
         if self.format == "eurostat_label_csv":
             return ("time_period", "cities", "indic_ur")
+        if self.format == "open_sdg_csv":
+            return self.columns
         return (*self.columns, "lon", "lat")
 
     def find_in_snapshot(self, snapshot_dir: Path) -> Path | None:

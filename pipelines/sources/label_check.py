@@ -13,7 +13,7 @@ from pipelines.sources.live import download
 
 class LabelMismatch(SpsError):
     def __init__(self, problems: list[str]) -> None:
-        self.hint = "Update seeds/perception_question_blocks.csv and seeds/indicator_source_map.csv."
+        self.hint = "Update seeds/perception_question_blocks.csv (the question registry)."
         super().__init__("urb_percep labels no longer match the indicator mapping: " + "; ".join(problems) + ".")
 
 

@@ -13,12 +13,20 @@ from tests.conftest import run_sps, sps_env
 
 pytestmark = pytest.mark.integration
 
-PERCEPTION_SUMS = {
-    "feel_safe_city": ("PS3290V", "PS3291V"),
-    "feel_safe_neighbourhood": ("PS3300V", "PS3301V"),
-    "feel_safe_night_city": ("PS3514V", "PS3515V"),
-    "feel_safe_night_neighbourhood": ("PS3519V", "PS3520V"),
-}
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def perception_numerators() -> dict[str, tuple[str, ...]]:
+    """The numerator codes per indicator, read from the question registry seed (the single source)."""
+    numerators = defaultdict(list)
+    with open(SEEDS / "perception_question_blocks.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["is_numerator"] == "true":
+                numerators[row["indicator_code"]].append(row["indic_ur"])
+    return {indicator: tuple(sorted(codes)) for indicator, codes in numerators.items()}
+
+
+PERCEPTION_SUMS = perception_numerators()
 POLICE = {  # indicator -> {dataset: ICCS}
     "homicide_rate": {"crim_off_cat": "ICCS0101", "crim_gen_reg": "ICCS0101"},
     "robbery_rate": {"crim_off_cat": "ICCS0401", "crim_gen_reg": "ICCS0401"},
@@ -95,9 +103,9 @@ def test_perception_indicators_equal_the_sum_of_their_source_cells(exported, sna
     cities = {dict(k)["cities"] for k in source}
     for indicator, codes in PERCEPTION_SUMS.items():
         for city in cities:
-            a, b = cells.get((codes[0], city), {}), cells.get((codes[1], city), {})
-            for period in set(a) & set(b):
-                expected[(indicator, city, period)] = a[period] + b[period]
+            parts = [cells.get((code, city), {}) for code in codes]
+            for period in set.intersection(*(set(part) for part in parts)):
+                expected[(indicator, city, period)] = sum(part[period] for part in parts)
     got = {
         (r["indicator_code"], r["geo_code"], r["period"]): float(r["value"])
         for r in exported
@@ -105,6 +113,7 @@ def test_perception_indicators_equal_the_sum_of_their_source_cells(exported, sna
     }
     assert set(got) == set(expected)
     assert all(abs(got[k] - expected[k]) < 1e-9 for k in expected)
+    assert PERCEPTION_SUMS["feel_safe_city"] == ("PS3290V", "PS3291V")
     assert {k[1] for k in got} == cities and len(cities) == 115
     # every wave the file has, for the indicators asked in it
     assert {k[2] for k in got if k[0] == "feel_safe_city"} == {"2004", "2006", "2009", "2012", "2015"}

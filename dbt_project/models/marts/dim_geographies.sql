@@ -23,8 +23,7 @@ select
     register.nuts3_code,
     case when register.geo_level in ('city', 'nuts3', 'nuts2') then left(coalesce(register.nuts3_code, register.geo_code), 4) end
         as nuts2_code,
-    case when register.geo_level in ('city', 'nuts3', 'nuts2', 'nuts1') then left(coalesce(register.nuts3_code, register.geo_code), 3) end
-        as nuts1_code,
+    register.nuts1_code,
     register.lat,
     register.lon,
     register.has_geometry,

@@ -11,6 +11,7 @@ perception as (
         summed.indicator_code, summed.geo_code, summed.period, summed.period_year, summed.value, summed.flags,
         'survey' as source_type,
         'urb_percep' as source_dataset,
+        'urb_percep' as survey_id,
         'urb_percep:' || summed.indicator_code as comparability_group,
         'urb_percep/load-' || summed.load_id || '/' || summed.series_keys || '/' || summed.period as lineage_id,
         perception_warnings.quality_note
@@ -34,15 +35,24 @@ police_recorded as (
             when geo_code like 'UK_%' then 'UKC-L'
             else left(geo_code, 2)
         end as comparability_group,
-        source_dataset || '/load-' || load_id || '/' || series_key || '/' || period as lineage_id,
-        cast(null as varchar) as quality_note
+        source_dataset || '/load-' || load_id || '/' || series_key || '/' || period as lineage_id
     from {{ ref('int_police_recorded_rates_mapped') }}
+),
+
+national as (
+    select
+        indicator_code, geo_code, period, period_year, sex, age_group, breakdown, value, observation_status,
+        source_type, source_dataset, survey_id, comparability_group, lineage_id
+    from {{ ref('int_survey_observations_national') }}
+    where not is_conflicting_key
 ),
 
 stacked as (
     select * from perception
     union all by name
     select * from police_recorded
+    union all by name
+    select * from national
 ),
 
 flag_meanings as (
@@ -53,39 +63,58 @@ flag_meanings as (
     from stacked
     inner join {{ ref('flags') }} as flags on contains(coalesce(stacked.flags, ''), flags.flag)
     group by stacked.lineage_id
-)
+),
 
-select
-    md5(concat_ws('|', stacked.indicator_code, stacked.geo_code, stacked.period, '', '', '', stacked.source_dataset))
-        as observation_id,
-    stacked.indicator_code,
-    stacked.geo_code,
-    geographies.geo_level,
-    stacked.period,
-    stacked.period_year,
-    cast(null as varchar) as sex,
-    cast(null as varchar) as age_group,
-    cast(null as varchar) as breakdown,
-    stacked.value,
-    indicators.unit,
-    cast(null as double) as ci_low,
-    cast(null as double) as ci_high,
-    cast(null as bigint) as sample_size,
-    stacked.flags,
-    stacked.source_type,
-    stacked.source_dataset,
-    cast(null as varchar) as submission_id,
-    true as is_official,
-    stacked.comparability_group,
-    coalesce(flag_meanings.break_in_series, false) as break_in_series,
-    stacked.quality_note is not null or coalesce(flag_meanings.flag_warning, false) as has_quality_warning,
-    stacked.quality_note,
-    stacked.lineage_id
-from stacked
-inner join {{ ref('indicators') }} as indicators on stacked.indicator_code = indicators.indicator_code
-left join (
+with_registry as (
+    select stacked.*, registry.sample_size, registry.design_effect, registry.is_sample_size_approximate
+    from stacked
+    left join {{ ref('survey_registry') }} as registry
+        on stacked.survey_id = registry.survey_id
+        and stacked.indicator_code = registry.indicator_code
+        and (registry.wave = stacked.period or registry.wave = '*')
+),
+
+geographies as (
     select geo_code, geo_level from {{ ref('int_geographies_registered') }}
     union all
     select geo_code, geo_level from {{ ref('int_geographies_observed') }}
-) as geographies on stacked.geo_code = geographies.geo_code
-left join flag_meanings on stacked.lineage_id = flag_meanings.lineage_id
+)
+
+select
+    md5(concat_ws('|', obs.indicator_code, obs.geo_code, obs.period, coalesce(obs.sex, ''), coalesce(obs.age_group, ''),
+        coalesce(obs.breakdown, ''), obs.source_dataset, obs.comparability_group)) as observation_id,
+    obs.indicator_code,
+    obs.geo_code,
+    geographies.geo_level,
+    obs.period,
+    obs.period_year,
+    obs.sex,
+    obs.age_group,
+    obs.breakdown,
+    obs.value,
+    indicators.unit,
+    round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'low') }}, 4) as ci_low,
+    round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'high') }}, 4) as ci_high,
+    cast(obs.sample_size as bigint) as sample_size,
+    case
+        when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
+        when obs.sample_size is not null then 'wilson'
+        else 'none'
+    end as uncertainty_method,
+    coalesce(obs.sample_size is not null and obs.is_sample_size_approximate, false) as is_ci_approximate,
+    obs.flags,
+    obs.observation_status,
+    obs.source_type,
+    obs.source_dataset,
+    obs.survey_id,
+    cast(null as varchar) as submission_id,
+    true as is_official,
+    obs.comparability_group,
+    coalesce(flag_meanings.break_in_series, false) as break_in_series,
+    obs.quality_note is not null or coalesce(flag_meanings.flag_warning, false) as has_quality_warning,
+    obs.quality_note,
+    obs.lineage_id
+from with_registry as obs
+inner join {{ ref('indicators') }} as indicators on obs.indicator_code = indicators.indicator_code
+left join geographies on obs.geo_code = geographies.geo_code
+left join flag_meanings on obs.lineage_id = flag_meanings.lineage_id

@@ -13,6 +13,9 @@ with observed as (
             else 'nuts3'
         end as geo_level
     from {{ ref('int_police_recorded_offences_unioned') }}
+    union
+    select distinct geo_code, case when geo_code = 'UKC-L' then 'country' else 'nuts1' end as geo_level
+    from {{ ref('int_survey_observations_national') }}
 )
 
 select
@@ -21,6 +24,7 @@ select
     cast(null as varchar) as geo_name,
     case when observed.geo_level <> 'eu' then left(observed.geo_code, 2) end as country_code,
     case when observed.geo_level = 'nuts3' then observed.geo_code end as nuts3_code,
+    case when observed.geo_level in ('nuts1', 'nuts2', 'nuts3') then left(observed.geo_code, 3) end as nuts1_code,
     cast(null as double) as lon,
     cast(null as double) as lat,
     false as has_geometry,

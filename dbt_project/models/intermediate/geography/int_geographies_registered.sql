@@ -3,6 +3,7 @@
 with gisco_cities as (
     select
         geo_code, 'city' as geo_level, city_name as geo_name, country_code, nuts3_code,
+        left(nuts3_code, 3) as nuts1_code,
         lon, lat, true as has_geometry, 'GISCO Urban Audit 2021' as register_source,
         'high' as name_confidence, cast(null as varchar) as register_note
     from {{ ref('stg_gisco__cities') }}
@@ -14,6 +15,7 @@ gisco_nuts as (
         case nuts_level when 0 then 'country' when 1 then 'nuts1' when 2 then 'nuts2' else 'nuts3' end as geo_level,
         region_name as geo_name, country_code,
         case when nuts_level = 3 then geo_code end as nuts3_code,
+        case when nuts_level >= 1 then left(geo_code, 3) end as nuts1_code,
         lon, lat, true as has_geometry, 'GISCO NUTS 2021' as register_source,
         'high' as name_confidence, cast(null as varchar) as register_note
     from {{ ref('stg_gisco__nuts_regions') }}
@@ -22,7 +24,8 @@ gisco_nuts as (
 additions as (
     select
         geo_code, geo_level, nullif(name, '') as geo_name, nullif(country_code, '') as country_code,
-        cast(null as varchar) as nuts3_code, cast(null as double) as lon, cast(null as double) as lat,
+        cast(null as varchar) as nuts3_code, nullif(nuts1_code, '') as nuts1_code,
+        cast(null as double) as lon, cast(null as double) as lat,
         false as has_geometry, 'seeds/geography_additions.csv' as register_source,
         name_confidence, note as register_note
     from {{ ref('geography_additions') }}

@@ -1,10 +1,10 @@
--- One row per perception indicator x city x wave: the sum of the answer codes the mapping counts as
--- the numerator (e.g. strongly + somewhat agree). Published only when every component is present:
--- a missing component is never treated as zero.
+-- One row per perception indicator x city x wave: the sum of the answer codes the question registry
+-- (seeds/perception_question_blocks.csv, is_numerator) counts as the numerator, e.g. strongly + somewhat
+-- agree. Published only when every component is present: a missing component is never treated as zero.
 with mapping as (
-    select indicator_code, source_code, source_unit
-    from {{ ref('indicator_source_map') }}
-    where source_dataset = 'urb_percep' and role = 'numerator'
+    select indicator_code, indic_ur as source_code, 'PC' as source_unit
+    from {{ ref('perception_question_blocks') }}
+    where is_numerator
 ),
 
 expected as (

@@ -14,10 +14,10 @@ COMPARISON_DOMAIN = ["selected city", "not statistically different", "statistica
 COMPARISON_RANGE = [SELECTED, NOT_DIFFERENT, DIFFERENT, NO_TEST]
 
 
-def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 60) -> alt.Chart:
+def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150) -> alt.Chart:
     """Horizontal bars, best first, with 95 % interval whiskers where an interval exists. When the frame
     has a `comparison` column, bars are coloured by it (selected / not different / different)."""
-    data = frame.head(limit)
+    data = frame.sort_values("value", ascending=False).head(limit)
     colour = (
         alt.Color(
             "comparison:N",
@@ -31,11 +31,13 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 60) 
     for extra in ("ci_low", "ci_high", "sample_size", "flags", "source_dataset", "comparison"):
         if extra in data:
             tooltip.append(extra)
-    y = alt.Y(f"{name_col}:N", sort=alt.EncodingSortField("value", order="descending"), title=None)
+    # An explicit order: layered charts ignore a sort by field, and every layer must share it.
+    order = data[name_col].tolist()
+    y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
     bars = alt.Chart(data).mark_bar().encode(x=alt.X("value:Q", title=unit), y=y, color=colour, tooltip=tooltip)
     layers = [bars]
     if "ci_low" in data and data["ci_low"].notna().any():
         layers.append(
             alt.Chart(data[data["ci_low"].notna()]).mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
         )
-    return alt.layer(*layers).properties(height=max(200, 16 * min(len(data), limit)))
+    return alt.layer(*layers).properties(height=alt.Step(16))

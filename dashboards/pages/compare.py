@@ -50,9 +50,9 @@ if highlight is not None:
 
 unit = frame["unit"].iloc[0]
 st.altair_chart(charts.ranked_bars(frame, name_col, unit), width="stretch")
-shown = "the first 60 of " if len(frame) > 60 else ""
+shown = "the first 150 of " if len(frame) > 150 else ""
 caveat = (
-    f"{meta['indicator_name']}, {period}: {shown}{len(frame)} {name_col if name_col == 'city' else 'regions'} — "
+    f"{meta['indicator_name']}, {period}: {shown}{len(frame)} {'cities' if name_col == 'city' else 'areas'} — "
     f"unit: {unit}. {meta['comparability_caveat']}"
 )
 if "uncertainty_method" in frame:

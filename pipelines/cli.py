@@ -62,7 +62,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}"
     )
     instance = dg.DagsterInstance.get()
-    log_level = "DEBUG" if args.verbose else "WARNING"
+    # Without --verbose Dagster stays quiet (its failure events carry stack traces); the summary below
+    # names every failed step in one line each.
+    log_level = "DEBUG" if args.verbose else "CRITICAL"
     result = defs.resolve_job_def("refresh").execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -1,7 +1,7 @@
 """The Dagster code location: assembles assets, checks, jobs and resources. Logic lives elsewhere."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines.dbt_assets import sps_dbt_assets
@@ -14,17 +14,8 @@ settings = load_settings()
 settings.ensure_dirs()
 settings.export_env()
 
-MART_MODELS = [
-    "dim_indicators",
-    "dim_geographies",
-    "fct_observations",
-    "fct_police_recorded_offences",
-    "city_latest_values",
-    "city_indicator_coverage",
-    "rpt_perception_block_anomalies",
-    "rpt_population_label_matches",
-    "rpt_source_freshness",
-]
+# Publish waits for every model of the marts folder (the translator's "marts" group).
+MART_KEYS = [key for key, group in sps_dbt_assets.group_names_by_key.items() if group == "marts"]
 
 
 @dg.asset(
@@ -32,7 +23,7 @@ MART_MODELS = [
     group_name="publish",
     kinds={"duckdb"},
     owners=["team:secretariat"],
-    deps=[get_asset_key_for_model([sps_dbt_assets], name) for name in MART_MODELS],
+    deps=MART_KEYS,
     description="Copies the marts into a new read-only file under data/published/ and swaps the "
     "CURRENT pointer atomically. Readers only ever open the published file.",
 )

@@ -59,3 +59,12 @@ def published_db(refreshed_data_dir: Path):
     conn = duckdb.connect(str(refreshed_data_dir / "published" / name), read_only=True)
     yield conn
     conn.close()
+
+
+def mirror_snapshot(real: Path, target: Path) -> None:
+    """A snapshot folder of symlinks to the real files (nothing copied), ready to have files added or replaced."""
+    for path in real.rglob("*"):
+        if path.is_file():
+            link = target / path.relative_to(real)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)

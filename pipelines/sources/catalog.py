@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points", "open_sdg_csv"}
+FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points", "open_sdg_csv", "sps_survey_template"}
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,14 @@ class DatasetSpec:
             return (*self.dimensions, "time_period")
         if self.format == "eurostat_label_csv":
             return ("time_period", "cities", "indic_ur")
-        if self.format == "open_sdg_csv":
+        if self.format in ("open_sdg_csv", "sps_survey_template"):
             return self.columns
         return (*self.columns, "lon", "lat")
 
     def find_in_snapshot(self, snapshot_dir: Path) -> Path | None:
         for relative in self.snapshot_files:
             candidate = snapshot_dir / relative
-            if candidate.is_file():
+            if candidate.is_file() or (self.format == "sps_survey_template" and candidate.is_dir()):
                 return candidate
         return None
 

@@ -18,6 +18,12 @@ def is_gzip(path: Path) -> bool:
 
 
 def sha256_of(path: Path) -> str:
+    """Hash of a file's bytes; for a folder, of its files' names and hashes (so any change is seen)."""
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+            digest.update(f"{child.name}\0{sha256_of(child)}\n".encode())
+        return digest.hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

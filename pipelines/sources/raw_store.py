@@ -23,12 +23,14 @@ from pipelines.sources.geojson_points import load_geojson_points
 from pipelines.sources.label_csv import load_label_csv
 from pipelines.sources.open_sdg_csv import load_open_sdg_csv
 from pipelines.sources.sdmx_tsv import load_sdmx_tsv, read_sdmx_header
+from pipelines.sources.survey_template import load_survey_results
 
 LOADERS = {
     "sdmx_tsv": load_sdmx_tsv,
     "eurostat_label_csv": load_label_csv,
     "geojson_points": load_geojson_points,
     "open_sdg_csv": load_open_sdg_csv,
+    "sps_survey_template": load_survey_results,
 }
 
 
@@ -97,9 +99,11 @@ def ensure_empty_table(conn: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> No
     ensure_raw_schema(conn)
     typed = {"lon": "double", "lat": "double"}
     own = ", ".join(f'"{c}" {typed.get(c, "varchar")}' for c in spec.source_columns)
-    extra = {"geojson_points": "", "open_sdg_csv": "value double, source_row bigint, "}.get(
-        spec.format, "value double, flag varchar, "
-    )
+    extra = {
+        "geojson_points": "",
+        "open_sdg_csv": "value double, source_row bigint, ",
+        "sps_survey_template": "source_row bigint, ",
+    }.get(spec.format, "value double, flag varchar, ")
     conn.execute(
         f"""create table if not exists raw.{spec.code} ({own}, {extra}series_key varchar, load_id bigint,
             source_file varchar, source_sha256 varchar, loaded_at timestamptz, source_last_update varchar)"""

@@ -1,20 +1,14 @@
 -- One row per indicator x period x peer group x ordered pair of cities with a sampling-based interval:
--- the difference, its standard error (unpooled two-proportion test on the effective sample sizes) and
--- whether the two cities differ at the 95 % level. Only observations in the same comparability group
--- are paired; observations without uncertainty are left out (they cannot be tested).
+-- the difference, its standard error (unpooled: sqrt(se_a^2 + se_b^2), each se from the published
+-- interval or the effective sample size) and whether the two cities differ at the 95 % level. Only
+-- observations in the same comparability group are paired; observations without uncertainty are left
+-- out (they cannot be tested).
 with estimates as (
-    select
-        observations.indicator_code, observations.period, observations.comparability_group,
-        observations.geo_code, observations.value, observations.sample_size, observations.is_ci_approximate,
-        observations.sample_size / coalesce(registry.design_effect, 1.0) as effective_n
-    from {{ ref('fct_observations') }} as observations
-    left join {{ ref('survey_registry') }} as registry
-        on observations.survey_id = registry.survey_id
-        and observations.indicator_code = registry.indicator_code
-        and (registry.wave = observations.period or registry.wave = '*')
-    where observations.geo_level = 'city'
-      and observations.uncertainty_method in ('wilson', 'published')
-      and observations.sex is null and observations.age_group is null and observations.breakdown is null
+    select indicator_code, period, comparability_group, geo_code, value, standard_error, is_ci_approximate
+    from {{ ref('fct_observations') }}
+    where geo_level = 'city'
+      and standard_error is not null
+      and sex is null and age_group is null and breakdown is null
 ),
 
 in_groups as (
@@ -29,8 +23,7 @@ pairs as (
         a.geo_code, b.geo_code as other_geo_code,
         a.value, b.value as other_value,
         a.value - b.value as difference,
-        100.0 * sqrt((a.value / 100.0) * (1 - a.value / 100.0) / a.effective_n
-                   + (b.value / 100.0) * (1 - b.value / 100.0) / b.effective_n) as difference_standard_error,
+        sqrt(a.standard_error ^ 2 + b.standard_error ^ 2) as difference_standard_error,
         a.is_ci_approximate or b.is_ci_approximate as is_approximate
     from in_groups as a
     inner join in_groups as b

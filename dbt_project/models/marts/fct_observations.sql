@@ -47,12 +47,28 @@ national as (
     where not is_conflicting_key
 ),
 
+submitted_surveys as (
+    -- Results sent in the SPS survey template: their own interval, sample size and design effect.
+    select
+        indicator_code, geo_code, period, period_year, sex, age_group, breakdown, value,
+        ci_low as published_ci_low, ci_high as published_ci_high,
+        sample_size as own_sample_size, design_effect as own_design_effect,
+        'survey' as source_type,
+        'survey_results' as source_dataset,
+        source_file as submission_id,
+        'survey_results:' || indicator_code || ':' || lower(survey_name) as comparability_group,
+        'survey_results/load-' || load_id || '/' || source_file || '/row-' || source_row as lineage_id
+    from {{ ref('stg_sps__survey_results') }}
+),
+
 stacked as (
     select * from perception
     union all by name
     select * from police_recorded
     union all by name
     select * from national
+    union all by name
+    select * from submitted_surveys
 ),
 
 flag_meanings as (
@@ -66,7 +82,11 @@ flag_meanings as (
 ),
 
 with_registry as (
-    select stacked.*, registry.sample_size, registry.design_effect, registry.is_sample_size_approximate
+    select
+        stacked.*,
+        coalesce(stacked.own_sample_size, registry.sample_size) as sample_size,
+        coalesce(stacked.own_design_effect, registry.design_effect) as design_effect,
+        stacked.own_sample_size is null and registry.is_sample_size_approximate as is_sample_size_approximate
     from stacked
     left join {{ ref('survey_registry') }} as registry
         on stacked.survey_id = registry.survey_id
@@ -93,21 +113,33 @@ select
     obs.breakdown,
     obs.value,
     indicators.unit,
-    round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'low') }}, 4) as ci_low,
-    round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'high') }}, 4) as ci_high,
+    coalesce(obs.published_ci_low,
+        round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'low') }}, 4)) as ci_low,
+    coalesce(obs.published_ci_high,
+        round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'high') }}, 4)) as ci_high,
     cast(obs.sample_size as bigint) as sample_size,
+    -- Standard error in the value's unit: from the published interval, else from the effective sample.
+    case
+        when obs.published_ci_low is not null
+            then (obs.published_ci_high - obs.published_ci_low) / (2 * 1.959963984540054)
+        when obs.sample_size > 0 and obs.value between 0 and 100
+            then 100.0 * sqrt((obs.value / 100.0) * (1 - obs.value / 100.0)
+                              / (obs.sample_size / coalesce(obs.design_effect, 1.0)))
+    end as standard_error,
     case
         when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
+        when obs.published_ci_low is not null then 'published'
         when obs.sample_size is not null then 'wilson'
         else 'none'
     end as uncertainty_method,
-    coalesce(obs.sample_size is not null and obs.is_sample_size_approximate, false) as is_ci_approximate,
+    coalesce(obs.published_ci_low is null and obs.sample_size is not null and obs.is_sample_size_approximate, false)
+        as is_ci_approximate,
     obs.flags,
     obs.observation_status,
     obs.source_type,
     obs.source_dataset,
     obs.survey_id,
-    cast(null as varchar) as submission_id,
+    obs.submission_id,
     true as is_official,
     obs.comparability_group,
     coalesce(flag_meanings.break_in_series, false) as break_in_series,

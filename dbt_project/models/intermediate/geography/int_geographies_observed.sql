@@ -16,6 +16,16 @@ with observed as (
     union
     select distinct geo_code, case when geo_code = 'UKC-L' then 'country' else 'nuts1' end as geo_level
     from {{ ref('int_survey_observations_national') }}
+    union
+    select distinct geo_code,
+        case
+            when regexp_full_match(geo_code, '[A-Z]{2}[0-9]{3}[A-Z0-9]') then 'city'
+            when length(geo_code) = 2 then 'country'
+            when length(geo_code) = 3 then 'nuts1'
+            when length(geo_code) = 4 then 'nuts2'
+            else 'nuts3'
+        end as geo_level
+    from {{ ref('stg_sps__survey_results') }}
 )
 
 select

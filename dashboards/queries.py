@@ -57,7 +57,7 @@ def city_values(published: Published, indicator_code: str, period: str) -> pd.Da
         select g.geo_name as city, o.geo_code, g.country_code as country, o.value, o.ci_low, o.ci_high,
                o.sample_size, o.uncertainty_method, o.is_ci_approximate, o.unit, o.flags,
                o.has_quality_warning, o.quality_note, o.source_dataset, o.period,
-               g.is_partnership_city, g.size_class, o.lineage_id
+               g.is_partnership_city, g.size_class, o.comparability_group, o.lineage_id
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city'
           and o.sex is null and o.age_group is null and o.breakdown is null

@@ -23,6 +23,10 @@ if meta["indicator_family"] in ("police_recorded", "survey"):
 else:
     frame = cached("city_values", published, code, period).copy()
     name_col = "city"
+    groups = sorted(frame["comparability_group"].unique())
+    if len(groups) > 1:  # different questions / scales / universes are never ranked together
+        group = st.selectbox("Survey (comparability group): values from different surveys are not comparable", groups)
+        frame = frame[frame["comparability_group"] == group].reset_index(drop=True)
     frame[name_col] = frame[name_col].fillna(frame["geo_code"])
     names = dict(zip(frame["geo_code"], frame[name_col], strict=True))
     highlight = st.selectbox(

@@ -1,5 +1,6 @@
 -- One row per city x indicator x source dataset: the latest published total (no breakdown) value,
--- with its rank among all cities reporting that indicator in the same period (1 = best, polarity-aware).
+-- with its rank among the cities reporting it in the same period and comparability group (same question,
+-- scale and universe; 1 = best, polarity-aware). Different surveys are never ranked together.
 with city_totals as (
     select observations.*
     from {{ ref('fct_observations') }} as observations
@@ -10,7 +11,7 @@ with city_totals as (
 latest as (
     select * from city_totals
     qualify row_number() over (
-        partition by indicator_code, geo_code, source_dataset order by period_year desc, period desc
+        partition by indicator_code, geo_code, comparability_group order by period_year desc, period desc
     ) = 1
 )
 
@@ -18,15 +19,16 @@ select
     latest.indicator_code,
     latest.geo_code,
     latest.source_dataset,
+    latest.comparability_group,
     latest.period,
     latest.value,
     latest.unit,
     latest.flags,
     latest.has_quality_warning,
     rank() over (
-        partition by latest.indicator_code, latest.source_dataset, latest.period
+        partition by latest.indicator_code, latest.comparability_group, latest.period
         order by case when indicators.higher_is_better then -latest.value else latest.value end
     ) as rank_in_period,
-    count(*) over (partition by latest.indicator_code, latest.source_dataset, latest.period) as cities_in_period
+    count(*) over (partition by latest.indicator_code, latest.comparability_group, latest.period) as cities_in_period
 from latest
 inner join {{ ref('indicators') }} as indicators on latest.indicator_code = indicators.indicator_code

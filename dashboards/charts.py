@@ -40,4 +40,223 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
         layers.append(
             alt.Chart(data[data["ci_low"].notna()]).mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
         )
-    return alt.layer(*layers).properties(height=alt.Step(16))
+    return alt.layer(*layers).properties(height=max(120, 18 * len(data)))
+
+
+def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
+    """One line per city over time, 95 % interval bars where known, breaks in series marked with a
+    different point shape, and national / regional survey references as dashed ticks."""
+    base = alt.Chart(series).encode(
+        x=alt.X("period_year:O", title="period (first year)"),
+        color=alt.Color("city:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(title=None, orient="top")),
+    )
+    tooltip = [
+        "city",
+        "geo_code",
+        "period",
+        alt.Tooltip("value:Q", format=".1f", title=unit),
+        "ci_low",
+        "ci_high",
+        "flags",
+        "source_dataset",
+    ]
+    layers = [
+        base.mark_line().encode(y=alt.Y("value:Q", title=unit)),
+        base.mark_point(filled=True, size=60).encode(
+            y="value:Q",
+            shape=alt.Shape(
+                "break_in_series:N",
+                title="break in series",
+                scale=alt.Scale(domain=[False, True], range=["circle", "diamond"]),
+            ),
+            tooltip=tooltip,
+        ),
+    ]
+    if series["ci_low"].notna().any():
+        layers.append(base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q"))
+    chart = alt.layer(*layers)
+    if references is not None and len(references):
+        ticks = (
+            alt.Chart(references)
+            .mark_tick(strokeDash=[4, 3], thickness=2, size=30, color="black")
+            .encode(
+                x=alt.X("period_year:O"),
+                y="reference_value:Q",
+                tooltip=[
+                    "reference_area",
+                    "reference_scope",
+                    "reference_period",
+                    alt.Tooltip("reference_value:Q", format=".1f"),
+                ],
+            )
+        )
+        chart = alt.layer(chart, ticks)
+    return chart.properties(height=320)
+
+
+# --- Overview map: an offline map (no tile server). The base layer is the GISCO NUTS 0 outlines from the
+# published dim_geometries; cities are points, NUTS 3 regions a choropleth; colour is explained by a legend with
+# the unit, and the page's table holds the same values in words.
+
+MAP_FRAME = (-25.0, 27.0, 45.0, 72.0)  # lon min, lat min, lon max, lat max: Iceland, Canaries, Cyprus, Turkey
+MAP_PROJECTION = {"type": "azimuthalEqualArea", "rotate": [-10, -52, 0]}  # centred like LAEA Europe (EPSG:3035)
+BASEMAP_FILL = "#F2F2F2"
+BASEMAP_STROKE = DIFFERENT
+CITY_SCHEME = "viridis"  # sequential, colour-blind safe, readable in greyscale
+REGION_SCHEME = "blues"
+REGION_CLASSES = 5  # quantile classes: police-recorded rates are strongly skewed
+
+
+def class_breaks(values, classes: int = REGION_CLASSES) -> list[float]:
+    """Quantile class limits (3 significant digits, duplicates dropped): each class holds about 1/classes of
+    the values. Explicit limits give a legend that reads '0.52 – 0.81' instead of an unlabelled gradient."""
+    import numpy as np
+
+    data = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
+    if len(data) < 2 or data.min() == data.max():
+        return []
+    breaks = [float(f"{q:.3g}") for q in np.quantile(data, [i / classes for i in range(1, classes)])]
+    return sorted({b for b in breaks if data.min() < b <= data.max()})
+
+
+def in_map_frame(lon: float | None, lat: float | None) -> bool:
+    lon_min, lat_min, lon_max, lat_max = MAP_FRAME
+    return lon is not None and lat is not None and lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
+
+
+def geo_features(outlines: pd.DataFrame, values: pd.DataFrame | None = None, columns: tuple[str, ...] = ()) -> list:
+    """GeoJSON features from dim_geometries rows (`geometry_json`); with `values`, only the outlines that have a
+    value, carrying `columns` of it as properties."""
+    import json
+
+    if values is None:
+        return [
+            {"type": "Feature", "geometry": json.loads(g), "properties": {"geo_code": c}}
+            for c, g in zip(outlines["geo_code"], outlines["geometry_json"], strict=True)
+        ]
+    geometry = dict(zip(outlines["geo_code"], outlines["geometry_json"], strict=True))
+    features = []
+    for row in values[["geo_code", *(c for c in columns if c != "geo_code")]].to_dict("records"):
+        if row["geo_code"] in geometry:
+            properties = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            shape = json.loads(geometry[row["geo_code"]])
+            features.append({"type": "Feature", "geometry": shape, "properties": properties})
+    return features
+
+
+def _positions(geometry: dict):
+    coordinates = geometry["coordinates"]
+    polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
+    for polygon in polygons:
+        for ring in polygon:
+            yield from ring
+
+
+def map_fit(features: list, points: pd.DataFrame | None = None) -> dict:
+    """A GeoJSON feature the projection fits to: the extent of what is drawn, within MAP_FRAME (overseas
+    regions and points outside the frame are not allowed to shrink Europe to a dot)."""
+    lons, lats = [], []
+    for feature in features:
+        for lon, lat, *_ in _positions(feature["geometry"]):
+            if in_map_frame(lon, lat):
+                lons.append(lon)
+                lats.append(lat)
+    if points is not None and len(points):
+        inside = [(lon, lat) for lon, lat in zip(points["lon"], points["lat"], strict=True) if in_map_frame(lon, lat)]
+        lons += [p[0] for p in inside]
+        lats += [p[1] for p in inside]
+    lon_min, lat_min, lon_max, lat_max = MAP_FRAME
+    if lons:
+        lon_min, lon_max = max(lon_min, min(lons) - 2), min(lon_max, max(lons) + 2)  # room for point radii
+        lat_min, lat_max = max(lat_min, min(lats) - 1), min(lat_max, max(lats) + 1)
+    steps = 8  # densified edges: a lon/lat box is curved once projected
+    edge = [
+        [lon_min + (lon_max - lon_min) * i / steps, lat] for i in range(steps + 1) for lat in (lat_min, lat_max)
+    ] + [[lon, lat_min + (lat_max - lat_min) * i / steps] for i in range(steps + 1) for lon in (lon_min, lon_max)]
+    return {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": edge}, "properties": {}}
+
+
+def inline_features(features: list) -> alt.Data:
+    """Features inline as one JSON text parsed by Vega: Altair then carries a string instead of walking and
+    validating every coordinate of every outline (about 1 s for the NUTS 3 layer, against a few ms)."""
+    import json
+
+    return alt.Data(values=json.dumps(features, separators=(",", ":")), format=alt.DataFormat(type="json"))
+
+
+def overview_map(
+    countries: list,
+    cities: pd.DataFrame,
+    regions: list,
+    unit: str,
+    city_unit: str | None = None,
+    height: int = 620,
+) -> alt.LayerChart:
+    """Country outlines as the base, NUTS 3 regions coloured by value (quantiles, `regions` from geo_features),
+    cities as points coloured by value (`cities` with name, geo_code, country, value, lon, lat). Each layer has
+    its own legend titled with the unit; points and areas never share a colour scale."""
+    base = (
+        alt.Chart(inline_features(countries))
+        .mark_geoshape(fill=BASEMAP_FILL, stroke=BASEMAP_STROKE, strokeWidth=0.6, clip=True)
+        .encode(tooltip=[alt.Tooltip("properties.geo_code:N", title="country")])
+    )
+    layers = [base]
+    breaks = class_breaks([f["properties"].get("value") for f in regions])
+    if regions:
+        layers.append(
+            alt.Chart(inline_features(regions))
+            .mark_geoshape(stroke="white", strokeWidth=0.25, clip=True)
+            .encode(
+                color=alt.Color(
+                    "properties.value:Q",
+                    scale=(
+                        alt.Scale(type="threshold", domain=breaks, scheme=REGION_SCHEME)
+                        if breaks
+                        else alt.Scale(scheme=REGION_SCHEME)
+                    ),
+                    legend=alt.Legend(
+                        title=["NUTS 3 regions", unit, *(["(quantile classes)"] if breaks else [])],
+                        format=",.3~g",
+                        orient="left",
+                        titleLimit=320,
+                        symbolType="square",
+                    ),
+                ),
+                tooltip=[
+                    alt.Tooltip("properties.name:N", title="region"),
+                    alt.Tooltip("properties.geo_code:N", title="NUTS 3"),
+                    alt.Tooltip("properties.value:Q", title=unit, format=",.2f"),
+                    alt.Tooltip("properties.flags:N", title="flags"),
+                ],
+            )
+        )
+    if len(cities):
+        layers.append(
+            alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat"]])
+            .mark_circle(size=70, opacity=0.95, stroke="#333333", strokeWidth=0.6, clip=True)
+            .encode(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                color=alt.Color(
+                    "value:Q",
+                    scale=alt.Scale(scheme=CITY_SCHEME),
+                    legend=alt.Legend(
+                        title=["Cities", city_unit or unit], format=",.1f", orient="right", titleLimit=320
+                    ),
+                ),
+                tooltip=[
+                    alt.Tooltip("name:N", title="city"),
+                    "geo_code:N",
+                    "country:N",
+                    alt.Tooltip("value:Q", title=city_unit or unit, format=",.1f"),
+                ],
+            )
+        )
+    fit = map_fit(regions, cities)
+    chart = alt.layer(*layers).project(**MAP_PROJECTION, fit=fit).properties(height=height)
+    return chart.resolve_scale(color="independent") if len(layers) > 2 else chart
+
+
+def feature_in_frame(feature: dict) -> bool:
+    """Whether any vertex of a (Multi)Polygon feature lies inside MAP_FRAME, i.e. it is visible on the map."""
+    return any(in_map_frame(lon, lat) for lon, lat, *_ in _positions(feature["geometry"]))

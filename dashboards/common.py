@@ -23,12 +23,31 @@ def cached(name: str, published: queries.Published, *args):
 
 
 def download_buttons(frame, stem: str) -> None:
-    st.download_button(
+    """CSV and XLSX downloads of exactly the frame shown."""
+    import io
+
+    left, right = st.columns(2)
+    left.download_button(
         "Download CSV",
         frame.to_csv(index=False).encode("utf-8"),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"csv-{stem}",
+    )
+    buffer = io.BytesIO()
+    excel = frame.copy()
+    for column in excel.columns:  # Excel has no time zones: write UTC timestamps without one
+        if hasattr(excel[column].dtype, "tz") and excel[column].dtype.tz is not None:
+            excel[column] = excel[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        elif excel[column].dtype == object and len(excel) and isinstance(excel[column].iloc[0], list | tuple):
+            excel[column] = excel[column].map(lambda v: ", ".join(map(str, v)) if v is not None else None)
+    excel.to_excel(buffer, index=False, sheet_name="data", engine="openpyxl")
+    right.download_button(
+        "Download XLSX",
+        buffer.getvalue(),
+        file_name=f"{stem}.xlsx",
+        key=f"xlsx-{stem}",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 

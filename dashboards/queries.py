@@ -150,3 +150,343 @@ def geographies_without_geometry(published: Published) -> pd.DataFrame:
         select geo_code, geo_level, geo_name, name_confidence, register_note
         from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code""",
     )
+
+
+def peer_group_members(published: Published, peer_group: str) -> list[str]:
+    frame = _query(
+        published, "select geo_code from city_peer_groups where peer_group = ? order by geo_code", [peer_group]
+    )
+    return frame["geo_code"].tolist()
+
+
+def city_directory(published: Published) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select geo_code, coalesce(geo_name, geo_code) as city, country_code, size_class, is_partnership_city
+        from dim_geographies where geo_level = 'city' order by city""",
+    )
+
+
+def city_rank_in_group(published: Published, indicator_code: str, period: str, geo_code: str, peer_group: str):
+    return _query(
+        published,
+        """
+        select rank, rank_best, rank_worst, cities_in_group, indistinguishable_count, is_approximate
+        from city_rank_intervals
+        where indicator_code = ? and period = ? and geo_code = ? and peer_group = ?""",
+        [indicator_code, period, geo_code, peer_group],
+    )
+
+
+def city_series(published: Published, indicator_code: str, geo_codes: tuple[str, ...]) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select coalesce(g.geo_name, o.geo_code) as city, o.geo_code, o.period, o.period_year, o.value, o.ci_low,
+               o.ci_high, o.unit, o.flags, o.break_in_series, o.has_quality_warning, o.source_dataset,
+               o.comparability_group, o.lineage_id
+        from fct_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.geo_code in (select unnest(?::varchar[]))
+          and o.sex is null and o.age_group is null and o.breakdown is null
+        order by o.geo_code, o.period_year""",
+        [indicator_code, list(geo_codes)],
+    )
+
+
+def reference_series(published: Published, indicator_code: str, geo_codes: tuple[str, ...]) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select r.geo_code, r.period, r.reference_scope, coalesce(rg.geo_name, r.reference_geo_code) as reference_area,
+               r.reference_period, r.reference_value
+        from city_reference_values r left join dim_geographies rg on rg.geo_code = r.reference_geo_code
+        where r.indicator_code = ? and r.geo_code in (select unnest(?::varchar[]))""",
+        [indicator_code, list(geo_codes)],
+    )
+
+
+def all_observations(published: Published) -> pd.DataFrame:
+    return _query(published, "select * from fct_observations order by indicator_code, geo_code, period, source_dataset")
+
+
+# --- Overview map (views/overview_map.py)
+
+MAP_TOTALS = "o.sex is null and o.age_group is null and o.breakdown is null"
+MAP_LAYERS = f"""(o.geo_level = 'city' or (o.geo_level = 'nuts3' and o.source_dataset = 'crim_gen_reg'))
+                 and {MAP_TOTALS}"""
+
+
+def map_indicators(published: Published) -> pd.DataFrame:
+    """Indicators with something to map: city values (points) or crim_gen_reg NUTS 3 rates (choropleth)."""
+    return _query(
+        published,
+        f"""
+        select i.indicator_code, i.indicator_name, i.unit, i.indicator_family, i.source_notes,
+               i.comparability_caveat,
+               count(*) filter (where o.geo_level = 'city') as city_values,
+               count(*) filter (where o.geo_level = 'nuts3') as nuts3_values
+        from dim_indicators i join fct_observations o using (indicator_code)
+        where {MAP_LAYERS}
+        group by all order by i.indicator_family, i.indicator_code""",
+    )
+
+
+def map_periods(published: Published, indicator_code: str) -> list[str]:
+    frame = _query(
+        published,
+        f"select distinct o.period from fct_observations o where o.indicator_code = ? and {MAP_LAYERS} "
+        "order by o.period desc",
+        [indicator_code],
+    )
+    return frame["period"].tolist()
+
+
+def map_city_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
+    """Every city value of one indicator and period (totals), with its label point when it has one."""
+    return _query(
+        published,
+        f"""
+        select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'city' as geo_level,
+               g.country_code as country, o.period, o.value, o.unit, o.ci_low, o.ci_high, o.flags,
+               o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, o.lineage_id
+        from fct_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.period = ? and o.geo_level = 'city' and {MAP_TOTALS}
+        order by o.value desc, o.geo_code""",
+        [indicator_code, period],
+    )
+
+
+def map_nuts3_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
+    """crim_gen_reg NUTS 3 values of one indicator and period, and whether a NUTS 2021 outline exists."""
+    return _query(
+        published,
+        f"""
+        select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'nuts3' as geo_level,
+               coalesce(g.country_code, left(o.geo_code, 2)) as country, o.period, o.value, o.unit,
+               o.ci_low, o.ci_high, o.flags, o.source_dataset, o.comparability_group,
+               o.geo_code in (select geo_code from dim_geometries where nuts_level = 3) as has_geometry,
+               g.lat, g.lon, o.lineage_id
+        from fct_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.period = ? and o.geo_level = 'nuts3'
+          and o.source_dataset = 'crim_gen_reg' and {MAP_TOTALS}
+        order by o.value desc, o.geo_code""",
+        [indicator_code, period],
+    )
+
+
+def nuts_outlines(published: Published, nuts_level: int) -> pd.DataFrame:
+    """NUTS 2021 outlines (GeoJSON text) of one level: 0 is the offline base map, 3 the choropleth."""
+    return _query(
+        published,
+        "select geo_code, geometry_json from dim_geometries where nuts_level = ? order by geo_code",
+        [nuts_level],
+    )
+
+
+# --- City profile (scorecard) page: pages/city_profile.py -------------------------------------------------------
+
+
+def city_profile_cities(published: Published) -> pd.DataFrame:
+    """Every city of the register with its country, NUTS parents, size and how many indicators have a value."""
+    return _query(
+        published,
+        """
+        select g.geo_code, coalesce(g.geo_name, g.geo_code) as city, g.country_code,
+               coalesce(c.geo_name, g.country_code) as country_name, g.nuts3_code, g.nuts2_code, g.nuts1_code,
+               g.population, g.population_year, g.population_source, g.size_class, g.is_partnership_city,
+               g.is_perception_survey_city, g.name_confidence, g.register_note,
+               (select count(distinct l.indicator_code) from city_latest_values l where l.geo_code = g.geo_code)
+                   as indicators_with_value
+        from dim_geographies g
+        left join dim_geographies c on c.geo_code = g.country_code and c.geo_level = 'country'
+        where g.geo_level = 'city'
+        order by city, g.geo_code""",
+    )
+
+
+def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
+    """One row per indicator x comparability group with a value for the city: the latest total value (from
+    city_latest_values) with its interval, quality, lineage, the previous period of the same series and the
+    whole series (for a sparkline). Different surveys are never chained into one series."""
+    return _query(
+        published,
+        """
+        with series as (
+            select o.*,
+                   lag(o.period) over w as previous_period,
+                   lag(o.value) over w as previous_value,
+                   lag(o.standard_error) over w as previous_standard_error,
+                   list(o.value) over (
+                       partition by o.indicator_code, o.comparability_group order by o.period_year, o.period
+                       rows between unbounded preceding and unbounded following) as history_values,
+                   list(o.period) over (
+                       partition by o.indicator_code, o.comparability_group order by o.period_year, o.period
+                       rows between unbounded preceding and unbounded following) as history_periods
+            from fct_observations o
+            where o.geo_code = ? and o.sex is null and o.age_group is null and o.breakdown is null
+            window w as (partition by o.indicator_code, o.comparability_group order by o.period_year, o.period)
+        )
+        select i.indicator_name, l.indicator_code, i.indicator_family, i.higher_is_better, i.sdg_targets,
+               i.definition, i.comparability_caveat, l.period, l.value, l.unit, s.ci_low, s.ci_high,
+               s.sample_size, s.standard_error, s.uncertainty_method, s.is_ci_approximate, s.previous_period,
+               s.previous_value, s.previous_standard_error, s.flags, s.break_in_series, s.has_quality_warning,
+               s.quality_note, s.is_official, s.source_type, s.source_dataset, s.survey_id, s.submission_id,
+               l.comparability_group, s.lineage_id, s.history_values, s.history_periods
+        from city_latest_values l
+        join series s
+          on s.indicator_code = l.indicator_code and s.comparability_group = l.comparability_group
+         and s.period = l.period
+        join dim_indicators i on i.indicator_code = l.indicator_code
+        where l.geo_code = ?
+        order by i.indicator_family, l.indicator_code, l.comparability_group""",
+        [geo_code, geo_code],
+    )
+
+
+def city_profile_ranks(published: Published, geo_code: str) -> pd.DataFrame:
+    """One row per latest value x peer group of the city: its rank and rank interval (city_rank_intervals),
+    or none, with the number of cities of the group that have a value in the same period and survey."""
+    return _query(
+        published,
+        """
+        select l.indicator_code, l.comparability_group, l.period, p.peer_group, p.peer_group_label,
+               r.rank, r.rank_best, r.rank_worst, r.cities_in_group, r.indistinguishable_count, r.is_approximate,
+               (select count(distinct o.geo_code)
+                from fct_observations o join city_peer_groups q on q.geo_code = o.geo_code
+                where q.peer_group = p.peer_group and o.indicator_code = l.indicator_code
+                  and o.comparability_group = l.comparability_group and o.period = l.period
+                  and o.geo_level = 'city' and o.sex is null and o.age_group is null and o.breakdown is null)
+                   as cities_with_value
+        from city_latest_values l
+        join city_peer_groups p on p.geo_code = l.geo_code
+        left join city_rank_intervals r
+          on r.indicator_code = l.indicator_code and r.period = l.period and r.peer_group = p.peer_group
+         and r.geo_code = l.geo_code
+        where l.geo_code = ?
+        order by l.indicator_code, l.comparability_group,
+                 case when p.peer_group = 'all' then 0 when p.peer_group like 'country:%' then 1
+                      when p.peer_group like 'size:%' then 2 else 3 end""",
+        [geo_code],
+    )
+
+
+def city_profile_police_context(published: Published, geo_code: str) -> pd.DataFrame:
+    """Police-recorded rates around a city, latest period per indicator: its region from crim_gen_reg (the NUTS 3
+    region, or the nearest NUTS 2 / NUTS 1 parent that has values, labelled) and its country from crim_off_cat
+    (for UK cities the jurisdiction Eurostat reports: England and Wales, Scotland or Northern Ireland)."""
+    return _query(
+        published,
+        """
+        with city as (select * from dim_geographies where geo_code = ? and geo_level = 'city'),
+        candidates as (
+            select 1 as preference, nuts3_code as area_code, 'nuts3' as area_level from city
+            union all select 2, nuts2_code, 'nuts2' from city
+            union all select 3, nuts1_code, 'nuts1' from city
+        ),
+        region as (
+            select candidates.area_code
+            from candidates
+            join dim_geographies a on a.geo_code = candidates.area_code and a.geo_level = candidates.area_level
+            where exists (
+                select 1 from fct_observations o where o.geo_code = candidates.area_code
+                and o.source_dataset = 'crim_gen_reg')
+            order by preference
+            limit 1
+        ),
+        areas as (
+            select 'region' as context, area_code, 'crim_gen_reg' as source_dataset from region
+            union all select 'national', country_code, 'crim_off_cat' from city
+            union all select 'national', 'UKC-L', 'crim_off_cat' from city where nuts1_code between 'UKC' and 'UKL'
+            union all select 'national', nuts1_code, 'crim_off_cat' from city where nuts1_code is not null
+        ),
+        latest as (
+            select areas.context, o.*
+            from areas
+            join fct_observations o on o.geo_code = areas.area_code and o.source_dataset = areas.source_dataset
+            where o.sex is null and o.age_group is null and o.breakdown is null
+            qualify row_number() over (
+                partition by areas.context, o.geo_code, o.indicator_code order by o.period_year desc, o.period desc
+            ) = 1
+        )
+        select latest.context, latest.geo_code as area_code, latest.geo_level as area_level,
+               coalesce(g.geo_name, latest.geo_code) as area_name, i.indicator_name, latest.indicator_code,
+               latest.period, latest.value, latest.unit, latest.flags, latest.observation_status,
+               latest.has_quality_warning, latest.quality_note, latest.source_dataset, latest.lineage_id
+        from latest
+        join dim_indicators i on i.indicator_code = latest.indicator_code
+        left join dim_geographies g on g.geo_code = latest.geo_code
+        order by latest.context desc, latest.geo_code, i.indicator_name""",
+        [geo_code],
+    )
+
+
+def city_profile_reference_values(published: Published, geo_code: str) -> pd.DataFrame:
+    """National / regional survey values linked to the city's values (city_reference_values): context only."""
+    return _query(
+        published,
+        """
+        select i.indicator_name, r.indicator_code, r.period, r.value as city_value,
+               coalesce(ri.indicator_name, r.reference_indicator_code) as reference_indicator,
+               r.reference_indicator_code, r.reference_scope, r.reference_geo_code,
+               coalesce(rg.geo_name, r.reference_geo_code) as reference_area, r.reference_period,
+               r.reference_value, r.reference_comparability_group, r.note
+        from city_reference_values r
+        join dim_indicators i on i.indicator_code = r.indicator_code
+        left join dim_indicators ri on ri.indicator_code = r.reference_indicator_code
+        left join dim_geographies rg on rg.geo_code = r.reference_geo_code
+        where r.geo_code = ?
+        order by r.indicator_code, r.period, r.reference_scope, r.reference_geo_code""",
+        [geo_code],
+    )
+
+
+def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFrame:
+    """Every value of the city from submitted files: survey results in the SPS template and city reports."""
+    return _query(
+        published,
+        """
+        select o.submission_id, i.indicator_name, o.indicator_code, o.period, o.sex, o.age_group, o.breakdown,
+               o.value, o.unit, o.ci_low, o.ci_high, o.sample_size, o.uncertainty_method, o.is_ci_approximate,
+               o.flags, o.break_in_series, o.has_quality_warning, o.quality_note, o.is_official, o.source_type,
+               o.source_dataset, o.survey_id, o.comparability_group, o.lineage_id
+        from fct_observations o
+        join dim_indicators i on i.indicator_code = o.indicator_code
+        where o.geo_code = ? and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
+        order by o.submission_id, o.indicator_code, o.period, o.sex nulls first, o.age_group nulls first,
+                 o.breakdown nulls first""",
+        [geo_code],
+    )
+
+
+def city_profile_coverage(published: Published, geo_code: str) -> pd.DataFrame:
+    """Every catalogue indicator for the city (city_indicator_coverage) with its family, to list the gaps."""
+    return _query(
+        published,
+        """
+        select c.indicator_code, i.indicator_name, i.indicator_family, i.sdg_targets, i.unit,
+               c.periods_with_value, c.first_period, c.last_period
+        from city_indicator_coverage c
+        join dim_indicators i on i.indicator_code = c.indicator_code
+        where c.geo_code = ?
+        order by i.indicator_family, i.indicator_name""",
+        [geo_code],
+    )
+
+
+def flag_meanings(published: Published) -> pd.DataFrame:
+    return _query(
+        published, "select flag, meaning, is_break_in_series, is_quality_warning from dim_flags order by flag"
+    )
+
+
+def coverage_matrix(published: Published) -> pd.DataFrame:
+    """Cities x indicators: number of periods with a value (cities with at least one value)."""
+    return _query(
+        published,
+        """
+        select coalesce(g.geo_name, c.geo_code) as city, c.geo_code, c.indicator_code, c.periods_with_value
+        from city_indicator_coverage c join dim_geographies g using (geo_code)
+        where c.geo_code in (select geo_code from city_indicator_coverage group by 1 having sum(periods_with_value) > 0)
+        order by city, c.indicator_code""",
+    )

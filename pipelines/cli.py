@@ -101,7 +101,7 @@ def _print_source_summary(settings, started: datetime) -> None:
         return
     for dataset, status, message in rows:
         label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
-        print(f"  {dataset:<18} {label:<16} {message}")
+        print(f"  {dataset:<22} {label:<16} {message}")
 
 
 def _step_failures(result) -> list[str]:
@@ -233,7 +233,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             stale_count += stale
             freshness = f"loaded {loaded_at:%Y-%m-%d %H:%M} UTC" + (" STALE" if stale else "")
         update = f", Eurostat last update {last_update}" if last_update else ""
-        print(f"  {spec.code:<18} {label:<16} {freshness}{update}")
+        print(f"  {spec.code:<22} {label:<16} {freshness}{update}")
     return 0
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-FORMATS = {"sdmx_tsv", "eurostat_label_csv", "geojson_points", "open_sdg_csv", "sps_survey_template"}
+FORMATS = {
+    "sdmx_tsv",
+    "eurostat_label_csv",
+    "geojson_points",
+    "geojson_polygons",
+    "open_sdg_csv",
+    "sps_survey_template",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class DatasetSpec:
             return ("time_period", "cities", "indic_ur")
         if self.format in ("open_sdg_csv", "sps_survey_template"):
             return self.columns
+        if self.format == "geojson_polygons":
+            return (*self.columns, "geometry_json")
         return (*self.columns, "lon", "lat")
 
     def find_in_snapshot(self, snapshot_dir: Path) -> Path | None:

@@ -20,6 +20,7 @@ from pipelines.errors import SourceFileError
 from pipelines.sources.catalog import DatasetSpec
 from pipelines.sources.files import check_gzip_integrity, sha256_of
 from pipelines.sources.geojson_points import load_geojson_points
+from pipelines.sources.geojson_polygons import load_geojson_polygons
 from pipelines.sources.label_csv import load_label_csv
 from pipelines.sources.open_sdg_csv import load_open_sdg_csv
 from pipelines.sources.sdmx_tsv import load_sdmx_tsv, read_sdmx_header
@@ -29,6 +30,7 @@ LOADERS = {
     "sdmx_tsv": load_sdmx_tsv,
     "eurostat_label_csv": load_label_csv,
     "geojson_points": load_geojson_points,
+    "geojson_polygons": load_geojson_polygons,
     "open_sdg_csv": load_open_sdg_csv,
     "sps_survey_template": load_survey_results,
 }
@@ -101,6 +103,7 @@ def ensure_empty_table(conn: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> No
     own = ", ".join(f'"{c}" {typed.get(c, "varchar")}' for c in spec.source_columns)
     extra = {
         "geojson_points": "",
+        "geojson_polygons": "",
         "open_sdg_csv": "value double, source_row bigint, ",
         "sps_survey_template": "source_row bigint, ",
     }.get(spec.format, "value double, flag varchar, ")

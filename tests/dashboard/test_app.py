@@ -29,7 +29,7 @@ def test_compare_page_shows_real_values_with_unit_and_caveat(app_env):
 
 def test_other_pages_render(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    for page in ("pages/methodology.py", "pages/quality.py"):
+    for page in ("views/methodology.py", "views/quality.py"):
         at.switch_page(page).run()
         assert not at.exception, page
     assert any("do not sum to 100" in s.value for s in at.subheader)
@@ -70,8 +70,52 @@ def test_london_shows_csew_as_national_context(app_env):
 
 def test_methodology_page_shows_the_survey_registry(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/methodology.py").run()
+    at.switch_page("views/methodology.py").run()
     assert not at.exception
     registry = at.dataframe[-1].value
     assert {"urb_percep", "csew"} <= set(registry["survey_id"])
     assert registry.loc[registry["wave"] == "2019", "sample_size"].tolist() == [700, 700]
+
+
+def test_deep_link_restores_indicator_period_and_custom_cities(app_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(
+        {"indicator": "feel_safe_city", "period": "2015", "peer": "custom", "cities": "LV001C,ES001C,XX999C"}
+    )
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[-1].value
+    assert sorted(frame["geo_code"]) == ["ES001C", "LV001C"]
+    assert any("XX999C" in w.value for w in at.warning)  # unknown city: said, not a traceback
+
+
+def test_bad_query_parameters_fall_back_with_a_message(app_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"indicator": "no_such_thing", "period": "1800"})
+    at.run()
+    assert not at.exception
+    assert any("no_such_thing" in w.value for w in at.warning)
+    assert at.selectbox[0].value == "feel_safe_night_neighbourhood"
+
+
+def test_downloads_page_offers_the_bulk_files(app_env, published_db):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/downloads.py").run()
+    assert not at.exception
+    at.button[0].click().run()
+    assert not at.exception
+
+
+def test_quality_page_coverage_matrix_equals_the_mart(app_env, published_db):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/quality.py").run()
+    assert not at.exception
+    matrix = next(d.value for d in at.dataframe if "feel_safe_city" in d.value.columns)
+    riga = matrix[matrix["geo_code"] == "LV001C"].iloc[0]
+    expected = dict(
+        published_db.execute(
+            "select indicator_code, periods_with_value from city_indicator_coverage where geo_code = 'LV001C'"
+        ).fetchall()
+    )
+    assert riga["feel_safe_city"] == expected["feel_safe_city"] == 4
+    assert riga["feel_safe_night_neighbourhood"] == expected["feel_safe_night_neighbourhood"] == 1

@@ -20,6 +20,8 @@ SERVED = ("urb_percep", "crim_off_cat", "crim_gen_reg")
 GISCO = {
     "urau/geojson/URAU_LB_2021_4326_CITIES.geojson": "geo/URAU_LB_2021_4326_CITIES.geojson",
     "nuts/geojson/NUTS_LB_2021_4326.geojson": "geo/NUTS_LB_2021_4326.geojson",
+    "nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_0.geojson": "geo/NUTS_RG_60M_2021_4326_LEVL_0.geojson",
+    "nuts/geojson/NUTS_RG_60M_2021_4326_LEVL_3.geojson": "geo/NUTS_RG_60M_2021_4326_LEVL_3.geojson",
 }
 
 

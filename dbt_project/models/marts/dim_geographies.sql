@@ -21,8 +21,11 @@ select
     register.geo_name,
     register.country_code,
     register.nuts3_code,
-    case when register.geo_level in ('city', 'nuts3', 'nuts2') then left(coalesce(register.nuts3_code, register.geo_code), 4) end
-        as nuts2_code,
+    -- Parents only from real NUTS codes: a city's from its NUTS 3 region (none for cities outside GISCO).
+    case
+        when register.geo_level = 'city' then left(register.nuts3_code, 4)
+        when register.geo_level in ('nuts3', 'nuts2') then left(register.geo_code, 4)
+    end as nuts2_code,
     register.nuts1_code,
     register.lat,
     register.lon,

@@ -24,7 +24,9 @@ gisco_nuts as (
 additions as (
     select
         geo_code, geo_level, nullif(name, '') as geo_name, nullif(country_code, '') as country_code,
-        cast(null as varchar) as nuts3_code, nullif(nuts1_code, '') as nuts1_code,
+        -- NUTS 3 of a city outside GISCO's 2021 points: the single region that contains it (NUTS 2021
+        -- names: LV006 Riga, TR100 Istanbul, UKD33 Manchester...); empty where a city spans several (London).
+        nullif(nuts3_code, '') as nuts3_code, nullif(nuts1_code, '') as nuts1_code,
         cast(null as double) as lon, cast(null as double) as lat,
         false as has_geometry, 'seeds/geography_additions.csv' as register_source,
         name_confidence, note as register_note

@@ -1,7 +1,7 @@
 -- One row per Urban Audit 2021 city (URAU_CATG = C) with its label point.
 select
     urau_code as geo_code,
-    urau_name as city_name,
+    trim(urau_name) as city_name,
     cntr_code as country_code,
     nuts3_2021 as nuts3_code,
     fua_code,

@@ -2,7 +2,7 @@
 select
     nuts_id as geo_code,
     try_cast(levl_code as integer) as nuts_level,
-    coalesce(name_latn, nuts_name) as region_name,
+    trim(coalesce(name_latn, nuts_name)) as region_name,
     cntr_code as country_code,
     lon,
     lat,

@@ -29,6 +29,19 @@ st.caption(
 )
 download_buttons(labels, "population_label_matches")
 
+st.subheader("Coverage: periods with a value per city and indicator")
+coverage = cached("coverage_matrix", published)
+matrix = coverage.pivot_table(
+    index=["city", "geo_code"], columns="indicator_code", values="periods_with_value", fill_value=0
+).reset_index()
+matrix = matrix.loc[:, (matrix != 0).any(axis=0)]  # indicators no city has are listed in the methodology page
+st.dataframe(matrix, hide_index=True, width="stretch")
+st.caption(
+    f"{len(matrix)} cities with at least one value. 0 = no value for that indicator; city-reported values "
+    "will be counted here once city reporting lands."
+)
+download_buttons(matrix, "coverage_matrix")
+
 st.subheader("Cities without geometry")
 st.dataframe(cached("geographies_without_geometry", published), hide_index=True, width="stretch")
 footer(published)

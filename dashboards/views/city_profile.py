@@ -1,0 +1,503 @@
+"""City profile (scorecard): every indicator with a value for one city, with its trend, its rank and rank
+interval in each peer group, its 95 % interval and data-quality badges; then the city's region and country as
+labelled context (police-recorded rates, national surveys), survey results and submissions, the catalogue's
+coverage gaps and the sources. The city lives in the URL (?city=LV001C) so a profile can be shared."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.common import cached, download_buttons, footer, published_or_stop
+
+DEFAULT_CITY = "LV001C"  # Riga
+STATE_KEY = "city_profile_city"
+Z95 = 1.959963984540054
+
+UNCERTAINTY_METHODS = {
+    "published": "interval published by the producer",
+    "wilson": "Wilson interval from the sample size",
+    "none": "no uncertainty available",
+    "not_applicable": "administrative records, no sampling error",
+}
+LEVEL_LABELS = {"nuts3": "NUTS 3", "nuts2": "NUTS 2", "nuts1": "NUTS 1", "country": "country"}
+POLICE_CAVEAT = (
+    "Context, not the city's own values. Police-recorded crime reflects legal definitions, reporting and "
+    "recording practices, which differ between countries: Eurostat advises that these figures are not comparable "
+    "across countries. Compare a region or country with itself over time. Rates are offences per 100 000 "
+    "inhabitants, latest year available per offence."
+)
+
+
+def is_true(value) -> bool:
+    """True only for a real True: nullable booleans from DuckDB come as pd.NA, and bool(pd.NA) raises."""
+    return value is True or (not pd.isna(value) and bool(value))
+
+
+def fmt(value, unit: str | None) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:.1f}" if str(unit or "").startswith("%") else f"{value:,.2f}"
+
+
+def quality_labels(row) -> list[tuple[str, str]]:
+    """(label, colour) of every data-quality badge of one observation."""
+    badges = []
+    flags = "" if pd.isna(row.get("flags")) else str(row["flags"])
+    for flag in flags:
+        if flag.strip():
+            meaning = FLAG_MEANINGS.get(flag, "flag without a known meaning")
+            badges.append((f"{flag}: {meaning}", "orange" if flag in WARNING_FLAGS else "blue"))
+    if is_true(row.get("break_in_series")) and "b" not in flags:
+        badges.append(("break in series", "orange"))
+    if is_true(row.get("has_quality_warning")):
+        badges.append(("quality warning", "red"))
+    method = row.get("uncertainty_method")
+    if method == "none":
+        badges.append(("no uncertainty available", "gray"))
+    if is_true(row.get("is_ci_approximate")):
+        badges.append(("approximate interval", "violet"))
+    if "is_official" in row and not is_true(row.get("is_official")):
+        badges.append(("not official statistics", "gray"))
+    return badges
+
+
+def quality_text(row) -> str:
+    return "; ".join(label for label, _ in quality_labels(row))
+
+
+def badges_markdown(row) -> str:
+    return " ".join(f":{colour}-badge[{label}]" for label, colour in quality_labels(row))
+
+
+def interval_text(row) -> str:
+    method = row["uncertainty_method"]
+    if method == "none":
+        return "No uncertainty available: no interval is invented."
+    if method == "not_applicable":
+        return "No sampling interval: administrative records."
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return f"No interval ({UNCERTAINTY_METHODS.get(method, method)})."
+    text = f"95 % interval {fmt(row['ci_low'], row['unit'])}–{fmt(row['ci_high'], row['unit'])} ({method}: "
+    text += UNCERTAINTY_METHODS.get(method, method)
+    if not pd.isna(row.get("sample_size")):
+        text += f", n = {int(row['sample_size'])}"
+    if is_true(row["is_ci_approximate"]):
+        text += "; approximate, from the survey's nominal sample per city"
+    return text + ")."
+
+
+def change_test(row) -> str:
+    """Whether the change since the previous period of the same series is larger than sampling error."""
+    if pd.isna(row["previous_value"]):
+        return "first period of this series"
+    if is_true(row["break_in_series"]):
+        return "break in series: change not comparable"
+    se_now, se_before = row["standard_error"], row["previous_standard_error"]
+    if pd.isna(se_now) or pd.isna(se_before):
+        return "cannot be tested: no uncertainty available"
+    spread = math.sqrt(se_now**2 + se_before**2)
+    if spread == 0:
+        return "cannot be tested: no uncertainty available"
+    verdict = "significant at 95 %" if abs(row["change"]) > Z95 * spread else "not significant at 95 %"
+    return verdict + (", approximate" if is_true(row["is_ci_approximate"]) else "")
+
+
+def rank_text(rank_row, uncertainty_method: str) -> str:
+    """'85 of 100, could be 67–89', or why there is no rank."""
+    if not pd.isna(rank_row["rank"]):
+        rank, best, worst = int(rank_row["rank"]), int(rank_row["rank_best"]), int(rank_row["rank_worst"])
+        text = f"{rank} of {int(rank_row['cities_in_group'])}"
+        return text + (f", could be {best}–{worst}" if best != worst else f", rank {best} is clear at 95 %")
+    if int(rank_row["cities_with_value"]) <= 1:
+        return f"not ranked: the only city of the group with a value in {rank_row['period']}"
+    if uncertainty_method == "none":
+        return "not ranked: no uncertainty available"
+    return "not ranked: no other city of the group has an interval"
+
+
+def resolve_city(codes: set[str], default: str) -> tuple[str, str | None]:
+    """The city in the URL if it is a known code, else the default, with a message saying why."""
+    requested = st.query_params.get("city")
+    if requested is None or not requested.strip():
+        return default, None
+    code = requested.strip().upper()
+    if code in codes:
+        return code, None
+    return default, f"'{requested}' is not a city code in the geography register"
+
+
+def city_to_url() -> None:
+    st.query_params["city"] = st.session_state[STATE_KEY]
+
+
+st.title("City profile")
+published = published_or_stop()
+# Flag meanings come from the published dim_flags (seeds/flags.csv); b, d and u are shown as warnings.
+_flags = cached("flag_meanings", published)
+FLAG_MEANINGS = dict(zip(_flags["flag"], _flags["meaning"], strict=True))
+WARNING_FLAGS = set(_flags.loc[_flags["is_break_in_series"] | _flags["is_quality_warning"], "flag"])
+cities = cached("city_profile_cities", published).copy()
+cities["city"] = cities["city"].str.strip()  # some register names carry trailing blanks
+if cities.empty:
+    st.info("The geography register of this published version has no cities, so there is no profile to show.")
+    footer(published)
+    st.stop()
+
+directory = cities.set_index("geo_code")
+codes = set(directory.index)
+if DEFAULT_CITY in codes:
+    default_city = DEFAULT_CITY
+else:
+    default_city = cities.sort_values("indicators_with_value", ascending=False, kind="stable")["geo_code"].iloc[0]
+wanted, problem = resolve_city(codes, default_city)
+if problem:
+    st.warning(f"{problem}; showing {directory.loc[default_city, 'city']} ({default_city}) instead.")
+if st.session_state.get(STATE_KEY) not in codes or st.query_params.get("city") not in (
+    None,
+    st.session_state[STATE_KEY],
+):
+    st.session_state[STATE_KEY] = wanted  # the URL wins over an older choice (a pasted or edited link)
+geo_code = st.selectbox(
+    "City",
+    cities["geo_code"].tolist(),
+    key=STATE_KEY,
+    format_func=lambda c: f"{directory.loc[c, 'city']} ({c}, {directory.loc[c, 'country_code']})",
+    on_change=city_to_url,
+)
+st.query_params["city"] = geo_code
+city = directory.loc[geo_code]
+name = city["city"]
+
+# --- who the city is ---------------------------------------------------------------------------------------
+st.header(f"{name} ({geo_code})")
+facts = [f"{city['country_name']} ({city['country_code']})"]
+facts.append(
+    f"NUTS 3 region {city['nuts3_code']}" if not pd.isna(city["nuts3_code"]) else "no NUTS 3 region in the register"
+)
+if not pd.isna(city["population"]):
+    year = "" if pd.isna(city["population_year"]) else f" in {int(city['population_year'])}"
+    facts.append(f"population {int(city['population']):,}{year}")
+facts.append(f"size class {city['size_class']}" if not pd.isna(city["size_class"]) else "size class unknown")
+if is_true(city["is_partnership_city"]):
+    facts.append("partnership city (Security in Public Spaces)")
+facts.append(
+    "in Eurostat's perception survey"
+    if is_true(city["is_perception_survey_city"])
+    else "not in Eurostat's perception survey"
+)
+st.caption(" · ".join(facts))
+
+# --- scorecard ---------------------------------------------------------------------------------------------
+st.subheader("Scorecard: latest value of every indicator")
+scorecard = cached("city_profile_scorecard", published, geo_code).copy()
+ranks = cached("city_profile_ranks", published, geo_code)
+if scorecard.empty:
+    st.info(
+        f"No indicator of the catalogue has a value for {name}: "
+        + (
+            "it is not in Eurostat's perception survey, "
+            if not is_true(city["is_perception_survey_city"])
+            else "no wave of Eurostat's perception survey has a published value for it, "
+        )
+        + "police-recorded crime is published for regions and countries only (see the context below), and no "
+        "survey results or city reports cover it yet."
+    )
+    table = pd.DataFrame()
+else:
+    scorecard["change"] = scorecard["value"] - scorecard["previous_value"]
+    scorecard["change_test"] = scorecard.apply(change_test, axis=1)
+    peer_labels = ranks.drop_duplicates("peer_group").set_index("peer_group")["peer_group_label"].to_dict()
+    rank_texts: dict[tuple[str, str], dict[str, str]] = {}
+    for _, r in ranks.iterrows():
+        method = scorecard.loc[
+            (scorecard["indicator_code"] == r["indicator_code"])
+            & (scorecard["comparability_group"] == r["comparability_group"]),
+            "uncertainty_method",
+        ].iloc[0]
+        key = (r["indicator_code"], r["comparability_group"])
+        rank_texts.setdefault(key, {})[r["peer_group"]] = rank_text(r, method)
+
+    for position, (_, row) in enumerate(scorecard.iterrows()):
+        if position % 2 == 0:
+            columns = st.columns(2)  # one row per pair of cards, so cards of a row line up
+        history = [float(v) for v in row["history_values"]]
+        periods = list(row["history_periods"])
+        delta, delta_color = None, "off"
+        if not pd.isna(row["previous_value"]):
+            delta = f"{row['change']:+.1f} since {row['previous_period']}"
+            if row["change_test"].startswith("significant"):  # colour only changes larger than sampling error
+                delta_color = "normal" if is_true(row["higher_is_better"]) else "inverse"
+        with columns[position % 2].container(border=True):
+            st.metric(
+                f"{row['indicator_name']} — {row['period']} ({row['unit']})",
+                fmt(row["value"], row["unit"]),
+                delta=delta,
+                delta_color=delta_color,
+                delta_arrow="off" if delta and round(row["change"], 1) == 0 else "auto",
+                help=f"{row['definition']} Series: "
+                + ", ".join(f"{p}: {fmt(v, row['unit'])}" for p, v in zip(periods, history, strict=True))
+                + f". {row['comparability_caveat'] or ''}",
+                chart_data=history if len(history) > 1 else None,
+                chart_type="line",
+            )
+            lines = [interval_text(row)]
+            lines.append(
+                "Trend: first period of this series."
+                if pd.isna(row["previous_value"])
+                else f"Trend: {fmt(row['previous_value'], row['unit'])} in {row['previous_period']}, change "
+                f"{row['change']:+.1f} ({row['change_test']})."
+            )
+            texts = rank_texts.get((row["indicator_code"], row["comparability_group"]), {})
+            if texts:
+                lines.append(
+                    "Rank (1 = best):\n" + "\n".join(f"- {peer_labels[group]}: {text}" for group, text in texts.items())
+                )
+            for line in lines:
+                st.markdown(line)
+            badges = badges_markdown(row)
+            if badges:
+                st.markdown(badges)
+            if is_true(row["has_quality_warning"]) and not pd.isna(row["quality_note"]):
+                st.caption(f"Quality note: {row['quality_note']}")
+            source = f"Source: {row['source_dataset']}"
+            if not pd.isna(row["submission_id"]):
+                source += f", submission {row['submission_id']}"
+            st.caption(f"{source} · {row['comparability_group']} · SDG {row['sdg_targets']}")
+
+    table = pd.DataFrame(
+        {
+            "indicator": scorecard["indicator_name"],
+            "indicator_code": scorecard["indicator_code"],
+            "period": scorecard["period"],
+            "value": scorecard["value"],
+            "unit": scorecard["unit"],
+            "ci_low": scorecard["ci_low"],
+            "ci_high": scorecard["ci_high"],
+            "uncertainty_method": scorecard["uncertainty_method"],
+            "is_ci_approximate": scorecard["is_ci_approximate"],
+            "sample_size": scorecard["sample_size"],
+            "previous_period": scorecard["previous_period"],
+            "previous_value": scorecard["previous_value"],
+            "change": scorecard["change"],
+            "change_test": scorecard["change_test"],
+        }
+    )
+    for group, label in peer_labels.items():
+        table[f"rank: {label}"] = [
+            rank_texts.get((c, g), {}).get(group, "not in this group")
+            for c, g in zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True)
+        ]
+    table["quality"] = scorecard.apply(quality_text, axis=1)
+    table["quality_note"] = scorecard["quality_note"]
+    table["source_dataset"] = scorecard["source_dataset"]
+    table["submission_id"] = scorecard["submission_id"]
+    table["comparability_group"] = scorecard["comparability_group"]
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "ci_low": st.column_config.NumberColumn("95 % low", format="%.1f"),
+            "ci_high": st.column_config.NumberColumn("95 % high", format="%.1f"),
+        },
+    )
+    approximate = bool(scorecard["is_ci_approximate"].map(is_true).any())
+    st.caption(
+        "Rank 1 = best (polarity-aware); 'could be' is the range of ranks the 95 % intervals allow within the peer "
+        "group (city_rank_intervals); values from different surveys are never ranked together."
+        + (" Intervals marked approximate rest on the survey's nominal sample per city." if approximate else "")
+        + " Flags: e estimated, b break in series, d definition differs, u low reliability."
+    )
+    download_buttons(table, f"city_profile_{geo_code}_scorecard")
+
+# --- context -----------------------------------------------------------------------------------------------
+st.subheader("Context: region and country (not values for the city itself)")
+police = cached("city_profile_police_context", published, geo_code)
+region = police[police["context"] == "region"]
+national = police[police["context"] == "national"]
+if len(region):
+    level = region["area_level"].iloc[0]
+    where = f"{region['area_name'].iloc[0]} ({region['area_code'].iloc[0]}, {LEVEL_LABELS.get(level, level)})"
+    if level == "nuts3":
+        st.markdown(f"**Region:** {where}, the NUTS 3 region of {name}; Eurostat crim_gen_reg.")
+    elif pd.isna(city["nuts3_code"]):
+        st.markdown(
+            f"**Region:** {where}; Eurostat crim_gen_reg. The geography register gives no NUTS 3 region for "
+            f"{name}, so the nearest parent region with values is shown."
+        )
+    else:
+        st.markdown(
+            f"**Region:** {where}; Eurostat crim_gen_reg has no values for the city's NUTS 3 region "
+            f"{city['nuts3_code']}, so the nearest parent region with values is shown."
+        )
+else:
+    tried = [c for c in (city["nuts3_code"], city["nuts2_code"], city["nuts1_code"]) if not pd.isna(c)]
+    st.info(
+        "No regional police-recorded rates: Eurostat crim_gen_reg has no values for "
+        + (
+            f"the city's regions ({', '.join(tried)})."
+            if tried
+            else "this city (the register gives it no NUTS region)."
+        )
+    )
+if len(national):
+    areas = ", ".join(sorted({f"{n} ({c})" for n, c in zip(national["area_name"], national["area_code"], strict=True)}))
+    st.markdown(f"**Country:** {areas}; Eurostat crim_off_cat.")
+else:
+    st.info(f"No national police-recorded rates for {city['country_name']} in Eurostat crim_off_cat.")
+if len(police):
+    context = pd.DataFrame(
+        {
+            "context": [
+                f"{'region' if c == 'region' else 'national'} ({LEVEL_LABELS.get(lvl, lvl)})"
+                for c, lvl in zip(police["context"], police["area_level"], strict=True)
+            ],
+            "area_code": police["area_code"],
+            "area": police["area_name"],
+            "indicator": police["indicator_name"],
+            "indicator_code": police["indicator_code"],
+            "period": police["period"],
+            "value": police["value"],
+            "unit": police["unit"],
+            "quality": police.apply(quality_text, axis=1),
+            "source_dataset": police["source_dataset"],
+        }
+    )
+    st.dataframe(context, hide_index=True, width="stretch")
+    st.caption(POLICE_CAVEAT)
+    download_buttons(context, f"city_profile_{geo_code}_police_context")
+
+references = cached("city_profile_reference_values", published, geo_code)
+st.markdown("**National survey context**")
+if len(references):
+    shown_references = references.drop(columns=["note"])
+    st.dataframe(shown_references, hide_index=True, width="stretch")
+    for note in references["note"].dropna().unique():
+        st.caption(note)
+    download_buttons(shown_references, f"city_profile_{geo_code}_survey_context")
+else:
+    st.caption(
+        f"No national or regional survey value is linked to {name}'s indicators (city_reference_values): "
+        "national surveys on the SDG wording are in the snapshot only for England and Wales."
+    )
+
+# --- survey results and submissions ------------------------------------------------------------------------
+st.subheader("Survey results and submissions")
+submissions = cached("city_profile_submissions", published, geo_code)
+freshness = cached("source_freshness", published)
+if len(submissions):
+    results = submissions.drop(columns=["lineage_id", "is_official", "break_in_series"]).assign(
+        quality=submissions.apply(quality_text, axis=1)
+    )
+    st.dataframe(results, hide_index=True, width="stretch")
+    st.caption(
+        f"{submissions['submission_id'].nunique()} submitted file(s), {len(submissions)} value(s). Results sent in "
+        "the SPS survey template keep their own interval; a sample size with a design effect gives a Wilson "
+        "interval; neither gives 'no uncertainty available'. Values from different surveys are not comparable."
+    )
+    download_buttons(results, f"city_profile_{geo_code}_submissions")
+else:
+    status = freshness.loc[freshness["source_dataset"] == "survey_results", "last_attempt_status"]
+    status = status.iloc[0] if len(status) else None
+    if status == "not_in_snapshot":
+        reason = (
+            "the survey_results folder was not in the snapshot at the last refresh, so no results in the SPS "
+            "survey template are loaded"
+        )
+    elif status in (None, "loaded", "unchanged"):
+        reason = f"none of the submitted survey results covers {name}"
+    else:
+        reason = (
+            f"the last load of survey results ended '{status}' (see Data quality and freshness); the published "
+            "version keeps what loaded before"
+        )
+    st.info(f"No survey results for {name}: {reason}.")
+if not (submissions["source_type"] == "city_report").any():
+    st.caption(
+        f"City-reported values (the city's own voluntary reporting) will appear here, with their submission id, "
+        f"once city reporting lands; none are published for {name} yet."
+    )
+
+# --- coverage gaps -----------------------------------------------------------------------------------------
+st.subheader("Coverage gaps: catalogue indicators with no value for this city")
+coverage = cached("city_profile_coverage", published, geo_code)
+
+
+def why_missing(row) -> str:
+    family = row["indicator_family"]
+    if family == "police_recorded":
+        return "Police-recorded crime is published for regions and countries, not cities: see the context above."
+    if family == "perception":
+        if is_true(city["is_perception_survey_city"]):
+            return "No wave of Eurostat's perception survey that asked this question has a value for this city."
+        return "The city is not in Eurostat's perception survey (urb_percep)."
+    if family == "survey":
+        return "No victimisation-survey results for this city (national surveys appear as context)."
+    if family == "city_report":
+        return "Reported by cities themselves: nothing reported for this city yet."
+    return "No value in any source."
+
+
+gaps = coverage[coverage["periods_with_value"] == 0]
+if len(gaps):
+    gap_table = pd.DataFrame(
+        {
+            "indicator": gaps["indicator_name"],
+            "indicator_code": gaps["indicator_code"],
+            "indicator_family": gaps["indicator_family"],
+            "sdg_targets": gaps["sdg_targets"],
+            "why_no_value": gaps.apply(why_missing, axis=1),
+        }
+    )
+    st.dataframe(gap_table, hide_index=True, width="stretch")
+    st.caption(
+        f"{len(gaps)} of {len(coverage)} catalogue indicators have no value for {name} (city_indicator_coverage)."
+    )
+    download_buttons(gap_table, f"city_profile_{geo_code}_coverage_gaps")
+else:
+    st.success(f"Every catalogue indicator has at least one value for {name}.")
+in_scorecard = set(scorecard["indicator_code"]) if len(scorecard) else set()
+breakdown_only = coverage[(coverage["periods_with_value"] > 0) & ~coverage["indicator_code"].isin(in_scorecard)]
+if len(breakdown_only):
+    st.caption(
+        "Values only by sex, age or another breakdown (no total, so not in the scorecard): "
+        + ", ".join(breakdown_only["indicator_name"])
+        + " — see survey results above."
+    )
+
+# --- sources -----------------------------------------------------------------------------------------------
+with st.expander("Sources and lineage of every value on this page"):
+    parts = []
+    if len(scorecard):
+        parts.append(scorecard.assign(section="scorecard", area_code=geo_code))
+    if len(police):
+        parts.append(police.assign(section=police["context"] + " context", submission_id=None))
+    if len(submissions):
+        parts.append(submissions.assign(section="survey results and submissions", area_code=geo_code))
+    if parts:
+        lineage = pd.concat(
+            [
+                p[["section", "indicator_code", "area_code", "period", "source_dataset", "submission_id", "lineage_id"]]
+                for p in parts
+            ],
+            ignore_index=True,
+        )
+        st.dataframe(lineage, hide_index=True, width="stretch")
+        download_buttons(lineage, f"city_profile_{geo_code}_lineage")
+        used = freshness[freshness["source_dataset"].isin(set(lineage["source_dataset"]))]
+        st.dataframe(
+            used[["source_dataset", "last_attempt_status", "loaded_at", "source_file", "source_last_update", "origin"]],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(
+            "lineage_id = source dataset / load / source series key / period: it leads back to the raw row that was "
+            "loaded. Sources: Eurostat (CC BY 4.0); ONS (Open Government Licence v3.0) for UK survey context."
+        )
+    else:
+        st.caption(f"No value on this page for {name}, so no sources to list.")
+
+footer(published)

@@ -237,6 +237,77 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------------------- upload, token
+def cmd_upload(args: argparse.Namespace) -> int:
+    from pipelines.uploads.formats import Mapping
+    from pipelines.uploads.inbox import report_csv
+    from pipelines.uploads.submit import submit_upload
+
+    settings = _settings()
+    path = Path(args.file)
+    if not path.is_file():
+        raise SpsError(f"{path}: no such file")
+    mapping = Mapping.from_yaml(Path(args.mapping)) if args.mapping else Mapping()
+    if args.indicator:
+        mapping.indicator = args.indicator
+    for pair in args.map or []:
+        source, _, target = pair.partition("=")
+        if not target:
+            raise SpsError(f"--map {pair}: write it as SourceColumn=target, e.g. Gender=sex")
+        mapping.columns[source] = target
+    token = args.token or os.environ.get("SPS_UPLOAD_TOKEN", "")
+    result = submit_upload(path.read_bytes(), path.name, args.city, token, mapping, settings, check_only=args.check)
+    report = path.with_name(path.name + ".report.csv")
+    if result.problems:
+        report.write_text(report_csv(result.problems), encoding="utf-8")
+    for problem in result.problems[:200]:
+        print(f"  {problem}")
+    if len(result.problems) > 200:
+        print(f"  ... and {len(result.problems) - 200} more (all in {report})")
+    if not result.accepted:
+        raise SpsError(
+            f"{path.name} rejected: {len(result.errors)} error(s), {len(result.warnings)} warning(s); "
+            f"nothing was loaded. The full report is in {report}; correct the file and upload it again"
+        )
+    verb = "checked (not stored, --check)" if args.check else f"accepted as submission {result.submission_id}"
+    print(
+        f"sps upload: {path.name} {verb}: {result.rows} row(s), {len(result.warnings)} warning(s)"
+        + (f" (report: {report})" if result.problems else "")
+    )
+    if not args.check:
+        print("It is published by the next refresh (`sps refresh`, or the inbox sensor when Dagster runs).")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from pipelines.uploads.tokens import issue_upload_token, list_upload_tokens, revoke_upload_token
+
+    settings = _settings()
+    if args.action == "issue":
+        token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper())
+        print(f"Token {token_id} for {args.city.upper()}; it is shown only once, store it safely:")
+        print(token)
+    elif args.action == "revoke":
+        city = revoke_upload_token(settings.data_dir, args.token_id)
+        print(f"Token {args.token_id} of {city} revoked.")
+    else:
+        for record in list_upload_tokens(settings.data_dir):
+            state = f"revoked {record['revoked_at'][:10]}" if record["revoked_at"] else "active"
+            print(f"{record['token_id']}  {record['city']}  issued {record['issued_at'][:10]}  {state}")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from pipelines.uploads.template import write_template
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise SpsError(f"--out {out}: use a .csv or .xlsx file name")
+    write_template(out)
+    print(f"sps template: wrote {out}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -288,6 +359,48 @@ def build_parser() -> argparse.ArgumentParser:
         "when it was loaded and whether it is stale for its publication rhythm.",
     )
     status.set_defaults(func=cmd_status)
+
+    upload = sub.add_parser(
+        "upload",
+        help="check a city's file and put it in the inbox",
+        description="Check a file (SPS template, or an Open SDG CSV with a mapping) and report "
+        "every problem at once. A clean file goes to the inbox and is published by the next "
+        "refresh; a file with errors is kept in quarantine with its report and nothing is loaded.",
+    )
+    upload.add_argument("file", help="CSV (UTF-8 or Windows-1252; , ; or tab) or XLSX")
+    upload.add_argument("--city", required=True, help="your city's Urban Audit code, e.g. ES002C")
+    upload.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
+    upload.add_argument("--indicator", help="Open SDG files: the catalogue indicator the file holds")
+    upload.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=TARGET",
+        help="Open SDG files: map a column, e.g. Gender=sex (repeatable)",
+    )
+    upload.add_argument("--mapping", help="Open SDG files: a YAML mapping (see examples/)")
+    upload.add_argument("--check", action="store_true", help="only check; store nothing")
+    upload.set_defaults(func=cmd_upload)
+
+    token = sub.add_parser(
+        "token",
+        help="issue, revoke or list city upload tokens",
+        description="Upload tokens: one per city; only a salted hash is stored.",
+    )
+    token_sub = token.add_subparsers(dest="action", required=True)
+    issue = token_sub.add_parser("issue", help="issue a token for a city (printed once, on the last line)")
+    issue.add_argument("--city", required=True)
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    token_sub.add_parser("list", help="list tokens (ids, cities, states; never the secrets)")
+    token.set_defaults(func=cmd_token)
+
+    template = sub.add_parser(
+        "template",
+        help="write the SPS upload template (CSV, or XLSX with a data dictionary)",
+        description="Write the upload template generated from seeds/upload_template_columns.csv.",
+    )
+    template.add_argument("--out", required=True, help="template.csv or template.xlsx")
+    template.set_defaults(func=cmd_template)
     return parser
 
 

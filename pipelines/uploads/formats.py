@@ -1,0 +1,207 @@
+"""From a read table to normalised rows in the SPS template's columns, for the two accepted formats:
+
+- the SPS template (seeds/upload_template_columns.csv, the single source of truth);
+- an Open SDG indicator CSV as cities publish it (Year, disaggregations, optional Units / Series / GeoCode,
+  Value) plus a small mapping: which indicator it holds (or a city-local indicator), how its columns map
+  (Gender -> sex), how values map (Men -> male). Unmapped disaggregations are kept in `breakdown`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipelines.settings import SEEDS_DIR
+from pipelines.uploads.parse import Table
+from pipelines.uploads.problems import Problem, error
+
+OPEN_SDG_RESERVED = {"Year", "Value", "Units", "Unit multiplier", "Unit measure", "GeoCode", "Observation status"}
+TARGETS = {"sex", "age_group", "breakdown", "unit", "note", "source"}
+
+
+@dataclass(frozen=True)
+class TemplateColumn:
+    name: str
+    is_required: bool
+    data_type: str
+    description: str
+    example: str
+
+
+def template_columns() -> list[TemplateColumn]:
+    with open(SEEDS_DIR / "upload_template_columns.csv", newline="", encoding="utf-8") as fh:
+        return [
+            TemplateColumn(r["column_name"], r["is_required"] == "true", r["data_type"], r["description"], r["example"])
+            for r in csv.DictReader(fh)
+        ]
+
+
+@dataclass
+class Mapping:
+    """How an Open SDG file maps to the template (a form in the UI, flags or a YAML file for the CLI)."""
+
+    indicator: str | None = None
+    local_name: str | None = None
+    local_unit: str | None = None
+    local_description: str | None = None
+    unit: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    source: str | None = None
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> Mapping:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        local = data.get("local_indicator") or {}
+        return cls(
+            indicator=data.get("indicator"),
+            local_name=local.get("name"),
+            local_unit=local.get("unit"),
+            local_description=local.get("description"),
+            unit=data.get("unit"),
+            columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
+            values={
+                str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in (data.get("values") or {}).items()
+            },
+            source=data.get("source"),
+        )
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, {}, [])}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "indicator"
+
+
+def detect_format(header: list[str]) -> str | None:
+    if "indicator_code" in header and "value" in header:
+        return "sps_template"
+    if "Year" in header and "Value" in header:
+        return "open_sdg"
+    return None
+
+
+def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | None, list[dict], list[Problem]]:
+    fmt = detect_format(table.header)
+    if fmt == "sps_template":
+        rows, problems = _from_template(table)
+    elif fmt == "open_sdg":
+        rows, problems = _from_open_sdg(table, city, mapping or Mapping())
+    else:
+        names = ", ".join(c.name for c in template_columns())
+        return (
+            None,
+            [],
+            [
+                error(
+                    "format",
+                    "The header is neither the SPS template (" + names + ") nor an Open SDG "
+                    "file (Year, ..., Value). Download the template and fill it in.",
+                    row=1,
+                )
+            ],
+        )
+    return fmt, rows, problems
+
+
+def _from_template(table: Table) -> tuple[list[dict], list[Problem]]:
+    columns = template_columns()
+    known = {c.name for c in columns}
+    problems = [
+        error(
+            "unknown_column",
+            f"Column '{name}' is not in the template; remove or rename it "
+            f"(template columns: {', '.join(sorted(known))}).",
+            row=1,
+            column=name,
+            value=name,
+        )
+        for name in table.header
+        if name not in known
+    ]
+    problems += [
+        error(
+            "missing_column",
+            f"The required column '{c.name}' is missing; add it ({c.description}).",
+            row=1,
+            column=c.name,
+        )
+        for c in columns
+        if c.is_required and c.name not in table.header
+    ]
+    rows = []
+    for index, cells in enumerate(table.rows, start=2):
+        row = {c.name: "" for c in columns}
+        row.update({name: cell.strip() for name, cell in zip(table.header, cells, strict=True) if name in known})
+        row["source_row"] = index
+        rows.append(row)
+    return rows, problems
+
+
+def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[list[dict], list[Problem]]:
+    problems: list[Problem] = []
+    if not mapping.indicator and not mapping.local_name:
+        problems.append(
+            error(
+                "mapping",
+                "An Open SDG file needs to say which indicator it holds: give a "
+                "catalogue indicator (--indicator CODE) or a local indicator name in the mapping.",
+            )
+        )
+    for source, target in mapping.columns.items():
+        if source not in table.header:
+            problems.append(
+                error(
+                    "mapping",
+                    f"The mapping names column '{source}', which the file does not have.",
+                    row=1,
+                    column=source,
+                )
+            )
+        if target not in TARGETS:
+            problems.append(
+                error(
+                    "mapping",
+                    f"Column '{source}' is mapped to '{target}'; map columns to one of {sorted(TARGETS)}.",
+                    row=1,
+                    column=source,
+                )
+            )
+    indicator = mapping.indicator or f"local:{city}:{slug(mapping.local_name or 'indicator')}"
+    rows = []
+    for index, cells in enumerate(table.rows, start=2):
+        raw = {name: cell.strip() for name, cell in zip(table.header, cells, strict=True)}
+        row = {c.name: "" for c in template_columns()}
+        row.update(
+            indicator_code=indicator,
+            period=raw.get("Year", ""),
+            value=raw.get("Value", ""),
+            unit=raw.get("Units") or raw.get("Unit measure") or mapping.unit or mapping.local_unit or "",
+            source=mapping.source or "",
+            source_row=index,
+        )
+        geo = raw.get("GeoCode", "")
+        row["geo_code"] = f"{city}:{geo}" if geo else city
+        breakdown = []
+        for name, value in raw.items():
+            if name in OPEN_SDG_RESERVED or not value:
+                continue
+            value = mapping.values.get(name, {}).get(value, value)
+            target = mapping.columns.get(name)
+            if target in ("sex", "age_group", "unit", "note", "source"):
+                row[target] = value.lower() if target == "sex" else value
+            else:
+                breakdown.append(f"{name}={value}")
+        if raw.get("Observation status"):
+            row["note"] = "; ".join(filter(None, [row["note"], f"Observation status={raw['Observation status']}"]))
+        row["breakdown"] = "; ".join(sorted(breakdown))
+        row["local_indicator_name"] = mapping.local_name or ""
+        row["local_indicator_unit"] = mapping.local_unit or ""
+        row["local_indicator_description"] = mapping.local_description or ""
+        rows.append(row)
+    return rows, problems

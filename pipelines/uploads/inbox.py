@@ -1,0 +1,127 @@
+"""Writing submissions into the inbox (accepted) or quarantine (rejected), atomically: a folder is built
+under a temporary name and renamed into place, so a reader sees a whole submission or none
+(docs/adr/0008-upload-inbox-contract.md)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+from pipelines.uploads.problems import Problem
+
+ROW_COLUMNS = [
+    "submission_id",
+    "source_row",
+    "indicator_code",
+    "geo_code",
+    "parent_geo_code",
+    "period",
+    "sex",
+    "age_group",
+    "breakdown",
+    "value",
+    "unit",
+    "ci_low",
+    "ci_high",
+    "sample_size",
+    "source",
+    "note",
+    "local_indicator_name",
+    "local_indicator_unit",
+    "local_indicator_description",
+]
+EXTENSIONS = {"xlsx", "xlsm", "csv", "tsv", "txt"}
+
+
+def safe_extension(filename: str) -> str:
+    """File names never become paths: only a known extension is kept from what the user sent."""
+    extension = Path(filename.replace("\\", "/")).name.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return extension if extension in EXTENSIONS else "bin"
+
+
+def report_csv(problems: list[Problem]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=["severity", "row", "column", "value", "rule", "message"], lineterminator="\n"
+    )
+    writer.writeheader()
+    for problem in problems:
+        writer.writerow(neutralise_row(problem.as_dict()))
+    return buffer.getvalue()
+
+
+def neutralise_cell(text: str) -> str:
+    """A cell starting with = + - @ would run as a formula in a spreadsheet: prefix it with a quote. Plain
+    negative numbers are left alone."""
+    if text and text[0] in "=+-@\t\r" and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def neutralise_row(row: dict) -> dict:
+    return {k: neutralise_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _write_folder(parent: Path, submission_id: str, files: dict[str, bytes]) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{submission_id}.tmp"
+    final = parent / submission_id
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        for name, payload in files.items():
+            with open(tmp / name, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.rename(tmp, final)  # never replaces: a submission id is unique
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def write_accepted(
+    inbox: Path, submission_id: str, original: bytes, extension: str, rows: list[dict], metadata: dict
+) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ROW_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**{c: "" for c in ROW_COLUMNS}, **row, "submission_id": submission_id})
+    return _write_folder(
+        inbox,
+        submission_id,
+        {
+            f"original.{extension}": original,
+            "rows.csv": buffer.getvalue().encode("utf-8"),
+            "metadata.json": json.dumps(metadata, indent=2, default=str).encode("utf-8"),
+        },
+    )
+
+
+def write_rejected(
+    quarantine: Path, submission_id: str, original: bytes, extension: str, problems: list[Problem], metadata: dict
+) -> Path:
+    return _write_folder(
+        quarantine,
+        submission_id,
+        {
+            f"original.{extension}": original,
+            "report.csv": report_csv(problems).encode("utf-8"),
+            "metadata.json": json.dumps(metadata, indent=2, default=str).encode("utf-8"),
+        },
+    )

@@ -1,0 +1,122 @@
+"""One entry point for the CLI, the upload page and the drop folder: check a file now (every problem at
+once), and when it is clean store it in the inbox for the next refresh; otherwise quarantine it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pipelines.settings import Settings
+from pipelines.uploads.formats import Mapping, normalise
+from pipelines.uploads.inbox import safe_extension, write_accepted, write_rejected
+from pipelines.uploads.parse import read_table
+from pipelines.uploads.problems import Problem, error
+from pipelines.uploads.tokens import verify_upload_token
+from pipelines.uploads.validate import Catalogue, validate_rows
+
+
+@dataclass
+class UploadResult:
+    accepted: bool
+    submission_id: str
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    format: str | None = None
+    stored_at: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def upload_max_bytes() -> int:
+    return int(float(os.environ.get("SPS_UPLOAD_MAX_MB", "20")) * 1_000_000)
+
+
+def previous_published_values(settings: Settings, city: str) -> dict[tuple[str, str], tuple[str, float]]:
+    """The latest published total per indicator x area of this city (for the 'big change' warning)."""
+    from pipelines.publish import current_version_path
+
+    path = current_version_path(settings.published_dir, required=False)
+    if path is None:
+        return {}
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            rows = conn.execute(
+                """select indicator_code, geo_code, period, value from fct_observations
+                   where (geo_code = ? or geo_code like ? || ':%') and sex is null and age_group is null
+                     and breakdown is null
+                   qualify row_number() over (partition by indicator_code, geo_code order by period_year desc) = 1""",
+                [city, city],
+            ).fetchall()
+    except duckdb.Error:
+        return {}
+    return {(indicator, geo): (period, value) for indicator, geo, period, value in rows}
+
+
+def check_file(
+    data: bytes,
+    filename: str,
+    city: str,
+    mapping: Mapping | None,
+    settings: Settings,
+) -> tuple[str | None, list[dict], list[Problem]]:
+    table = read_table(data, filename, upload_max_bytes())
+    if table.problems:
+        return None, [], [error("file", message) for message in table.problems]
+    fmt, rows, problems = normalise(table, city, mapping)
+    if fmt is None or any(p.rule in ("missing_column", "format") for p in problems):
+        return fmt, [], problems
+    comma_decimal = table.delimiter in (";", "\t")
+    clean, found = validate_rows(rows, city, comma_decimal, Catalogue.load(), previous_published_values(settings, city))
+    return fmt, clean, problems + found
+
+
+def submit_upload(
+    data: bytes,
+    filename: str,
+    city: str,
+    token: str,
+    mapping: Mapping | None,
+    settings: Settings,
+    check_only: bool = False,
+) -> UploadResult:
+    city = city.strip().upper()
+    token_id = verify_upload_token(settings.data_dir, token, city)
+    sha = hashlib.sha256(data).hexdigest()
+    now = datetime.now(UTC)
+    submission_id = f"{now:%Y%m%dT%H%M%S%fZ}-{city}-{sha[:8]}"
+    fmt, rows, problems = check_file(data, filename, city, mapping, settings)
+    accepted = not any(p.severity == "error" for p in problems)
+    result = UploadResult(accepted, submission_id, problems, len(rows), fmt)
+    if check_only:
+        return result
+    metadata = {
+        "submission_id": submission_id,
+        "city_code": city,
+        "token_id": token_id,
+        "uploaded_at": now.isoformat(),
+        "original_filename": os.path.basename(filename.replace("\\", "/")),
+        "sha256": sha,
+        "format": fmt,
+        "mapping": mapping.as_dict() if mapping else None,
+        "row_count": len(rows),
+        "warnings": [p.as_dict() for p in result.warnings],
+    }
+    extension = safe_extension(filename)
+    if accepted:
+        result.stored_at = str(write_accepted(settings.inbox_dir, submission_id, data, extension, rows, metadata))
+    else:
+        metadata["problems"] = [p.as_dict() for p in problems]
+        result.stored_at = str(
+            write_rejected(settings.quarantine_dir, submission_id, data, extension, problems, metadata)
+        )
+    return result

@@ -1,0 +1,104 @@
+"""Per-city upload tokens. A token is `<token_id>.<secret>`; only a salted PBKDF2 hash of the secret is
+stored (data/tokens.json, replaced atomically under a file lock). A token writes only its own city."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.errors import SpsError
+
+ITERATIONS = 200_000
+CITY_CODE = re.compile(r"^[A-Z]{2}[0-9]{3}[A-Z0-9]$")
+
+
+class TokenRejected(SpsError):
+    def __init__(self, reason: str) -> None:
+        self.hint = "Ask the secretariat for a valid token for your city (sps token issue --city CODE)."
+        super().__init__(f"upload token rejected: {reason}.")
+
+
+def _path(data_dir: Path) -> Path:
+    return data_dir / "tokens.json"
+
+
+@contextmanager
+def _locked(data_dir: Path):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".tokens.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _load(data_dir: Path) -> dict:
+    try:
+        return json.loads(_path(data_dir).read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def _save(data_dir: Path, tokens: dict) -> None:
+    tmp = _path(data_dir).with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(tokens, indent=2, sort_keys=True))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, _path(data_dir))
+
+
+def _hash(secret: str, salt: str) -> str:
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), bytes.fromhex(salt), ITERATIONS).hex()
+
+
+def issue_upload_token(data_dir: Path, city: str) -> tuple[str, str]:
+    """Returns (token_id, token). The token itself is never stored."""
+    if not CITY_CODE.match(city):
+        raise SpsError(f"'{city}' is not an Urban Audit city code like ES002C.")
+    token_id, secret, salt = secrets.token_hex(4), secrets.token_urlsafe(24), secrets.token_hex(16)
+    with _locked(data_dir):
+        tokens = _load(data_dir)
+        tokens[token_id] = {
+            "city": city,
+            "salt": salt,
+            "hash": _hash(secret, salt),
+            "issued_at": datetime.now(UTC).isoformat(),
+            "revoked_at": None,
+        }
+        _save(data_dir, tokens)
+    return token_id, f"{token_id}.{secret}"
+
+
+def revoke_upload_token(data_dir: Path, token_id: str) -> str:
+    with _locked(data_dir):
+        tokens = _load(data_dir)
+        if token_id not in tokens:
+            raise SpsError(f"no token with id {token_id}.")
+        tokens[token_id]["revoked_at"] = datetime.now(UTC).isoformat()
+        _save(data_dir, tokens)
+        return tokens[token_id]["city"]
+
+
+def list_upload_tokens(data_dir: Path) -> list[dict]:
+    return [
+        {"token_id": k, "city": v["city"], "issued_at": v["issued_at"], "revoked_at": v["revoked_at"]}
+        for k, v in sorted(_load(data_dir).items())
+    ]
+
+
+def verify_upload_token(data_dir: Path, token: str, city: str) -> str:
+    """The token id if `token` is valid and belongs to `city`; TokenRejected otherwise."""
+    token_id, _, secret = (token or "").strip().partition(".")
+    record = _load(data_dir).get(token_id)
+    if record is None or not secret or not hmac.compare_digest(record["hash"], _hash(secret, record["salt"])):
+        raise TokenRejected("the token is not valid")
+    if record["revoked_at"]:
+        raise TokenRejected(f"the token was revoked on {record['revoked_at'][:10]}")
+    if record["city"] != city:
+        raise TokenRejected(f"this token is for {record['city']}, not {city}")
+    return token_id

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -121,8 +120,8 @@ def test_xlsx_is_read_as_text_and_a_per_1000_rate_is_converted(env):
 def test_open_sdg_file_with_a_mapping(env):
     s, _ = env
     data = (
-        "Year,Gender,Age,GeoCode,Value\n2018,,,,6.56\n2018,Men,,,6.61\n2018,,18 a 39,,6.4\n2018,,,d1,7.41\n"
-    ).encode()
+        b"Year,Gender,Age,GeoCode,Value\n2018,,,,6.56\n2018,Men,,,6.61\n2018,,18 a 39,,6.4\n2018,,,d1,7.41\n"
+    )
     mapping = Mapping(
         local_name="Neighbourhood safety rating",
         local_unit="score 1-10",

@@ -14,6 +14,7 @@ pages = [
         "views/methodology.py", title="Indicators and methodology", icon=":material/menu_book:", url_path="methodology"
     ),
     st.Page("views/quality.py", title="Data quality and freshness", icon=":material/fact_check:", url_path="quality"),
+    st.Page("views/upload.py", title="Upload (cities)", icon=":material/upload:", url_path="upload"),
     st.Page("views/downloads.py", title="Downloads", icon=":material/download:", url_path="downloads"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,108 @@
+"""Upload page for city officers: download the template, upload a file with the city's token, see every
+problem at once (downloadable), map an Open SDG file, submit. Uses the same code as `sps upload`."""
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pipelines.errors import SpsError
+from pipelines.settings import load_settings
+from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
+from pipelines.uploads.parse import read_table
+from pipelines.uploads.submit import check_file, submit_upload, upload_max_bytes
+from pipelines.uploads.template import write_template
+from pipelines.uploads.tokens import verify_upload_token
+from pipelines.uploads.validate import Catalogue
+
+st.title("Upload your city's data")
+settings = load_settings()
+
+with st.expander("Get the template", expanded=False):
+    st.markdown(
+        "One row per value: `indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, "
+        "ci_low, ci_high, sample_size, source, note`. You can also upload the Open SDG CSV files your city "
+        "already publishes and say below which indicator they hold."
+    )
+    left, right = st.columns(2)
+    for column, suffix, mime in (
+        (left, ".csv", "text/csv"),
+        (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"sps_upload_template{suffix}"
+            write_template(path)
+            column.download_button(
+                f"Template {suffix}", path.read_bytes(), file_name=path.name, mime=mime, key=f"template{suffix}"
+            )
+
+city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C").strip().upper()
+token = st.text_input("Upload token", type="password", help="Issued by the secretariat for your city.")
+uploaded = st.file_uploader("File (CSV or XLSX)", type=["csv", "tsv", "txt", "xlsx"])
+if not (city and token and uploaded):
+    st.info("Enter your city code and token, and choose a file.")
+    st.stop()
+try:
+    verify_upload_token(settings.data_dir, token, city)
+except SpsError as exc:
+    st.error(str(exc))
+    st.stop()
+
+data = uploaded.getvalue()
+mapping = None
+table = read_table(data, uploaded.name, upload_max_bytes())
+if not table.problems and detect_format(table.header) == "open_sdg":
+    st.subheader("This is an Open SDG file: say what it holds")
+    catalogue = Catalogue.load()
+    choice = st.selectbox("Indicator", ["(a local indicator of my city)", *sorted(catalogue.units)])
+    mapping = Mapping()
+    if choice.startswith("("):
+        mapping.local_name = st.text_input("Name of the local indicator")
+        mapping.local_unit = st.text_input("Its unit", placeholder="0-10 scale")
+        mapping.local_description = st.text_area("What it measures")
+    else:
+        mapping.indicator = choice
+    if "Units" not in table.header and "Unit measure" not in table.header and not mapping.local_unit:
+        mapping.unit = st.text_input("Unit of the values (the file has no Units column)", placeholder="%")
+    for column in [c for c in table.header if c not in OPEN_SDG_RESERVED]:
+        target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
+        if target != "breakdown":
+            mapping.columns[column] = target
+        if target == "sex":
+            pairs = st.text_input(
+                f"Values of '{column}' (label=female/male, comma separated)",
+                placeholder="Women=female, Men=male",
+                key=f"values-{column}",
+            )
+            mapping.values[column] = dict(p.split("=", 1) for p in pairs.replace(" ", "").split(",") if "=" in p)
+
+fmt, rows, problems = check_file(data, uploaded.name, city, mapping, settings)
+errors = [p for p in problems if p.severity == "error"]
+warnings = [p for p in problems if p.severity == "warning"]
+if problems:
+    report = pd.DataFrame([p.as_dict() for p in problems])[["severity", "row", "column", "value", "rule", "message"]]
+    (st.error if errors else st.warning)(
+        f"{len(errors)} error(s) and {len(warnings)} warning(s) in {uploaded.name}."
+        + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
+    )
+    st.dataframe(report, hide_index=True, width="stretch")
+    buffer = io.StringIO()
+    report.to_csv(buffer, index=False)
+    st.download_button(
+        "Download the report (CSV)", buffer.getvalue(), file_name=f"{uploaded.name}.report.csv", mime="text/csv"
+    )
+else:
+    st.success(f"{uploaded.name}: {len(rows)} row(s), no problems found.")
+
+if not errors and rows and st.button("Submit", type="primary"):
+    result = submit_upload(data, uploaded.name, city, token, mapping, settings)
+    if result.accepted:
+        st.success(
+            f"Submitted as {result.submission_id}. Nothing you sent is lost: the original file is kept. "
+            "It is published by the next refresh; a later upload of the same values supersedes this one "
+            "and both versions are kept."
+        )
+    else:  # pragma: no cover - the file was checked just above
+        st.error("The file was rejected when stored; see the report above.")

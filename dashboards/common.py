@@ -26,6 +26,12 @@ def download_buttons(frame, stem: str) -> None:
     """CSV and XLSX downloads of exactly the frame shown."""
     import io
 
+    from pipelines.uploads.inbox import neutralise_cell
+
+    frame = frame.copy()
+    for column in frame.columns:  # a spreadsheet must never run a cell as a formula
+        if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
+            frame[column] = frame[column].map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",

@@ -137,7 +137,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         fmt = "(format csv, header true)" if suffix == ".csv" else "(format parquet)"
         order = "order by indicator_code, geo_code, period, source_dataset" if table == "fct_observations" else ""
         try:
-            conn.execute(f"copy (select * from {table} {order}) to '{tmp.as_posix()}' {fmt}")
+            select = "*"
+            if suffix == ".csv":  # a spreadsheet must never run a cell: quote text that starts like a formula
+                types = conn.execute(f"select column_name, data_type from (describe {table})").fetchall()
+                select = ", ".join(_neutralised_column(name) if dtype == "VARCHAR" else name for name, dtype in types)
+            conn.execute(f"copy (select {select} from {table} {order}) to '{tmp.as_posix()}' {fmt}")
             rows = conn.execute(f"select count(*) from {table}").fetchall()[0][0]
         except Exception:
             tmp.unlink(missing_ok=True)
@@ -145,6 +149,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     os.replace(tmp, out)
     print(f"sps export: wrote {rows} rows of {table} (published version {version}) to {out}")
     return 0
+
+
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _neutralised_column(name: str) -> str:
+    """SQL for a text column whose cells starting with = + - @ (not plain numbers) get a leading quote."""
+    return (
+        f"case when regexp_matches({name}, '{FORMULA_START}') and try_cast({name} as double) is null "
+        f"then concat(chr(39), {name}) else {name} end as {name}"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ serve

@@ -119,9 +119,7 @@ def test_xlsx_is_read_as_text_and_a_per_1000_rate_is_converted(env):
 
 def test_open_sdg_file_with_a_mapping(env):
     s, _ = env
-    data = (
-        b"Year,Gender,Age,GeoCode,Value\n2018,,,,6.56\n2018,Men,,,6.61\n2018,,18 a 39,,6.4\n2018,,,d1,7.41\n"
-    )
+    data = b"Year,Gender,Age,GeoCode,Value\n2018,,,,6.56\n2018,Men,,,6.61\n2018,,18 a 39,,6.4\n2018,,,d1,7.41\n"
     mapping = Mapping(
         local_name="Neighbourhood safety rating",
         local_unit="score 1-10",
@@ -186,3 +184,17 @@ def test_cli_rejects_with_one_line_and_writes_the_report(tmp_path):
     from openpyxl import load_workbook
 
     assert load_workbook(template).sheetnames == ["data", "data dictionary", "indicators"]
+
+
+def test_exports_neutralise_formula_cells_but_keep_negative_numbers(tmp_path):
+    import duckdb
+
+    from pipelines.cli import _neutralised_column
+    from pipelines.uploads.inbox import neutralise_cell
+
+    assert neutralise_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and neutralise_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise_cell("-12.5") == "-12.5" and neutralise_cell("Riga") == "Riga"
+    with duckdb.connect() as conn:
+        conn.execute("create table t as select * from (values ('=cmd|x'), ('-3'), ('+ok'), ('fine')) v(note)")
+        got = [r[0] for r in conn.execute(f"select {_neutralised_column('note')} from t").fetchall()]
+    assert got == ["'=cmd|x", "-3", "'+ok", "fine"]

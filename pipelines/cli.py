@@ -139,7 +139,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             select = "*"
             if suffix == ".csv":  # a spreadsheet must never run a cell: quote text that starts like a formula
-                types = conn.execute(f"select column_name, data_type from (describe {table})").fetchall()
+                types = conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
                 select = ", ".join(_neutralised_column(name) if dtype == "VARCHAR" else name for name, dtype in types)
             conn.execute(f"copy (select {select} from {table} {order}) to '{tmp.as_posix()}' {fmt}")
             rows = conn.execute(f"select count(*) from {table}").fetchall()[0][0]

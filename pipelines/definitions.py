@@ -9,6 +9,8 @@ from pipelines.project import dbt_project
 from pipelines.publish import publish_marts
 from pipelines.settings import dbt_executable, load_settings
 from pipelines.sources.assets import raw_assets
+from pipelines.uploads.assets import upload_assets
+from pipelines.uploads.sensors import upload_sensors
 
 settings = load_settings()
 settings.ensure_dirs()
@@ -48,8 +50,9 @@ refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, sps_dbt_assets, published_snapshot],
+    assets=[*raw_assets, *upload_assets, sps_dbt_assets, published_snapshot],
     jobs=[refresh_job],
+    sensors=[*upload_sensors],
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
         "dbt": DbtCliResource(

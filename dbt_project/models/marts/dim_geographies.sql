@@ -21,12 +21,15 @@ select
     register.geo_name,
     register.country_code,
     register.nuts3_code,
-    -- Parents only from real NUTS codes: a city's from its NUTS 3 region (none for cities outside GISCO).
+    -- Parents only from real NUTS codes: a city's (or its district's) from its NUTS 3 region (none for
+    -- cities outside GISCO).
     case
-        when register.geo_level = 'city' then left(register.nuts3_code, 4)
+        when register.geo_level in ('city', 'district') then left(register.nuts3_code, 4)
         when register.geo_level in ('nuts3', 'nuts2') then left(register.geo_code, 4)
     end as nuts2_code,
     register.nuts1_code,
+    -- The city a district belongs to (districts come from city uploads as CITY:district).
+    register.parent_geo_code,
     register.lat,
     register.lon,
     register.has_geometry,

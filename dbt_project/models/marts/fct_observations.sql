@@ -61,6 +61,24 @@ submitted_surveys as (
     from {{ ref('stg_sps__survey_results') }}
 ),
 
+city_reports as (
+    -- The version in force of every cell a city reported for a catalogue indicator (local indicators live in
+    -- city_local_indicator_values). A city's own reporting is comparable only with itself over time.
+    select
+        indicator_code, geo_code, period, period_year, sex, age_group, breakdown, value,
+        ci_low as published_ci_low, ci_high as published_ci_high,
+        sample_size as own_sample_size,
+        'city_report' as source_type,
+        'city_report' as source_dataset,
+        submission_id,
+        report_version,
+        uploaded_at as reported_at,
+        'city_report:' || indicator_code || ':' || geo_code as comparability_group,
+        lineage_id
+    from {{ ref('int_city_submissions_versioned') }}
+    where is_latest and not is_local_indicator and value is not null
+),
+
 stacked as (
     select * from perception
     union all by name
@@ -69,6 +87,8 @@ stacked as (
     select * from national
     union all by name
     select * from submitted_surveys
+    union all by name
+    select * from city_reports
 ),
 
 flag_meanings as (
@@ -86,12 +106,16 @@ with_registry as (
         stacked.*,
         coalesce(stacked.own_sample_size, registry.sample_size) as sample_size,
         coalesce(stacked.own_design_effect, registry.design_effect) as design_effect,
-        stacked.own_sample_size is null and registry.is_sample_size_approximate as is_sample_size_approximate
+        stacked.own_sample_size is null and registry.is_sample_size_approximate as is_sample_size_approximate,
+        -- A Wilson interval only for a proportion: the indicator's unit is a percentage.
+        case when left(catalogue.unit, 1) = '%' then coalesce(stacked.own_sample_size, registry.sample_size) end
+            as proportion_sample_size
     from stacked
     left join {{ ref('survey_registry') }} as registry
         on stacked.survey_id = registry.survey_id
         and stacked.indicator_code = registry.indicator_code
         and (registry.wave = stacked.period or registry.wave = '*')
+    left join {{ ref('indicators') }} as catalogue on stacked.indicator_code = catalogue.indicator_code
 ),
 
 geographies as (
@@ -114,25 +138,27 @@ select
     obs.value,
     indicators.unit,
     coalesce(obs.published_ci_low,
-        round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'low') }}, 4)) as ci_low,
+        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'low') }}, 4)) as ci_low,
     coalesce(obs.published_ci_high,
-        round({{ wilson_bound('obs.value', 'obs.sample_size', 'obs.design_effect', 'high') }}, 4)) as ci_high,
+        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'high') }}, 4))
+        as ci_high,
     cast(obs.sample_size as bigint) as sample_size,
     -- Standard error in the value's unit: from the published interval, else from the effective sample.
     case
         when obs.published_ci_low is not null
             then (obs.published_ci_high - obs.published_ci_low) / (2 * 1.959963984540054)
-        when obs.sample_size > 0 and obs.value between 0 and 100
+        when obs.proportion_sample_size > 0 and obs.value between 0 and 100
             then 100.0 * sqrt((obs.value / 100.0) * (1 - obs.value / 100.0)
-                              / (obs.sample_size / coalesce(obs.design_effect, 1.0)))
+                              / (obs.proportion_sample_size / coalesce(obs.design_effect, 1.0)))
     end as standard_error,
     case
         when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
         when obs.published_ci_low is not null then 'published'
-        when obs.sample_size is not null then 'wilson'
+        when obs.proportion_sample_size is not null then 'wilson'
         else 'none'
     end as uncertainty_method,
-    coalesce(obs.published_ci_low is null and obs.sample_size is not null and obs.is_sample_size_approximate, false)
+    coalesce(obs.published_ci_low is null and obs.proportion_sample_size is not null
+        and obs.is_sample_size_approximate, false)
         as is_ci_approximate,
     obs.flags,
     obs.observation_status,
@@ -140,7 +166,10 @@ select
     obs.source_dataset,
     obs.survey_id,
     obs.submission_id,
-    true as is_official,
+    cast(obs.report_version as integer) as report_version,
+    cast(obs.reported_at as timestamptz) as reported_at,
+    -- City reports are the city's own figures, not official statistics.
+    obs.source_type <> 'city_report' as is_official,
     obs.comparability_group,
     coalesce(flag_meanings.break_in_series, false) as break_in_series,
     obs.quality_note is not null or coalesce(flag_meanings.flag_warning, false) as has_quality_warning,

@@ -1,8 +1,19 @@
 -- One row per geography code that appears in a source but not in the register (e.g. NUTS codes of
--- versions before 2021, cities missing from GISCO): kept, with the level inferred from the code and
--- has_geometry = false, so no observation is dropped for want of a map point.
-with observed as (
-    select distinct geo_code, 'city' as geo_level from {{ ref('stg_eurostat__urb_percep') }}
+-- versions before 2021, cities missing from GISCO, districts of a city reported in its uploads): kept, with
+-- the level inferred from the code and has_geometry = false, so no observation is dropped for want of a
+-- map point.
+with city_submitted as (
+    -- Codes in city uploads: a code with a parent (CITY:district) is a district of that city; the parent of
+    -- the latest submission wins should two submissions disagree.
+    select geo_code, parent_geo_code
+    from {{ ref('stg_city__submissions') }}
+    where geo_code is not null
+    qualify row_number() over (partition by geo_code order by submission_id desc, source_row desc) = 1
+),
+
+observed as (
+    select distinct geo_code, 'city' as geo_level, cast(null as varchar) as parent_geo_code, 1 as preference
+    from {{ ref('stg_eurostat__urb_percep') }}
     union
     select distinct geo_code,
         case
@@ -11,10 +22,13 @@ with observed as (
             when length(geo_code) = 3 then 'nuts1'
             when length(geo_code) = 4 then 'nuts2'
             else 'nuts3'
-        end as geo_level
+        end as geo_level,
+        cast(null as varchar) as parent_geo_code,
+        2 as preference
     from {{ ref('int_police_recorded_offences_unioned') }}
     union
-    select distinct geo_code, case when geo_code = 'UKC-L' then 'country' else 'nuts1' end as geo_level
+    select distinct geo_code, case when geo_code = 'UKC-L' then 'country' else 'nuts1' end as geo_level,
+        cast(null as varchar) as parent_geo_code, 3 as preference
     from {{ ref('int_survey_observations_national') }}
     union
     select distinct geo_code,
@@ -24,25 +38,66 @@ with observed as (
             when length(geo_code) = 3 then 'nuts1'
             when length(geo_code) = 4 then 'nuts2'
             else 'nuts3'
-        end as geo_level
+        end as geo_level,
+        cast(null as varchar) as parent_geo_code,
+        4 as preference
     from {{ ref('stg_sps__survey_results') }}
+    union
+    select geo_code,
+        case
+            when parent_geo_code is not null then 'district'
+            when regexp_full_match(geo_code, '[A-Z]{2}[0-9]{3}[A-Z0-9]') then 'city'
+            when length(geo_code) = 2 then 'country'
+            when length(geo_code) = 3 then 'nuts1'
+            when length(geo_code) = 4 then 'nuts2'
+            else 'nuts3'
+        end as geo_level,
+        parent_geo_code,
+        5 as preference
+    from city_submitted
+),
+
+one_per_code as (
+    -- A code seen by several sources keeps the level the first of them gives it.
+    select * from observed
+    qualify row_number() over (partition by geo_code order by preference) = 1
+),
+
+parents as (
+    select geo_code, nuts3_code, nuts1_code from {{ ref('int_geographies_registered') }}
 )
 
 select
-    observed.geo_code,
-    observed.geo_level,
+    one_per_code.geo_code,
+    one_per_code.geo_level,
     cast(null as varchar) as geo_name,
-    case when observed.geo_level <> 'eu' then left(observed.geo_code, 2) end as country_code,
-    case when observed.geo_level = 'nuts3' then observed.geo_code end as nuts3_code,
-    case when observed.geo_level in ('nuts1', 'nuts2', 'nuts3') then left(observed.geo_code, 3) end as nuts1_code,
+    case
+        when one_per_code.geo_level = 'district' then left(one_per_code.parent_geo_code, 2)
+        when one_per_code.geo_level <> 'eu' then left(one_per_code.geo_code, 2)
+    end as country_code,
+    case
+        when one_per_code.geo_level = 'nuts3' then one_per_code.geo_code
+        when one_per_code.geo_level = 'district' then parents.nuts3_code
+    end as nuts3_code,
+    case
+        when one_per_code.geo_level in ('nuts1', 'nuts2', 'nuts3') then left(one_per_code.geo_code, 3)
+        when one_per_code.geo_level = 'district' then parents.nuts1_code
+    end as nuts1_code,
+    one_per_code.parent_geo_code,
     cast(null as double) as lon,
     cast(null as double) as lat,
     false as has_geometry,
-    'inferred from source codes' as register_source,
+    case
+        when one_per_code.preference = 5 then 'city submissions'
+        else 'inferred from source codes'
+    end as register_source,
     'unknown' as name_confidence,
     case
-        when observed.geo_level = 'city' then 'City code not in the GISCO 2021 register nor in the geography additions.'
+        when one_per_code.geo_level = 'district'
+            then 'District of ' || one_per_code.parent_geo_code || ' reported in a city upload: no name or geometry.'
+        when one_per_code.geo_level = 'city' then 'City code not in the GISCO 2021 register nor in the geography additions.'
         else 'Code not in NUTS 2021 (probably an earlier NUTS version): no name or geometry.'
     end as register_note
-from observed
-where observed.geo_code not in (select geo_code from {{ ref('int_geographies_registered') }})
+from one_per_code
+left join parents on one_per_code.parent_geo_code = parents.geo_code
+where one_per_code.geo_code not in (select geo_code from {{ ref('int_geographies_registered') }})

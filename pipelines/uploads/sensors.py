@@ -1,0 +1,39 @@
+"""The inbox sensor: a refresh runs when accepted uploads wait in data/inbox/ that the warehouse has not loaded."""
+
+import dagster as dg
+import duckdb
+
+from pipelines.settings import load_settings
+from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
+
+REFRESH_JOB = "refresh"
+
+
+@dg.sensor(
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a refresh when inbox folders are not yet in raw.city_submission_files. The run key is "
+    "the set of pending submission ids, so the same set never triggers twice (a failed load waits for a fix "
+    "or a new upload).",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    in_inbox = inbox_submission_ids(settings.inbox_dir)
+    if not in_inbox:
+        return dg.SkipReason(f"the inbox {settings.inbox_dir} holds no submission")
+    loaded: set[str] = set()
+    if settings.warehouse_path.exists():
+        try:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+                loaded = loaded_submission_ids(conn)
+        except (duckdb.IOException, duckdb.ConnectionException):  # another process holds the write lock
+            return dg.SkipReason("the warehouse is locked: a refresh is running; the inbox is checked again after it")
+    pending = [submission_id for submission_id in in_inbox if submission_id not in loaded]
+    if not pending:
+        return dg.SkipReason(f"all {len(in_inbox)} inbox submission(s) are loaded")
+    context.log.info(f"{len(pending)} submission(s) waiting in the inbox: {', '.join(pending)}")
+    return dg.RunRequest(run_key=",".join(pending), tags={"sps/trigger": "inbox", "sps/pending": str(len(pending))})
+
+
+upload_sensors = [inbox_sensor]

@@ -446,15 +446,32 @@ def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFram
     return _query(
         published,
         """
-        select o.submission_id, i.indicator_name, o.indicator_code, o.period, o.sex, o.age_group, o.breakdown,
+        select o.submission_id, o.report_version, o.reported_at, i.indicator_name, o.indicator_code, o.geo_code,
+               o.period, o.sex, o.age_group, o.breakdown,
                o.value, o.unit, o.ci_low, o.ci_high, o.sample_size, o.uncertainty_method, o.is_ci_approximate,
                o.flags, o.break_in_series, o.has_quality_warning, o.quality_note, o.is_official, o.source_type,
                o.source_dataset, o.survey_id, o.comparability_group, o.lineage_id
         from fct_observations o
         join dim_indicators i on i.indicator_code = o.indicator_code
-        where o.geo_code = ? and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
+        where (o.geo_code = ? or o.geo_code in (select geo_code from dim_geographies where parent_geo_code = ?))
+          and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
         order by o.submission_id, o.indicator_code, o.period, o.sex nulls first, o.age_group nulls first,
                  o.breakdown nulls first""",
+        [geo_code, geo_code],
+    )
+
+
+def city_profile_local_indicators(published: Published, geo_code: str) -> pd.DataFrame:
+    """The city's own local indicators (never ranked against other cities), version in force."""
+    return _query(
+        published,
+        """
+        select d.name as indicator_name, v.indicator_code, v.geo_code, v.period, v.sex, v.age_group, v.breakdown,
+               v.value, v.unit, d.description, v.report_version, v.reported_at, v.submission_id, v.lineage_id
+        from city_local_indicator_values v
+        join dim_local_indicators d on d.indicator_code = v.indicator_code
+        where v.city_code = ?
+        order by d.name, v.period, v.geo_code, v.sex nulls first, v.breakdown nulls first""",
         [geo_code],
     )
 

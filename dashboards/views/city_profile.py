@@ -390,7 +390,13 @@ submissions = cached("city_profile_submissions", published, geo_code)
 freshness = cached("source_freshness", published)
 if len(submissions):
     results = submissions.drop(columns=["lineage_id", "is_official", "break_in_series"]).assign(
-        quality=submissions.apply(quality_text, axis=1)
+        quality=submissions.apply(quality_text, axis=1),
+        reported=[
+            f"reported by the city, version {int(v)}, {pd.Timestamp(d):%Y-%m-%d}" if source == "city_report" else ""
+            for v, d, source in zip(
+                submissions["report_version"], submissions["reported_at"], submissions["source_type"], strict=True
+            )
+        ],
     )
     st.dataframe(results, hide_index=True, width="stretch")
     st.caption(
@@ -415,11 +421,30 @@ else:
             "version keeps what loaded before"
         )
     st.info(f"No survey results for {name}: {reason}.")
-if not (submissions["source_type"] == "city_report").any():
+reported = submissions[submissions["source_type"] == "city_report"]
+if len(reported):
+    latest = reported.sort_values("reported_at").iloc[-1]
     st.caption(
-        f"City-reported values (the city's own voluntary reporting) will appear here, with their submission id, "
-        f"once city reporting lands; none are published for {name} yet."
+        f"{len(reported)} value(s) reported by the city itself (voluntary reporting, not official statistics); the "
+        f"latest upload is version {int(latest['report_version'])} of its values, "
+        f"{pd.Timestamp(latest['reported_at']):%Y-%m-%d}. Each row says 'reported by the city, version N, date'."
     )
+else:
+    st.caption(f"{name} has not reported values of its own (voluntary reporting) yet.")
+
+st.subheader("Local indicators (the city's own, not ranked against other cities)")
+local = cached("city_profile_local_indicators", published, geo_code)
+if len(local):
+    local = local.assign(
+        reported=[
+            f"reported by the city, version {int(v)}, {pd.Timestamp(d):%Y-%m-%d}"
+            for v, d in zip(local["report_version"], local["reported_at"], strict=True)
+        ]
+    )
+    st.dataframe(local.drop(columns=["lineage_id"]), hide_index=True, width="stretch")
+    download_buttons(local, f"city_profile_{geo_code}_local_indicators")
+else:
+    st.caption(f"{name} has reported no local indicators.")
 
 # --- coverage gaps -----------------------------------------------------------------------------------------
 st.subheader("Coverage gaps: catalogue indicators with no value for this city")

@@ -128,7 +128,7 @@ def test_coverage_gaps_and_sources_of_riga(app_env, published_db):
     lineage = frame_with(at, "lineage_id")
     assert {"urb_percep", "crim_gen_reg", "crim_off_cat"} <= set(lineage["source_dataset"])
     assert "No survey results for Riga" in " ".join(i.value for i in at.info)
-    assert any("once city reporting lands" in c.value for c in at.caption)
+    assert any("has not reported values of its own" in c.value for c in at.caption)
 
 
 def test_city_in_the_url_is_shown_with_national_survey_context(app_env, published_db):

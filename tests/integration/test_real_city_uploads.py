@@ -31,7 +31,7 @@ FILES = [
 ]
 
 
-def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede(tmp_path, snapshot_dir):
+def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede(tmp_path, snapshot_dir, monkeypatch):
     data_dir = tmp_path / "data"
     settings = replace(load_settings(), data_dir=data_dir)
     tokens = {city: issue_upload_token(data_dir, city)[1] for city in {c for _, c, _ in FILES}}
@@ -99,4 +99,20 @@ def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede
     assert (data_dir / "inbox" / first_submission / "original.csv").read_bytes() == (
         snapshot_dir / "city_reported" / "valencia" / "indicator_16-1-4.csv"
     ).read_bytes()
+
+    # The city profile shows the city's reported values with their version and date, and its local indicators.
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SPS_DATA_DIR", str(data_dir))
+    page = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "city_profile.py")
+    at = AppTest.from_file(page, default_timeout=90)
+    at.query_params["city"] = "ES003C"
+    at.run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe]
+    reported = next(t for t in tables if "reported" in t.columns and "homicide_rate" in set(t["indicator_code"]))
+    row = reported[(reported["indicator_code"] == "homicide_rate") & (reported["period"] == "2022")].iloc[0]
+    assert row["value"] == 0.91 and row["reported"].startswith("reported by the city, version 2, ")
+    local = next(t for t in tables if "description" in t.columns)
+    assert {"Neighbourhood safety rating", "Crime rate (all offences)"} <= set(local["indicator_name"])
     shutil.rmtree(tmp_path / "data" / "dagster_home", ignore_errors=True)

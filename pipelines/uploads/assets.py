@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import load_settings
+from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import InboxFolderError, load_inbox
 
 OWNER = "team:secretariat"
@@ -40,6 +41,8 @@ FILES_KEY = dg.AssetKey(["raw", "city_submission_files"])
 def raw_city_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    for dropped in process_drop_folder(settings):  # sps refresh also takes the secretariat's drop folder
+        context.log.info(f"drop folder: {dropped.submission_id} {'accepted' if dropped.accepted else 'rejected'}")
     with duckdb.get_connection() as conn:
         try:
             outcome = load_inbox(conn, settings.inbox_dir, settings.data_dir)

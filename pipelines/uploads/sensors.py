@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import load_settings
+from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
 
 REFRESH_JOB = "refresh"
@@ -19,6 +20,9 @@ REFRESH_JOB = "refresh"
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     settings = load_settings()
+    for dropped in process_drop_folder(settings):  # the secretariat's bulk drops become inbox submissions
+        state = "accepted" if dropped.accepted else f"rejected ({len(dropped.errors)} error(s), see quarantine)"
+        context.log.info(f"drop folder: {dropped.submission_id} {state}")
     in_inbox = inbox_submission_ids(settings.inbox_dir)
     if not in_inbox:
         return dg.SkipReason(f"the inbox {settings.inbox_dir} holds no submission")

@@ -91,6 +91,12 @@ def submit_upload(
 ) -> UploadResult:
     city = city.strip().upper()
     token_id = verify_upload_token(settings.data_dir, token, city)
+    return store_submission(data, filename, city, token_id, mapping, settings, check_only)
+
+
+def store_submission(data: bytes, filename: str, city: str, token_id: str, mapping: Mapping | None,
+                     settings: Settings, check_only: bool = False) -> UploadResult:
+    """Check and store a file for `city` whose sender is already authorised (a token, or the drop folder)."""
     sha = hashlib.sha256(data).hexdigest()
     now = datetime.now(UTC)
     submission_id = f"{now:%Y%m%dT%H%M%S%fZ}-{city}-{sha[:8]}"

@@ -15,7 +15,6 @@ import pytest
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
-from pipelines.uploads.tokens import issue_upload_token
 from tests.conftest import run_sps, sps_env
 
 pytestmark = pytest.mark.integration
@@ -34,20 +33,26 @@ FILES = [
 def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede(tmp_path, snapshot_dir, monkeypatch):
     data_dir = tmp_path / "data"
     settings = replace(load_settings(), data_dir=data_dir)
-    tokens = {city: issue_upload_token(data_dir, city)[1] for city in {c for _, c, _ in FILES}}
+    env = sps_env(data_dir, snapshot_dir)
+    tokens = {}
+    for city in sorted({c for _, c, _ in FILES}):  # the token is the last line of stdout, for scripts
+        tokens[city] = run_sps(["token", "issue", "--city", city], env).stdout.strip().splitlines()[-1]
     expected = {}  # lineage suffix -> value from the file
     for relative, city, mapping_file in FILES:
-        path = snapshot_dir / "city_reported" / relative
-        result = submit_upload(
-            path.read_bytes(), path.name, city, tokens[city], Mapping.from_yaml(MAPPINGS / mapping_file), settings
+        path = tmp_path / relative.replace("/", "_")  # a copy: the CLI writes reports beside the file
+        shutil.copy(snapshot_dir / "city_reported" / relative, path)
+        done = run_sps(
+            ["upload", str(path), "--city", city, "--token", tokens[city], "--mapping", str(MAPPINGS / mapping_file)],
+            env,
         )
-        assert result.accepted, (relative, [str(p) for p in result.errors])
+        assert done.returncode == 0, (relative, done.stdout[-1500:], done.stderr[-1500:])
+        submission_id = done.stdout.split("accepted as submission ")[1].split(":")[0]
         with open(path, newline="", encoding="utf-8-sig") as fh:
             for line, row in enumerate(csv.DictReader(fh), start=2):
                 if row["Value"].strip():
-                    expected[f"{result.submission_id}/row-{line}"] = float(row["Value"])
+                    expected[f"{submission_id}/row-{line}"] = float(row["Value"])
         if relative == "valencia/indicator_16-1-4.csv":
-            first_submission = result.submission_id
+            first_submission = submission_id
             original = path.read_text(encoding="utf-8").splitlines()
 
     # Valencia resubmits its 2022 homicide rate (line 2 of the file) with a corrected value.

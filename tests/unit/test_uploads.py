@@ -198,3 +198,20 @@ def test_exports_neutralise_formula_cells_but_keep_negative_numbers(tmp_path):
         conn.execute("create table t as select * from (values ('=cmd|x'), ('-3'), ('+ok'), ('fine')) v(note)")
         got = [r[0] for r in conn.execute(f"select {_neutralised_column('note')} from t").fetchall()]
     assert got == ["'=cmd|x", "-3", "'+ok", "fine"]
+
+
+def test_workbooks_with_macros_or_a_zip_bomb_are_refused_without_reading_them(env):
+    import zipfile
+
+    s, _ = env
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/vbaProject.bin", b"\x00" * 10)
+    _, _, problems = check_file(buffer.getvalue(), "macro.xlsm", "ES003C", None, s)
+    assert len(problems) == 1 and "macros" in problems[0].message
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (210 * 1024 * 1024))
+    _, _, problems = check_file(bomb.getvalue(), "bomb.xlsx", "ES003C", None, s)
+    assert len(problems) == 1 and "zip bomb" in problems[0].message

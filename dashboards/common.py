@@ -59,3 +59,14 @@ def download_buttons(frame, stem: str) -> None:
 
 def footer(published: queries.Published) -> None:
     st.caption(f"Published version {published.version}. Source: Eurostat (CC BY 4.0); boundaries © EuroGeographics.")
+
+
+def url_choice(notes: list[str], key: str, allowed: list, default):
+    """A choice read from the URL (?key=value) when it is valid; otherwise the default, with a note saying so."""
+    value = st.query_params.get(key)
+    if value is None:
+        return default
+    if value in allowed:
+        return value
+    notes.append(f"'{value}' is not a valid {key} here; showing {default} instead.")
+    return default

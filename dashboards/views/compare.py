@@ -5,7 +5,7 @@ choice lives in the URL (indicator, period, peer, highlight, cities) so a view c
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, published_or_stop, url_choice
 
 PEER_GROUPS = {
     "all": "All cities",
@@ -22,13 +22,7 @@ notes: list[str] = []
 
 
 def from_url(key: str, allowed: list, default):
-    value = params.get(key)
-    if value is None:
-        return default
-    if value in allowed:
-        return value
-    notes.append(f"'{value}' is not a valid {key} here; showing {default} instead.")
-    return default
+    return url_choice(notes, key, allowed, default)
 
 
 catalogue = cached("indicators", published)

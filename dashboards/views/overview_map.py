@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, published_or_stop, url_choice
 from pipelines.sources.catalog import dataset
 
 ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: outside the map frame"
@@ -25,13 +25,7 @@ notes: list[str] = []
 
 
 def from_url(key: str, allowed: list, default):
-    value = params.get(key)
-    if value is None:
-        return default
-    if value in allowed:
-        return value
-    notes.append(f"'{value}' is not a valid {key} here; showing {default} instead.")
-    return default
+    return url_choice(notes, key, allowed, default)
 
 
 def shown_frame(*frames: pd.DataFrame) -> pd.DataFrame:

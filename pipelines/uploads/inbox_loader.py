@@ -21,32 +21,13 @@ import duckdb
 
 from pipelines.errors import SpsError
 from pipelines.sources.raw_store import LoadOutcome, ensure_raw_schema, record_status
+from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
 
 DATASET = "city_submissions"
 METADATA_FILE = "metadata.json"
 ROWS_FILE = "rows.csv"
-# The columns of rows.csv, as the inbox contract (ADR 0008) names them.
-ROW_COLUMNS = (
-    "submission_id",
-    "source_row",
-    "indicator_code",
-    "geo_code",
-    "parent_geo_code",
-    "period",
-    "sex",
-    "age_group",
-    "breakdown",
-    "value",
-    "unit",
-    "ci_low",
-    "ci_high",
-    "sample_size",
-    "source",
-    "note",
-    "local_indicator_name",
-    "local_indicator_unit",
-    "local_indicator_description",
-)
+# The columns of rows.csv, as the inbox contract (ADR 0008) names them: one definition, shared with the writer.
+ROW_COLUMNS = tuple(INBOX_ROW_COLUMNS)
 REQUIRED_METADATA = ("submission_id", "city_code", "uploaded_at", "sha256", "format", "row_count")
 
 

@@ -215,3 +215,30 @@ def test_workbooks_with_macros_or_a_zip_bomb_are_refused_without_reading_them(en
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (210 * 1024 * 1024))
     _, _, problems = check_file(bomb.getvalue(), "bomb.xlsx", "ES003C", None, s)
     assert len(problems) == 1 and "zip bomb" in problems[0].message
+
+
+def test_a_big_change_against_the_published_value_warns_but_does_not_block():
+    from pipelines.uploads.validate import Catalogue, validate_rows
+
+    row = {
+        "indicator_code": "homicide_rate",
+        "geo_code": "ES003C",
+        "period": "2023",
+        "sex": "",
+        "age_group": "",
+        "breakdown": "",
+        "value": "2.0",
+        "unit": "per 100000",
+        "ci_low": "",
+        "ci_high": "",
+        "sample_size": "",
+        "source": "",
+        "note": "",
+        "source_row": 2,
+    }
+    previous = {("homicide_rate", "ES003C"): ("2022", 0.87)}
+    clean, problems = validate_rows([row], "ES003C", False, Catalogue.load(), previous)
+    assert [(p.severity, p.rule) for p in problems] == [("warning", "big_change")]
+    assert "0.87 in 2022" in problems[0].message and clean[0]["value"] == "2"
+    _, calm = validate_rows([dict(row, value="1.0")], "ES003C", False, Catalogue.load(), previous)
+    assert calm == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import zlib
 from pathlib import Path
 
@@ -78,3 +79,23 @@ def find_line_number(path: Path, startswith: str) -> int | None:
     except (OSError, EOFError, zlib.error, UnicodeDecodeError):
         return None
     return None
+
+
+def read_feature_collection(path: Path) -> tuple[dict, list]:
+    """A GeoJSON FeatureCollection with at least one feature, or a SourceFileError saying why not."""
+    try:
+        with open_text(path) as fh:
+            document = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise SourceFileError(path, f"is not valid JSON ({exc.msg})", line=exc.lineno) from exc
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise SourceFileError(path, f"cannot be read ({exc})") from exc
+    features = document.get("features") if isinstance(document, dict) else None
+    if (
+        not isinstance(document, dict)
+        or document.get("type") != "FeatureCollection"
+        or not isinstance(features, list)
+        or not features
+    ):
+        raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
+    return document, features

@@ -6,32 +6,17 @@ correct reader here; the rows go to DuckDB as one Arrow table, not row by row.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.errors import SourceFileError
-from pipelines.sources.files import open_text
+from pipelines.sources.files import read_feature_collection
 
 
 def load_geojson_points(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str) -> int:
-    try:
-        with open_text(path) as fh:
-            document = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise SourceFileError(path, f"is not valid JSON ({exc.msg})", line=exc.lineno) from exc
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise SourceFileError(path, f"cannot be read ({exc})") from exc
-    features = document.get("features") if isinstance(document, dict) else None
-    if (
-        not isinstance(document, dict)
-        or document.get("type") != "FeatureCollection"
-        or not isinstance(features, list)
-        or not features
-    ):
-        raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
+    document, features = read_feature_collection(path)
     records, names = [], {}
     for index, feature in enumerate(features):
         feature = feature if isinstance(feature, dict) else {}

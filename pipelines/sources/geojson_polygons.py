@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.errors import SourceFileError
-from pipelines.sources.files import open_text
+from pipelines.sources.files import read_feature_collection
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 # CRS names GeoJSON files use for plain longitude/latitude (RFC 7946 has no `crs` member; GISCO still writes one)
@@ -75,21 +75,7 @@ def geometry_problem(geometry: object) -> str | None:
 
 
 def _read(path: Path) -> dict:
-    try:
-        with open_text(path) as fh:
-            document = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise SourceFileError(path, f"is not valid JSON ({exc.msg})", line=exc.lineno) from exc
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise SourceFileError(path, f"cannot be read ({exc})") from exc
-    features = document.get("features") if isinstance(document, dict) else None
-    if (
-        not isinstance(document, dict)
-        or document.get("type") != "FeatureCollection"
-        or not isinstance(features, list)
-        or not features
-    ):
-        raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
+    document, features = read_feature_collection(path)
     crs = document.get("crs")
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
     if crs is not None and name not in LONLAT_CRS:

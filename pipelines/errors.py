@@ -49,3 +49,12 @@ class NothingPublished(SpsError):
     def __init__(self, published_dir: str) -> None:
         self.hint = "Run `sps refresh` first."
         super().__init__(f"no published version in {published_dir}.")
+
+
+class DataFolderNotWritable(SpsError):
+    """The data folder (or a folder in it) cannot be written: read-only mount, permissions, disk full."""
+
+    def __init__(self, folder: object, reason: str) -> None:
+        self.folder, self.reason = str(folder), reason
+        self.hint = "Nothing was changed; make the folder writable (or free space) and refresh again."
+        super().__init__(f"the data folder {self.folder} is not writable ({reason}).")

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import NothingPublished, PublishError
-from pipelines.settings import Settings
+from pipelines.settings import Settings, pause_for_tests
 
 POINTER = "CURRENT"
 TMP_SUFFIX = ".tmp"
@@ -93,6 +93,7 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
             conn.execute("detach _publish")
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        pause_for_tests("publish")  # test-only: a crash here leaves a whole temporary file, no pointer swap
         os.replace(tmp, final)
         final.chmod(0o444)
         _write_pointer(published_dir, final.name)

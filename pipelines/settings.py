@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,18 @@ class Settings:
                 "concurrency:\n  default_op_concurrency_limit: 1\n"
             )
 
+    def check_writable(self) -> None:
+        """Fail early, in one line, when the data folder cannot be written (read-only mount, permissions)."""
+        from pipelines.errors import DataFolderNotWritable
+
+        for folder in (self.data_dir, self.published_dir, self.dagster_home):
+            probe = folder / f".sps-write-probe-{os.getpid()}"
+            try:
+                probe.write_bytes(b"")
+                probe.unlink()
+            except OSError as exc:
+                raise DataFolderNotWritable(folder, exc.strerror or type(exc).__name__) from None
+
     def export_env(self) -> None:
         """Make the settings visible to subprocesses (dbt reads the warehouse path through env_var)."""
         os.environ["SPS_WAREHOUSE_PATH"] = str(self.warehouse_path)
@@ -93,6 +106,23 @@ class Settings:
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         os.environ["DO_NOT_TRACK"] = "1"
+
+
+# TEST-ONLY fault-injection hook (tests/integration/test_faults.py, test_concurrency.py). When the environment
+# variable SPS_TEST_PAUSE_AT names one of PAUSE_POINTS, the process writes the marker file
+# `$SPS_DATA_DIR/.sps-paused-<point>` on reaching that point and waits until the test deletes it (to resume) or
+# kills the process (to simulate a crash there). Unset in normal use, it costs one dictionary lookup.
+PAUSE_POINTS = ("ingest", "inbox", "publish")
+
+
+def pause_for_tests(point: str) -> None:
+    if os.environ.get("SPS_TEST_PAUSE_AT") != point:
+        return
+    marker = _env_path("SPS_DATA_DIR", PROJECT_ROOT / "data") / f".sps-paused-{point}"
+    marker.write_text(str(os.getpid()))
+    deadline = time.monotonic() + 600
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def load_settings() -> Settings:

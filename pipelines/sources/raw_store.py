@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import SourceFileError
+from pipelines.settings import pause_for_tests
 from pipelines.sources.catalog import DatasetSpec
 from pipelines.sources.files import check_gzip_integrity, sha256_of
 from pipelines.sources.geojson_points import load_geojson_points
@@ -179,6 +180,7 @@ def ingest_file(
         )
         rows = LOADERS[spec.format](conn, path, "_incoming", lineage)
         _append(conn, f"raw.{spec.code}", "_incoming")
+        pause_for_tests("ingest")  # test-only: a crash here leaves an uncommitted load
         conn.execute("drop table _incoming")
         conn.execute(
             "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import SpsError
+from pipelines.settings import pause_for_tests
 from pipelines.sources.raw_store import LoadOutcome, ensure_raw_schema, record_status
 from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
 
@@ -202,6 +203,7 @@ def load_inbox(conn: duckdb.DuckDBPyConnection, inbox_dir: Path, data_dir: Path)
     all_ids = inbox_submission_ids(inbox_dir)
     pending = [submission_id for submission_id in all_ids if submission_id not in loaded_before]
     already = len(all_ids) - len(pending)
+    pause_for_tests("inbox")  # test-only: uploads arriving from here on wait for the next run
     if not pending:
         outcome = InboxLoadOutcome((), 0, already)
         record_status(conn, LoadOutcome(DATASET, "unchanged", outcome.message, origin="inbox"))

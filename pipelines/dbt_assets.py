@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 
 from pipelines.project import dbt_project
 
@@ -27,5 +28,37 @@ class SpsDbtTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=SpsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def sps_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def sps_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    # dagster-dbt turns the selected subset of assets into `--select`, so a refresh planned from the changed
+    # sources (pipelines/changes.py) builds and tests only the models that depend on them.
+    invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+    record_test_results(invocation.get_artifact("run_results.json"), duckdb)
+
+
+def record_test_results(run_results: Mapping[str, Any], duckdb: DuckDBResource) -> int:
+    """Keep every dbt test outcome of this build in ops.dbt_test_results (append-only) for the health report."""
+    invocation_id = run_results.get("metadata", {}).get("invocation_id", "")
+    generated_at = run_results.get("metadata", {}).get("generated_at")
+    rows = [
+        (
+            invocation_id,
+            generated_at,
+            result["unique_id"],
+            result["unique_id"].split(".")[2],
+            result["status"],
+            result.get("failures"),
+            (result.get("message") or "")[:500],
+        )
+        for result in run_results.get("results", [])
+        if result.get("unique_id", "").startswith("test.")
+    ]
+    with duckdb.get_connection() as conn:
+        conn.execute("create schema if not exists ops")
+        conn.execute(
+            """create table if not exists ops.dbt_test_results (invocation_id varchar, recorded_at timestamptz,
+               unique_id varchar, name varchar, status varchar, failures bigint, message varchar)"""
+        )
+        if rows:
+            conn.executemany("insert into ops.dbt_test_results values (?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)

@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from pipelines import operations
 from pipelines.dbt_assets import sps_dbt_assets
 from pipelines.project import dbt_project
 from pipelines.publish import publish_marts
@@ -42,17 +43,44 @@ def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource
     )
 
 
+@dg.asset(
+    key=["publish", "health_report"],
+    group_name="publish",
+    kinds={"markdown", "html"},
+    owners=["team:secretariat"],
+    deps=[published_snapshot],
+    description="The health report of the version just published (what changed, revisions, missing, stale and "
+    "failed sources, check warnings, uploads), written to data/reports/health/<version>.md and .html. The "
+    "dashboard's Data quality page shows the same report from inside the published file.",
+)
+def health_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from pipelines.health import write_health_files
+
+    written = write_health_files(load_settings())
+    return dg.MaterializeResult(
+        metadata={
+            "version": written.version,
+            "status": written.status,
+            "markdown_file": dg.MetadataValue.path(str(written.markdown_path)),
+            "html_file": dg.MetadataValue.path(str(written.html_path)),
+            "report": dg.MetadataValue.md(written.markdown),
+        }
+    )
+
+
 refresh_job = dg.define_asset_job(
     "refresh",
     selection=dg.AssetSelection.all(),
-    description="Ingest every source, build and test the dbt models, publish the marts.",
+    description="Ingest every source, build and test the dbt models, publish the marts. Schedules and sensors "
+    "launch it for the changed sources only (pipelines/changes.py).",
     executor_def=dg.in_process_executor,
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, *upload_assets, sps_dbt_assets, published_snapshot],
+    assets=[*raw_assets, *upload_assets, sps_dbt_assets, published_snapshot, health_report],
     jobs=[refresh_job],
-    sensors=[*upload_sensors],
+    schedules=operations.schedules,
+    sensors=[*upload_sensors, *operations.sensors],
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
         "dbt": DbtCliResource(

@@ -11,6 +11,7 @@ temporary files it may leave behind are swept by the next publish.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import NothingPublished, PublishError
+from pipelines.errors import NothingPublished, PublishError, SpsError
 from pipelines.settings import Settings, pause_for_tests
 
 POINTER = "CURRENT"
@@ -58,8 +59,51 @@ def sweep_temporary_files(published_dir: Path) -> list[str]:
     return removed
 
 
+REVISION_COLUMNS = (
+    "from_version varchar, to_version varchar, change varchar, observation_id varchar, indicator_code varchar, "
+    "geo_code varchar, period varchar, sex varchar, age_group varchar, breakdown varchar, source_type varchar, "
+    "source_dataset varchar, old_value double, new_value double, old_flags varchar, new_flags varchar, "
+    "old_submission_id varchar, new_submission_id varchar, detected_at timestamptz"
+)
+
+
+def _diff_observations(conn: duckdb.DuckDBPyConnection, previous_version: str | None, version: str, now) -> None:
+    """`_publish.main.revisions` = the previous version's revisions + what changed in fct_observations since it.
+
+    The history travels with the published files (each carries all of it), so it survives a pruned
+    warehouse and follows a rollback: the versions rolled back over drop out of the chain."""
+    conn.execute(f"create table _publish.main.revisions ({REVISION_COLUMNS})")
+    if previous_version is None:
+        return
+    has_history = conn.execute(
+        "select count(*) from information_schema.tables where table_catalog = '_previous' and table_name = 'revisions'"
+    ).fetchall()[0][0]
+    if has_history:
+        conn.execute("insert into _publish.main.revisions select * from _previous.main.revisions")
+    conn.execute(
+        """insert into _publish.main.revisions
+           select ?, ?,
+                  case when p.observation_id is null then 'added'
+                       when n.observation_id is null then 'removed' else 'revised' end,
+                  coalesce(n.observation_id, p.observation_id), coalesce(n.indicator_code, p.indicator_code),
+                  coalesce(n.geo_code, p.geo_code), coalesce(n.period, p.period), coalesce(n.sex, p.sex),
+                  coalesce(n.age_group, p.age_group), coalesce(n.breakdown, p.breakdown),
+                  coalesce(n.source_type, p.source_type), coalesce(n.source_dataset, p.source_dataset),
+                  p.value, n.value, p.flags, n.flags, p.submission_id, n.submission_id, ?::timestamptz
+           from _previous.main.fct_observations p
+           full outer join _publish.main.fct_observations n on p.observation_id = n.observation_id
+           where p.observation_id is null or n.observation_id is null
+              or p.value is distinct from n.value or p.flags is distinct from n.flags""",
+        [previous_version, version, now.isoformat()],
+    )
+
+
 def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: str = "marts") -> Publication:
-    """Copy every table of `schema` from the open warehouse connection into a new published version."""
+    """Copy every table of `schema` from the open warehouse connection into a new published version, with
+    the revisions since the current version, a health report and the fingerprint of the inputs."""
+    from pipelines.changes import loaded_fingerprint
+    from pipelines.health import build_health_report
+
     published_dir = settings.published_dir
     published_dir.mkdir(parents=True, exist_ok=True)
     sweep_temporary_files(published_dir)
@@ -77,23 +121,52 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
     ]
     if not tables:
         raise PublishError(f"the warehouse has no tables in schema {schema!r} (did dbt build run?)")
+    previous = current_version_path(published_dir, required=False)
     counts: dict[str, int] = {}
     try:
+        inputs = loaded_fingerprint(conn)
         conn.execute(f"attach '{tmp.as_posix()}' as _publish")
+        previous_version = previous_at = None
         try:
+            if previous is not None:
+                conn.execute(f"attach '{previous.as_posix()}' as _previous (read_only)")
+                previous_version, previous_at = conn.execute(
+                    "select version, published_at from _previous.main._publication"
+                ).fetchall()[0]
             for table in tables:
                 conn.execute(f'create table _publish.main."{table}" as select * from {schema}."{table}"')
                 counts[table] = conn.execute(f'select count(*) from _publish.main."{table}"').fetchall()[0][0]
+            _diff_observations(conn, previous_version, version, now)
+            counts["revisions"] = conn.execute("select count(*) from _publish.main.revisions").fetchall()[0][0]
+            report = build_health_report(
+                conn,
+                version=version,
+                published_at=now,
+                new="_publish",
+                previous="_previous" if previous is not None else None,
+                previous_version=previous_version,
+                previous_published_at=previous_at,
+                revisions_table="_publish.main.revisions",
+                quarantine_dir=settings.quarantine_dir,
+            )
             conn.execute(
-                "create table _publish.main._publication as select ? as version, ?::timestamptz as published_at",
-                [version, now.isoformat()],
+                "create table _publish.main._health as select ? as version, ? as status, ? as markdown, "
+                "? as html, ? as report_json",
+                [version, report.status, report.to_markdown(), report.to_html(), report.as_json()],
+            )
+            conn.execute(
+                "create table _publish.main._publication as select ? as version, ?::timestamptz as published_at, "
+                "? as previous_version, ? as inputs_json",
+                [version, now.isoformat(), previous_version, json.dumps(inputs, sort_keys=True)],
             )
             conn.execute("checkpoint _publish")
         finally:
+            if previous is not None:
+                conn.execute("detach database if exists _previous")
             conn.execute("detach _publish")
+        pause_for_tests("publish")  # test-only: a crash here leaves a half-made file, never a swapped pointer
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        pause_for_tests("publish")  # test-only: a crash here leaves a whole temporary file, no pointer swap
         os.replace(tmp, final)
         final.chmod(0o444)
         _write_pointer(published_dir, final.name)
@@ -142,3 +215,58 @@ def current_version_path(published_dir: Path, required: bool = True) -> Path | N
 def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the current published version (never the warehouse)."""
     return duckdb.connect(str(current_version_path(settings.published_dir)), read_only=True)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    path: Path
+    published_at: str | None
+    health: str | None
+    observations: int | None
+    is_current: bool
+
+
+def describe_versions(published_dir: Path) -> list[VersionInfo]:
+    """Every kept version, oldest first, with when it was published, its health and its size."""
+    current = current_version_path(published_dir, required=False)
+    infos = []
+    for path in list_versions(published_dir):
+        published_at = health = observations = None
+        try:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                published_at = str(conn.execute("select published_at from _publication").fetchall()[0][0])[:19]
+                observations = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
+                tables = {row[0] for row in conn.execute("select table_name from duckdb_tables()").fetchall()}
+                if "_health" in tables:
+                    health = conn.execute("select status from _health").fetchall()[0][0]
+        except duckdb.Error:
+            health = "unreadable"
+        infos.append(VersionInfo(path.stem, path, published_at, health, observations, path == current))
+    return infos
+
+
+def rollback(published_dir: Path, version: str | None = None) -> tuple[str, str]:
+    """Point CURRENT at an earlier kept version (default: the one before the current). Returns (from, to).
+
+    Nothing is deleted: the newer versions stay on disk (until pruned) and `sps publish --rollback NEWER`
+    goes forward again. The next refresh plans against the version rolled back to."""
+    current = current_version_path(published_dir)
+    versions = list_versions(published_dir)
+    if version is None:
+        older = [path for path in versions if path.stem < current.stem]
+        if not older:
+            raise SpsError(f"{current.stem} is the oldest kept version; there is nothing to roll back to")
+        target = older[-1]
+    else:
+        target = published_dir / f"{version.removesuffix('.duckdb')}.duckdb"
+        if "/" in version or target not in versions:
+            kept = ", ".join(path.stem for path in versions)
+            raise SpsError(f"no published version {version!r}; kept versions: {kept}")
+    try:
+        with duckdb.connect(str(target), read_only=True) as conn:
+            conn.execute("select version from _publication").fetchall()
+    except duckdb.Error as exc:
+        raise SpsError(f"{target.name} cannot be read ({type(exc).__name__}); not switching to it") from exc
+    _write_pointer(published_dir, target.name)
+    return current.stem, target.stem

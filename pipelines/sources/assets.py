@@ -1,5 +1,7 @@
 """One Dagster asset per catalogue entry (`raw/<code>`), built by one factory."""
 
+from datetime import timedelta
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -20,6 +22,11 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         owners=[OWNER],
         description=f"{spec.title} ({spec.provider}; {spec.licence}). Append-only raw load with lineage.",
+        # Warn once the publisher's rhythm has passed without a refresh of this source, fail a quarter later
+        # (the monthly full rebuild re-reads every source, so only a stopped pipeline gets here).
+        freshness_policy=dg.FreshnessPolicy.time_window(
+            fail_window=timedelta(days=spec.cadence_days + 90), warn_window=timedelta(days=spec.cadence_days)
+        ),
         metadata={
             "dataset": spec.code,
             "format": spec.format,

@@ -37,7 +37,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
     if not pending:
         return dg.SkipReason(f"all {len(in_inbox)} inbox submission(s) are loaded")
     context.log.info(f"{len(pending)} submission(s) waiting in the inbox: {', '.join(pending)}")
-    return dg.RunRequest(run_key=",".join(pending), tags={"sps/trigger": "inbox", "sps/pending": str(len(pending))})
+    from pipelines.changes import CITY_SUBMISSIONS
+    from pipelines.operations import selection_for
+
+    return dg.RunRequest(
+        run_key=",".join(pending),
+        asset_selection=selection_for([CITY_SUBMISSIONS]),  # the uploads and what depends on them, not Eurostat
+        tags={"sps/trigger": "inbox", "sps/pending": str(len(pending))},
+    )
 
 
 upload_sensors = [inbox_sensor]

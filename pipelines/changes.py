@@ -1,0 +1,171 @@
+"""What changed since the published version: the plan behind an incremental refresh.
+
+Every published file records, in `_publication.inputs_json`, the fingerprint of what it was built from:
+
+    code                     sha256 of the dbt models, macros, seeds and the source catalogue
+    raw/<dataset>            the sha256 (and Eurostat last-update date) of the file the warehouse last loaded
+    raw/city_submissions     the sorted ids of the inbox submissions loaded
+
+A refresh first computes the same fingerprint from what is on disk now (the snapshot folder's files, the
+inbox and drop folder; in live mode Eurostat's table of contents) and compares:
+
+- nothing differs            -> nothing is ingested, rebuilt or republished ("nothing changed");
+- the code differs, or there is no usable published version or warehouse -> a full rebuild;
+- some sources differ        -> only those raw assets and everything downstream of them (dbt selects the
+                                models that depend on them; publish copies the untouched marts as they are).
+
+The comparison is always against the *published* version, so a refresh that failed half-way is simply
+planned again next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR, Settings
+from pipelines.sources.catalog import DatasetSpec, load_catalog
+from pipelines.sources.files import sha256_of
+
+CODE = "code"
+CITY_SUBMISSIONS = "raw/city_submissions"
+MISSING = "missing"
+_CODE_GLOBS = (
+    (DBT_PROJECT_DIR, ("models/**/*.sql", "models/**/*.yml", "macros/**/*.sql", "tests/**/*.sql", "*.yml")),
+    (SEEDS_DIR, ("*.csv", "*.yml")),
+    (PROJECT_ROOT / "pipelines" / "sources", ("catalog.yaml",)),
+)
+
+
+def code_fingerprint() -> str:
+    """One hash over everything that shapes the marts besides the data (a model edit means a full rebuild)."""
+    digest = hashlib.sha256()
+    for root, patterns in _CODE_GLOBS:
+        files = sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+        for path in files:
+            if "target" in path.relative_to(root).parts[:1]:
+                continue
+            digest.update(f"{path.relative_to(PROJECT_ROOT).as_posix()}\0{sha256_of(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _ids_fingerprint(ids: list[str] | set[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------ what the warehouse loaded
+def loaded_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """The fingerprint of what the warehouse holds now (called by publish, recorded in the published file)."""
+    from pipelines.uploads.inbox_loader import loaded_submission_ids
+
+    latest = {}
+    has_loads = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_loads' "
+        "and table_catalog = current_database()"
+    ).fetchall()[0][0]
+    if has_loads:
+        for dataset, sha, last_update in conn.execute(
+            "select dataset, source_sha256, source_last_update from raw._loads "
+            "qualify row_number() over (partition by dataset order by load_id desc) = 1"
+        ).fetchall():
+            latest[dataset] = {"sha256": sha, "last_update": last_update}
+    inputs: dict[str, dict] = {CODE: {"sha256": code_fingerprint()}}
+    for spec in load_catalog():
+        inputs[f"raw/{spec.code}"] = latest.get(spec.code, {"sha256": MISSING, "last_update": None})
+    loaded = sorted(loaded_submission_ids(conn))
+    inputs[CITY_SUBMISSIONS] = {"sha256": _ids_fingerprint(loaded), "ids": loaded}
+    return inputs
+
+
+def published_fingerprint(published_file: Path) -> tuple[str, dict[str, dict] | None]:
+    with duckdb.connect(str(published_file), read_only=True) as conn:
+        columns = {row[0] for row in conn.execute("select column_name from (describe _publication)").fetchall()}
+        select = "version, inputs_json" if "inputs_json" in columns else "version, null"
+        version, inputs_json = conn.execute(f"select {select} from _publication").fetchall()[0]
+    return version, (json.loads(inputs_json) if inputs_json else None)
+
+
+# ------------------------------------------------------------------------------------ what is on disk now
+def _source_now(spec: DatasetSpec, settings: Settings, last_updates: dict[str, str] | None) -> dict:
+    if settings.mode == "live" and spec.live == "eurostat_sdmx":
+        # live: Eurostat's table of contents says whether the dataset changed; no TOC means "unknown"
+        update = (last_updates or {}).get(spec.code)
+        return {"sha256": None, "last_update": update or "unknown"}
+    path = spec.find_in_snapshot(settings.snapshot_dir)
+    return {"sha256": sha256_of(path) if path else MISSING, "last_update": None}
+
+
+def _same(spec_live: bool, now: dict, published: dict | None) -> bool:
+    if published is None:
+        return False
+    if spec_live:
+        return now["last_update"] != "unknown" and now["last_update"] == published.get("last_update")
+    return now["sha256"] == published.get("sha256")
+
+
+@dataclass
+class RefreshPlan:
+    full: bool
+    changed: dict[str, str] = field(default_factory=dict)  # input key -> why it is rebuilt
+    reason: str = ""
+    published_version: str | None = None
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.full and not self.changed
+
+    def describe(self) -> str:
+        if self.full:
+            return f"full rebuild: {self.reason}"
+        if not self.changed:
+            return f"nothing changed since published version {self.published_version}"
+        return "rebuilding what depends on " + "; ".join(f"{key} ({why})" for key, why in self.changed.items())
+
+
+def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str, str] | None = None) -> RefreshPlan:
+    """Compare what is on disk (and, live, in Eurostat's TOC) with the fingerprint of the published version."""
+    from pipelines.publish import current_version_path
+    from pipelines.uploads.dropbox import pending_drops
+    from pipelines.uploads.inbox_loader import inbox_submission_ids
+
+    if full:
+        return RefreshPlan(full=True, reason="asked for (--full)")
+    current = current_version_path(settings.published_dir, required=False)
+    if current is None:
+        return RefreshPlan(full=True, reason="nothing is published yet")
+    if not settings.warehouse_path.exists():
+        return RefreshPlan(full=True, reason=f"no warehouse at {settings.warehouse_path}")
+    try:
+        version, published = published_fingerprint(current)
+    except duckdb.Error as exc:
+        return RefreshPlan(full=True, reason=f"the published file cannot be read ({type(exc).__name__})")
+    if not published:
+        return RefreshPlan(full=True, reason=f"published version {version} records no input fingerprint")
+    if published.get(CODE, {}).get("sha256") != code_fingerprint():
+        return RefreshPlan(
+            full=True, reason="the dbt models, seeds or source catalogue changed", published_version=version
+        )
+    plan = RefreshPlan(full=False, published_version=version)
+    for spec in load_catalog():
+        key = f"raw/{spec.code}"
+        live = settings.mode == "live" and spec.live == "eurostat_sdmx"
+        now = _source_now(spec, settings, last_updates)
+        if not _same(live, now, published.get(key)):
+            if live:
+                plan.changed[key] = f"Eurostat last update {now['last_update']}"
+            elif now["sha256"] == MISSING:
+                plan.changed[key] = "no longer in the snapshot"
+            else:
+                plan.changed[key] = "file changed" if published.get(key, {}).get("sha256") != MISSING else "new file"
+    # uploads: a submission in the inbox that the published version did not include, or a dropped file
+    inbox_ids = inbox_submission_ids(settings.inbox_dir)
+    drops = pending_drops(settings)
+    published_ids = set(published.get(CITY_SUBMISSIONS, {}).get("ids", []))
+    waiting = [submission_id for submission_id in inbox_ids if submission_id not in published_ids]
+    if drops or waiting:
+        plan.changed[CITY_SUBMISSIONS] = f"{len(waiting)} new inbox submission(s), {len(drops)} dropped file(s)"
+    return plan

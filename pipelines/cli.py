@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,8 +48,69 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             f"snapshot folder {settings.snapshot_dir} does not exist. "
             "Set SPS_SNAPSHOT_DIR to the data snapshot (e.g. ../shared/data) or use --mode live."
         )
-    settings.ensure_dirs()
+    try:
+        settings.ensure_dirs()
+    except OSError as exc:
+        from pipelines.errors import DataFolderNotWritable
+
+        raise DataFolderNotWritable(settings.data_dir, exc.strerror or type(exc).__name__) from None
+    settings.check_writable()  # a read-only data folder fails here, in one line, before anything runs
     settings.export_env()
+    t0 = time.monotonic()
+    print(
+        f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}"
+    )
+    with _refresh_lock(settings):
+        plan = _plan(settings, args.full)
+        print(f"sps refresh: {plan.describe()}")
+        if plan.nothing_to_do:
+            print(f"sps refresh: nothing rebuilt or republished ({time.monotonic() - t0:.1f}s)")
+            return 0
+        return _run_refresh(args, settings, plan, t0)
+
+
+def _plan(settings, full: bool):
+    from pipelines.changes import plan_refresh
+
+    last_updates = None
+    if settings.mode == "live" and not full:
+        from pipelines.errors import DownloadFailed
+        from pipelines.sources.live import fetch_last_updates
+
+        try:
+            last_updates = fetch_last_updates(settings)
+        except DownloadFailed as exc:
+            print(f"sps refresh: Eurostat's table of contents is unreachable ({exc}); checking every source")
+    return plan_refresh(settings, full=full, last_updates=last_updates)
+
+
+@contextmanager
+def _refresh_lock(settings):
+    """One refresh at a time per data folder: a second one stops at once with a clear message (the Dagster run
+    queue does the same for runs launched by schedules and sensors)."""
+    import fcntl
+
+    lock_path = settings.data_dir / ".refresh.lock"
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise SpsError(
+                f"another refresh is running on {settings.data_dir} ({holder}); wait for it to finish"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.dbt_manifest import ensure_manifest
 
     ensure_manifest()
@@ -57,19 +119,32 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from pipelines.definitions import defs
 
     started = datetime.now(UTC)
-    t0 = time.monotonic()
-    print(
-        f"sps refresh: {settings.mode} mode, snapshot folder {settings.snapshot_dir}, data folder {settings.data_dir}"
-    )
+    selection = None
+    if not plan.full:
+        from pipelines.operations import selection_for
+
+        selection = selection_for(plan.changed)
     instance = dg.DagsterInstance.get()
     # Without --verbose Dagster stays quiet (its failure events carry stack traces); the summary below
     # names every failed step in one line each.
     log_level = "DEBUG" if args.verbose else "CRITICAL"
-    result = defs.resolve_job_def("refresh").execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    # dbt's per-model log goes to a file unless --verbose; the summary below is what a person reads
+    log_path = settings.data_dir / "logs" / f"refresh-{started:%Y%m%dT%H%M%SZ}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with (
+            open(log_path, "w", encoding="utf-8") as log_file,
+            nullcontext() if args.verbose else redirect_stdout(log_file),
+        ):
+            result = defs.resolve_job_def("refresh").execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                asset_selection=selection,
+                tags={"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+    except Exception as exc:  # the run's own storage failed (disk full, folder made read-only mid-run)
+        raise _run_storage_failed(settings, exc) from None
     _print_source_summary(settings, started)
     failures = _step_failures(result)
     elapsed = time.monotonic() - t0
@@ -80,11 +155,47 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
         for failure in failures:
             print(f"  FAILED {failure}", file=sys.stderr)
-        raise SpsError(f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}.")
+        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
+        _alert_failure(message, failures, result.run_id)
+        raise SpsError(message)
     from pipelines.publish import current_version_path
 
     print(f"sps refresh: done in {elapsed:.1f}s; published version {current_version_path(settings.published_dir).stem}")
+    _print_health(settings)
     return 0
+
+
+def _alert_failure(message: str, failures: list[str], run_id: str) -> None:
+    """Runs started by cron or by hand alert like the ones the Dagster sensor watches (pipelines/alerts.py)."""
+    from pipelines.alerts import send_alert
+
+    body = "\n".join([message, *(f"  FAILED {failure}" for failure in failures)])
+    for delivery in send_alert("sps refresh failed", body, {"run_id": run_id, "failed_steps": failures}):
+        state = "sent" if delivery.ok else "NOT sent"
+        print(f"sps refresh: alert via {delivery.channel} {state} ({delivery.detail})", file=sys.stderr)
+
+
+def _print_health(settings) -> None:
+    from pipelines.health import write_health_files
+
+    try:
+        written = write_health_files(settings)
+    except Exception as exc:  # the report is a convenience: never fail a published refresh over it
+        print(f"sps refresh: health report not written ({type(exc).__name__}: {exc})")
+        return
+    print(f"sps refresh: health {written.status.upper()}; report in {written.markdown_path} (and .html)")
+
+
+def _run_storage_failed(settings, exc: Exception) -> SpsError:
+    from pipelines.publish import current_version_path
+
+    current = current_version_path(settings.published_dir, required=False)
+    kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return SpsError(
+        f"refresh stopped: {reason} (data folder {settings.data_dir}); {kept}. "
+        "Free disk space or make the data folder writable, then refresh again."
+    )
 
 
 def _print_source_summary(settings, started: datetime) -> None:
@@ -206,6 +317,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
         f" ({len(versions)} version(s) kept)"
     )
+    if current is not None:
+        _print_current_health(current, settings)
     rows = {}
     source = None
     for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
@@ -249,6 +362,78 @@ def cmd_status(args: argparse.Namespace) -> int:
             freshness = f"loaded {loaded_at:%Y-%m-%d %H:%M} UTC" + (" STALE" if stale else "")
         update = f", Eurostat last update {last_update}" if last_update else ""
         print(f"  {spec.code:<22} {label:<16} {freshness}{update}")
+    if stale_count:
+        print(f"{stale_count} source(s) STALE: older than their publication rhythm (see the catalogue's cadence_days)")
+    _print_last_runs(settings)
+    return 0
+
+
+def _print_current_health(current: Path, settings) -> None:
+    import duckdb
+
+    from pipelines.health import health_dir
+
+    try:
+        with duckdb.connect(str(current), read_only=True) as conn:
+            status, report = conn.execute("select status, report_json from _health").fetchall()[0]
+    except (duckdb.Error, IndexError):
+        return
+    import json
+
+    summaries = [f"{section['title']}: {section['summary']}" for section in json.loads(report)["sections"]]
+    print(f"health:           {status.upper()} ({health_dir(settings.data_dir) / (current.stem + '.md')})")
+    for summary in summaries:
+        print(f"  {summary}")
+
+
+def _print_last_runs(settings, limit: int = 5) -> None:
+    """The last runs Dagster recorded (sps refresh, schedules, sensors, the UI), newest first."""
+    if not (settings.dagster_home / "dagster.yaml").exists():
+        return
+    settings.export_env()
+    import dagster as dg
+
+    try:
+        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+            records = instance.get_run_records(limit=limit)
+    except Exception as exc:  # a locked or damaged run storage must not break `sps status`
+        print(f"last runs:        not readable ({type(exc).__name__})")
+        return
+    if not records:
+        print("last runs:        none recorded")
+        return
+    print("last runs:")
+    for record in records:
+        run = record.dagster_run
+        started = datetime.fromtimestamp(record.start_time, UTC) if record.start_time else record.create_timestamp
+        took = f"{record.end_time - record.start_time:.0f}s" if record.start_time and record.end_time else ""
+        trigger = run.tags.get("sps/trigger", "manual")
+        plan = run.tags.get("sps/plan", "")
+        print(
+            f"  {started:%Y-%m-%d %H:%M} UTC  {run.status.value:<9} {took:>5}  {trigger}"
+            + (f" ({plan})" if plan else "")
+        )
+
+
+# ----------------------------------------------------------------------------------------------- publish
+def cmd_publish(args: argparse.Namespace) -> int:
+    from pipelines.publish import describe_versions, rollback
+
+    settings = _settings()
+    if args.rollback is not None:
+        before, after = rollback(settings.published_dir, args.rollback or None)
+        print(f"sps publish: the dashboard now reads version {after} (was {before}).")
+        print(f"To go forward again: sps publish --rollback {before}")
+        return 0
+    versions = describe_versions(settings.published_dir)
+    if not versions:
+        print("sps publish: nothing published yet (run sps refresh)")
+        return 0
+    print(f"{'':2}{'version':<24} {'published (UTC)':<20} {'health':<9} observations")
+    for info in versions:
+        marker = "* " if info.is_current else "  "
+        print(f"{marker}{info.version:<24} {info.published_at or '':<20} {info.health or '':<9} {info.observations}")
+    print("* = current (what the dashboard and exports read)")
     return 0
 
 
@@ -346,6 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument("--snapshot-dir", help="snapshot folder (default: SPS_SNAPSHOT_DIR or DATA_DIR/snapshot)")
     refresh.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's full logs")
+    refresh.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild everything even if no source changed (default: only what changed since the published version)",
+    )
     refresh.set_defaults(func=cmd_refresh)
 
     export = sub.add_parser(
@@ -374,6 +564,23 @@ def build_parser() -> argparse.ArgumentParser:
         "when it was loaded and whether it is stale for its publication rhythm.",
     )
     status.set_defaults(func=cmd_status)
+
+    publish = sub.add_parser(
+        "publish",
+        help="list published versions, or roll the dashboard back to one",
+        description="List the kept published versions (newest last, * marks the one served), or point the "
+        "dashboard and exports at an earlier one. Nothing is deleted by a rollback.",
+    )
+    publish_action = publish.add_mutually_exclusive_group()
+    publish_action.add_argument("--list", action="store_true", help="list versions (the default)")
+    publish_action.add_argument(
+        "--rollback",
+        nargs="?",
+        const="",
+        metavar="VERSION",
+        help="serve VERSION (default: the version before the current one)",
+    )
+    publish.set_defaults(func=cmd_publish)
 
     upload = sub.add_parser(
         "upload",

@@ -507,3 +507,26 @@ def coverage_matrix(published: Published) -> pd.DataFrame:
         where c.geo_code in (select geo_code from city_indicator_coverage group by 1 having sum(periods_with_value) > 0)
         order by city, c.indicator_code""",
     )
+
+
+def health_report(published: Published) -> dict:
+    """The health report built with this published version (absent in versions published before it existed)."""
+    with duckdb.connect(published.path, read_only=True) as conn:
+        has = conn.execute("select count(*) from duckdb_tables() where table_name = '_health'").fetchall()[0][0]
+        if not has:
+            return {}
+        status, markdown, report_json = conn.execute("select status, markdown, report_json from _health").fetchall()[0]
+    return {"status": status, "markdown": markdown, "report_json": report_json}
+
+
+def revisions(published: Published) -> pd.DataFrame:
+    """Every value revised, added or removed between consecutive published versions (newest first)."""
+    with duckdb.connect(published.path, read_only=True) as conn:
+        has = conn.execute("select count(*) from duckdb_tables() where table_name = 'revisions'").fetchall()[0][0]
+        if not has:
+            return pd.DataFrame()
+        return conn.execute(
+            """select to_version, from_version, change, indicator_code, geo_code, period, sex, age_group, breakdown,
+                      old_value, new_value, source_type, source_dataset, old_submission_id, new_submission_id
+               from revisions order by to_version desc, change, indicator_code, geo_code, period"""
+        ).df()

@@ -5,6 +5,32 @@ from dashboards.common import cached, download_buttons, footer, published_or_sto
 st.title("Data quality and freshness")
 published = published_or_stop()
 
+health = cached("health_report", published)
+if health:
+    label = {"ok": "OK", "warning": "warnings", "error": "errors"}[health["status"]]
+    with st.expander(f"Health report of this version: {label}", expanded=health["status"] != "ok"):
+        # the report is generated from the published data itself (pipelines/health.py), never from user input
+        st.markdown(health["markdown"])
+        st.download_button(
+            "Download the health report (Markdown)",
+            health["markdown"].encode("utf-8"),
+            file_name=f"health_{published.version}.md",
+            mime="text/markdown",
+        )
+
+st.subheader("Revisions between published versions")
+revised = cached("revisions", published)
+if revised.empty:
+    st.caption("No value has changed between the published versions kept in this one's history.")
+else:
+    kinds = revised["change"].value_counts().to_dict()
+    st.caption(
+        f"{kinds.get('revised', 0)} revised, {kinds.get('added', 0)} added, {kinds.get('removed', 0)} removed "
+        "observations across published versions. A revision is Eurostat correcting a value or a city resubmitting."
+    )
+    st.dataframe(revised[revised["change"] != "added"].head(2000), hide_index=True, width="stretch")
+    download_buttons(revised, "revisions")
+
 st.subheader("Sources")
 freshness = cached("source_freshness", published)
 st.dataframe(freshness, hide_index=True, width="stretch")

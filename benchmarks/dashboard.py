@@ -1,0 +1,116 @@
+"""Dashboard timings on a refreshed data folder (server side, no browser).
+
+    python -m benchmarks.dashboard --data-dir DIR [--repeats 20]
+
+1. every public function of dashboards/queries.py, called directly for a typical selection (uncached,
+   a fresh read-only connection each call, as the pages do): p50 / p95 / max in ms;
+2. every page through streamlit.testing's AppTest: the first render (cold query cache) and p50 / p95 of
+   re-renders (the pages' st.cache_data warm), in ms.
+A query function whose parameters are not known here is reported as skipped, so a new query is never
+silently left out. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+PAGES = [
+    "views/compare.py",
+    "views/overview_map.py",
+    "views/city_profile.py",
+    "views/methodology.py",
+    "views/quality.py",
+    "views/upload.py",
+    "views/downloads.py",
+]
+# A typical selection: the 2015 wave of "feel safe in the city", Riga against Madrid, all cities as peers.
+SELECTION = {
+    "indicator_code": "feel_safe_city",
+    "period": "2015",
+    "geo_code": "LV001C",
+    "geo_codes": ("LV001C", "ES001C"),
+    "peer_group": "all",
+    "geo_level": "nuts3",
+    "nuts_level": 3,
+}
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def time_queries(repeats: int) -> dict:
+    from dashboards import queries
+
+    published = queries.current_published()
+    results = {}
+    for name, function in inspect.getmembers(queries, inspect.isfunction):
+        if name.startswith("_") or function.__module__ != queries.__name__ or name == "current_published":
+            continue
+        params = [p for p in inspect.signature(function).parameters if p != "published"]
+        if any(p not in SELECTION for p in params):
+            results[name] = {"skipped": f"unknown parameter(s) {[p for p in params if p not in SELECTION]}"}
+            continue
+        args = [SELECTION[p] for p in params]
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = function(published, *args)
+            samples.append((time.perf_counter() - t0) * 1000)
+        results[name] = {**percentiles(samples), "rows": len(out) if hasattr(out, "__len__") else None}
+    return results
+
+
+def time_pages(repeats: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    results = {}
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    t0 = time.perf_counter()
+    at.run()
+    results["_first_run_of_app"] = {"first_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    for page in PAGES:
+        t0 = time.perf_counter()
+        at.switch_page(page).run()
+        first = (time.perf_counter() - t0) * 1000
+        samples = []
+        for _ in range(repeats):
+            t1 = time.perf_counter()
+            at.run()
+            samples.append((time.perf_counter() - t1) * 1000)
+        results[page] = {
+            "first_ms": round(first, 1),
+            **percentiles(samples),
+            "exception": bool(at.exception),
+        }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time the dashboard's queries and pages.")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args(argv)
+    os.environ["SPS_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    queries = time_queries(args.repeats)
+    pages = time_pages(max(3, args.repeats // 4))
+    print(json.dumps({"queries": queries, "pages": pages}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

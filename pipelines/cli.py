@@ -232,33 +232,19 @@ def _step_failures(result) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.exports import ExportFilters, check_export_request, export_published
     from pipelines.publish import open_published
 
     settings = _settings()
-    out = Path(args.out)
-    suffix = out.suffix.lower()
-    if suffix not in {".csv", ".parquet"}:
-        raise SpsError(f"--out {out}: use a .csv or .parquet file name")
-    if not out.parent.exists():
-        raise SpsError(f"--out {out}: folder {out.parent} does not exist")
-    table = EXPORT_TABLES[args.what]
-    tmp = out.with_name(f".{out.name}.part")
+    filters = ExportFilters.from_options(args.city, args.indicator, args.period, args.source_type)
+    check_export_request(args.what, Path(args.out), args.format, filters)  # before opening: nothing published yet
     with open_published(settings) as conn:
-        version = conn.execute("select version from _publication").fetchall()[0][0]
-        fmt = "(format csv, header true)" if suffix == ".csv" else "(format parquet)"
-        order = "order by indicator_code, geo_code, period, source_dataset" if table == "fct_observations" else ""
-        try:
-            select = "*"
-            if suffix == ".csv":  # a spreadsheet must never run a cell: quote text that starts like a formula
-                types = conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
-                select = ", ".join(_neutralised_column(name) if dtype == "VARCHAR" else name for name, dtype in types)
-            conn.execute(f"copy (select {select} from {table} {order}) to '{tmp.as_posix()}' {fmt}")
-            rows = conn.execute(f"select count(*) from {table}").fetchall()[0][0]
-        except Exception:
-            tmp.unlink(missing_ok=True)
-            raise
-    os.replace(tmp, out)
-    print(f"sps export: wrote {rows} rows of {table} (published version {version}) to {out}")
+        result = export_published(conn, args.what, Path(args.out), args.format, filters)
+    files = f"{len(result.paths)} file(s) in {args.out}" if result.format == "open-sdg" else args.out
+    print(
+        f"sps export: wrote {result.rows} rows of {result.table} as {result.format} (published version "
+        f"{result.version}) to {files}; metadata in {result.sidecar}"
+    )
     return 0
 
 
@@ -540,12 +526,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser(
         "export",
-        help="write a published table to CSV or Parquet",
-        description="Write a table of the current published version to a file. "
-        "The format follows the extension of --out (.csv or .parquet).",
+        help="write a published table to CSV, Parquet, SDMX-CSV, XLSX or Open SDG CSV",
+        description="Write a table of the current published version to a file, with a metadata sidecar "
+        "(FILE.metadata.json: sources, licences, published version, generated at). The format follows "
+        "the extension of --out unless --format says otherwise.",
     )
     export.add_argument("what", choices=sorted(EXPORT_TABLES), help="which table")
-    export.add_argument("--out", required=True, help="output file (.csv or .parquet)")
+    export.add_argument("--out", required=True, help="output file (.csv, .parquet, .xlsx) or folder (open-sdg)")
+    export.add_argument(
+        "--format",
+        choices=["csv", "parquet", "sdmx-csv", "xlsx", "open-sdg"],
+        help="default: from the extension of --out. sdmx-csv, xlsx (a sheet per indicator) and open-sdg (a folder, "
+        "one CSV per indicator) are for observations",
+    )
+    export.add_argument("--city", action="append", help="observations of these cities and their areas (CODE[,CODE])")
+    export.add_argument("--indicator", action="append", help="observations of these indicators (CODE[,CODE])")
+    export.add_argument("--period", help="a year (2019) or a range of years (2010-2019)")
+    export.add_argument(
+        "--source-type", action="append", help="eurostat, survey, national_statistics, city_report (repeatable)"
+    )
     export.set_defaults(func=cmd_export)
 
     serve = sub.add_parser(

@@ -30,8 +30,8 @@ def test_export_before_any_refresh_says_what_to_do(tmp_path):
 
 
 def test_export_rejects_unknown_format(tmp_path):
-    result = run_sps(["export", "observations", "--out", str(tmp_path / "o.xlsx")], sps_env(tmp_path / "data"))
-    assert result.returncode == 1 and "use a .csv or .parquet file name" in result.stderr
+    result = run_sps(["export", "observations", "--out", str(tmp_path / "o.txt")], sps_env(tmp_path / "data"))
+    assert result.returncode == 1 and "use a .csv, .parquet or .xlsx file name" in result.stderr
 
 
 def test_refresh_with_missing_snapshot_folder(tmp_path):

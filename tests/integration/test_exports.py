@@ -1,0 +1,252 @@
+"""`sps export` formats on the real snapshot: SDMX-CSV equals fct_observations cell for cell, XLSX has a sheet
+per indicator and a metadata sheet, Open SDG CSV per indicator goes back through the city-reporting upload and
+yields the same values, filters select exactly what they say, every export has a metadata sidecar, and every
+bad request is one line with nothing written."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipelines.exports import SDMX_COLUMNS
+from pipelines.settings import load_settings
+from pipelines.uploads.formats import Mapping
+from pipelines.uploads.submit import submit_upload
+from pipelines.uploads.tokens import issue_upload_token
+from tests.conftest import run_sps, sps_env
+
+pytestmark = pytest.mark.integration
+SEX = {"F": "female", "M": "male", "_T": None}
+
+
+def _version(published_db) -> str:
+    return published_db.execute("select version from _publication").fetchall()[0][0]
+
+
+def test_sdmx_csv_has_dimension_columns_and_every_obs_value_equals_fct_observations(
+    refreshed_data_dir, published_db, tmp_path
+):
+    out = tmp_path / "observations.sdmx.csv"
+    done = run_sps(["export", "observations", "--format", "sdmx-csv", "--out", str(out)], sps_env(refreshed_data_dir))
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == SDMX_COLUMNS
+        rows = list(reader)
+    expected = {
+        (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]): (r[8], r[9])
+        for r in published_db.execute(
+            "select indicator_code, geo_code, sex, age_group, breakdown, source_dataset, comparability_group, period, "
+            "value, flags "
+            "from fct_observations"
+        ).fetchall()
+    }
+    assert len(rows) == len(expected) > 100_000
+    keys = set()
+    for row in rows:
+        key = (
+            row["SERIES"],
+            row["REF_AREA"],
+            SEX[row["SEX"]],
+            None if row["AGE"] == "_T" else row["AGE"],
+            None if row["BREAKDOWN"] == "_T" else row["BREAKDOWN"],
+            row["SOURCE_DATASET"],
+            row["COMPARABILITY_GROUP"],
+            row["TIME_PERIOD"],
+        )
+        keys.add(key)
+        value, flags = expected[key]
+        if value is None:
+            assert row["OBS_VALUE"] == "" and row["OBS_STATUS"] == "O"
+        else:
+            assert float(row["OBS_VALUE"]) == value, key
+        if flags and "e" in flags:
+            assert row["OBS_STATUS"] == "E" and row["OBS_FLAG"] == flags
+    assert len(keys) == len(rows)  # the dimensions identify every observation
+    riga = next(r for r in rows if r["SERIES"] == "feel_safe_night_neighbourhood" and r["REF_AREA"] == "LV001C")
+    assert (riga["TIME_PERIOD"], riga["OBS_VALUE"], riga["UNIT_MEASURE"], riga["OBS_STATUS"]) == (
+        "2019",
+        "72.3",
+        "PT",
+        "A",
+    )
+    sidecar = json.loads(out.with_name(out.name + ".metadata.json").read_text())
+    assert sidecar["published_version"] == _version(published_db) and sidecar["rows"] == len(rows)
+    assert sidecar["format"] == "sdmx-csv" and sidecar["generated_at"]
+    licences = {s["dataset"]: s["licence"] for s in sidecar["sources"]}
+    assert licences["urb_percep"] == "CC BY 4.0 (Source: Eurostat)"
+    assert licences["ons_sdg_16_1_4"] == "Open Government Licence v3.0"
+
+
+def test_xlsx_has_a_sheet_per_indicator_and_a_metadata_sheet(refreshed_data_dir, published_db, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "cities.xlsx"
+    done = run_sps(
+        ["export", "observations", "--out", str(out), "--city", "ES002C,LV001C"], sps_env(refreshed_data_dir)
+    )
+    assert done.returncode == 0, done.stderr
+    book = load_workbook(out, read_only=True)
+    expected = published_db.execute(
+        "select indicator_code, geo_code, period, value from fct_observations where geo_code in ('ES002C', 'LV001C')"
+    ).fetchall()
+    indicators = sorted({r[0] for r in expected})
+    assert book.sheetnames == ["metadata", *indicators]
+    got = []
+    for code in indicators:
+        rows = list(book[code].iter_rows(values_only=True))
+        header = rows[0]
+        got += [
+            (code, r[header.index("geo_code")], r[header.index("period")], r[header.index("value")]) for r in rows[1:]
+        ]
+    assert sorted(got) == sorted(expected)
+    meta = list(book["metadata"].iter_rows(values_only=True))
+    assert ("published_version", _version(published_db)) in [tuple(r[:2]) for r in meta]
+    assert any(len(r) > 3 and r[0] == "urb_percep" and r[3] == "CC BY 4.0 (Source: Eurostat)" for r in meta)
+    assert json.loads(out.with_name("cities.xlsx.metadata.json").read_text())["filters"]["city"] == ["ES002C", "LV001C"]
+
+
+def test_sheet_names_fit_excel():
+    from pipelines.exports import sheet_names
+
+    names = sheet_names(["psychological_violence_prevalence", "psychological_violence_prevalence_x", "metadata"])
+    assert all(len(n) <= 31 for n in names.values()) and len(set(names.values())) == 3
+    assert names["metadata"] != "metadata"
+
+
+@pytest.mark.parametrize("city", ["ES002C", "LV001C"])
+def test_open_sdg_export_of_a_city_goes_back_through_the_upload_path_with_the_same_values(
+    refreshed_data_dir, published_db, tmp_path, city
+):
+    out = tmp_path / "open_sdg"
+    done = run_sps(
+        ["export", "observations", "--format", "open-sdg", "--city", city, "--out", str(out)],
+        sps_env(refreshed_data_dir),
+    )
+    assert done.returncode == 0, done.stderr
+    files = sorted(out.glob("indicator_*.csv"))
+    published = published_db.execute(
+        "select indicator_code, period, value from fct_observations where geo_code = ? and value is not null",
+        [city],
+    ).fetchall()
+    assert len(files) == len({r[0] for r in published}) >= 4
+    with open(files[0], newline="", encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == ["Year", "Units", "GeoCode", "Value"]
+    # The city-reporting path: a token for the city, the real submit function, a data folder of its own.
+    settings = replace(load_settings(), data_dir=tmp_path / "data")
+    _, token = issue_upload_token(settings.data_dir, city)
+    got = []
+    for path in files:
+        mapping = Mapping.from_yaml(path.with_name(path.stem + ".mapping.yml"))
+        result = submit_upload(path.read_bytes(), path.name, city, token, mapping, settings)
+        assert result.accepted and not result.errors, [str(p) for p in result.problems]
+        with open(Path(result.stored_at) / "rows.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                assert row["geo_code"] == city and not row["sex"] and not row["breakdown"]
+                got.append((row["indicator_code"], row["period"], float(row["value"])))
+    assert sorted(got) == sorted(published)
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["format"] == "open-sdg" and metadata["published_version"] == _version(published_db)
+
+
+def test_filters_select_exactly_the_matching_observations(refreshed_data_dir, published_db, tmp_path):
+    out = tmp_path / "filtered.csv"
+    done = run_sps(
+        [
+            "export",
+            "observations",
+            "--out",
+            str(out),
+            "--indicator",
+            "homicide_rate",
+            "--period",
+            "2015-2018",
+            "--source-type",
+            "eurostat",
+            "--city",
+            "LV001C",
+        ],
+        sps_env(refreshed_data_dir),
+    )
+    assert done.returncode == 1 and "no observation" in done.stderr and not out.exists()  # cities have no rates
+    done = run_sps(
+        [
+            "export",
+            "observations",
+            "--out",
+            str(out),
+            "--indicator",
+            "homicide_rate,robbery_rate",
+            "--period",
+            "2015-2018",
+            "--source-type",
+            "eurostat",
+        ],
+        sps_env(refreshed_data_dir),
+    )
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = published_db.execute(
+        "select count(*) from fct_observations where indicator_code in ('homicide_rate', 'robbery_rate') "
+        "and period_year between 2015 and 2018 and source_type = 'eurostat'"
+    ).fetchall()[0][0]
+    assert len(rows) == expected > 1000
+    assert {r["indicator_code"] for r in rows} == {"homicide_rate", "robbery_rate"}
+    assert {int(r["period_year"]) for r in rows} == {2015, 2016, 2017, 2018}
+    assert f"{expected} rows" in done.stdout and (tmp_path / "filtered.csv.metadata.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--city", "XX999C"], "--city XX999C: not in published version"),
+        (["--indicator", "safety_index"], "--indicator safety_index: not in published version"),
+        (["--source-type", "police"], "--source-type police: not in published version"),
+        (["--period", "last year"], "--period 'last year': write a year (2019) or a range of years"),
+        (["--period", "2019-2010"], "the range ends before it starts"),
+        (["--period", "1950"], "no observation of published version"),
+        (["--format", "sdmx-csv", "--out-name", "o.xlsx"], "a sdmx-csv export is written to a .csv file"),
+        (["--out-name", "o.txt"], "use a .csv, .parquet or .xlsx file name"),
+        (["--format", "open-sdg", "--out-name", "o.csv"], "an open-sdg export is a folder"),
+        (["--out-name", "missing/o.csv"], "does not exist; create it"),
+    ],
+)
+def test_bad_export_requests_are_one_line_and_write_nothing(refreshed_data_dir, tmp_path, args, message):
+    name = "o.csv"
+    if "--out-name" in args:
+        name = args[args.index("--out-name") + 1]
+        args = args[: args.index("--out-name")]
+    done = run_sps(["export", "observations", "--out", str(tmp_path / name), *args], sps_env(refreshed_data_dir))
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_filters_and_observation_formats_apply_to_observations_only(refreshed_data_dir, tmp_path):
+    env = sps_env(refreshed_data_dir)
+    done = run_sps(["export", "indicators", "--out", str(tmp_path / "i.csv"), "--city", "LV001C"], env)
+    assert done.returncode == 1 and "apply to observations only" in done.stderr
+    done = run_sps(["export", "geographies", "--out", str(tmp_path / "g.xlsx")], env)
+    assert done.returncode == 1 and "is for observations only" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    done = run_sps(["export", "indicators", "--out", str(tmp_path / "i.csv")], env)
+    assert (
+        done.returncode == 0 and json.loads((tmp_path / "i.csv.metadata.json").read_text())["table"] == "dim_indicators"
+    )
+
+
+def test_unwritable_or_occupied_targets_are_refused(refreshed_data_dir, tmp_path):
+    env = sps_env(refreshed_data_dir)
+    done = run_sps(["export", "observations", "--out", "/proc/sps_observations.csv"], env)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "nothing was written" in done.stderr
+    occupied = tmp_path / "site"
+    occupied.mkdir()
+    (occupied / "index.md").write_text("a city's own file")
+    done = run_sps(["export", "observations", "--format", "open-sdg", "--out", str(occupied)], env)
+    assert done.returncode == 1 and "not an empty folder" in done.stderr
+    assert [p.name for p in occupied.iterdir()] == ["index.md"]

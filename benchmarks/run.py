@@ -170,6 +170,8 @@ def run_stages(data_dir: Path, process: dict) -> dict:
         steps = instance.get_run_step_stats(run_id)
     finally:
         instance.dispose()
+    if not stats.start_time or stats.start_time < process["started_at"]:
+        return {"dagster_run": False}  # the refresh decided nothing changed and started no run
     ingest = [s for s in steps if s.step_key.startswith("raw")]
     dbt = [s for s in steps if "dbt" in s.step_key]
     publish = [s for s in steps if s.step_key.startswith("publish")]

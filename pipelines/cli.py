@@ -225,7 +225,10 @@ def _step_failures(result) -> list[str]:
         if data.user_failure_data is not None and data.user_failure_data.description:
             text = data.user_failure_data.description
         elif data.error is not None:
-            text = data.error.message.strip().splitlines()[0]
+            error = data.error
+            while error.cause is not None and error.cls_name.startswith("Dagster"):
+                error = error.cause  # Dagster's wrapper says only "error occurred while executing op"
+            text = error.message.strip().splitlines()[0]
         messages.append(f"{event.step_key}: {text}")
     return messages
 
@@ -470,8 +473,9 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if args.action == "issue":
-        token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper())
-        print(f"Token {token_id} for {args.city.upper()}; it is shown only once, store it safely:")
+        token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper(), args.days)
+        until = f", valid for {args.days} day(s)" if args.days else ""
+        print(f"Token {token_id} for {args.city.upper()}{until}; it is shown only once, store it safely:")
         print(token)
     elif args.action == "revoke":
         city = revoke_upload_token(settings.data_dir, args.token_id)
@@ -479,6 +483,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     else:
         for record in list_upload_tokens(settings.data_dir):
             state = f"revoked {record['revoked_at'][:10]}" if record["revoked_at"] else "active"
+            if not record["revoked_at"] and record["expires_at"]:
+                state = f"expires {record['expires_at'][:10]}"
             print(f"{record['token_id']}  {record['city']}  issued {record['issued_at'][:10]}  {state}")
     return 0
 
@@ -610,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="action", required=True)
     issue = token_sub.add_parser("issue", help="issue a token for a city (printed once, on the last line)")
     issue.add_argument("--city", required=True)
+    issue.add_argument("--days", type=int, help="the token expires after this many days (default: no expiry)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
     token_sub.add_parser("list", help="list tokens (ids, cities, states; never the secrets)")

@@ -3,10 +3,12 @@ once), and when it is clean store it in the inbox for the next refresh; otherwis
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pipelines.settings import Settings
 from pipelines.uploads.formats import Mapping, normalise
@@ -37,6 +39,26 @@ class UploadResult:
 
 def upload_max_bytes() -> int:
     return int(float(os.environ.get("SPS_UPLOAD_MAX_MB", "20")) * 1_000_000)
+
+
+def next_submission_time(data_dir: Path) -> datetime:
+    """The upload time that names a submission, strictly increasing across threads and processes sharing the
+    data folder: two uploads in the same microsecond still get distinct ids, ordered by arrival."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".submissions.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = data_dir / ".last_submission_at"
+        now = datetime.now(UTC)
+        try:
+            last = datetime.fromisoformat(stamp.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            last = None
+        if last is not None and now <= last:
+            now = last + timedelta(microseconds=1)
+        tmp = stamp.with_name(stamp.name + ".tmp")
+        tmp.write_text(now.isoformat())
+        os.replace(tmp, stamp)
+    return now
 
 
 def previous_published_values(settings: Settings, city: str) -> dict[tuple[str, str], tuple[str, float]]:
@@ -94,11 +116,18 @@ def submit_upload(
     return store_submission(data, filename, city, token_id, mapping, settings, check_only)
 
 
-def store_submission(data: bytes, filename: str, city: str, token_id: str, mapping: Mapping | None,
-                     settings: Settings, check_only: bool = False) -> UploadResult:
+def store_submission(
+    data: bytes,
+    filename: str,
+    city: str,
+    token_id: str,
+    mapping: Mapping | None,
+    settings: Settings,
+    check_only: bool = False,
+) -> UploadResult:
     """Check and store a file for `city` whose sender is already authorised (a token, or the drop folder)."""
     sha = hashlib.sha256(data).hexdigest()
-    now = datetime.now(UTC)
+    now = next_submission_time(settings.data_dir)
     submission_id = f"{now:%Y%m%dT%H%M%S%fZ}-{city}-{sha[:8]}"
     fmt, rows, problems = check_file(data, filename, city, mapping, settings)
     accepted = not any(p.severity == "error" for p in problems)

@@ -1,5 +1,6 @@
-"""Per-city upload tokens. A token is `<token_id>.<secret>`; only a salted PBKDF2 hash of the secret is
-stored (data/tokens.json, replaced atomically under a file lock). A token writes only its own city."""
+"""Per-city upload tokens. A token is `<token_id>.<secret>` (the secret: 192 random bits); only a salted PBKDF2
+hash of the secret is stored (data/tokens.json, replaced atomically under a file lock), compared in constant
+time. A token writes only its own city, can be revoked, and can carry an expiry date (`--days N`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import re
 import secrets
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.errors import SpsError
@@ -56,10 +57,14 @@ def _hash(secret: str, salt: str) -> str:
     return hashlib.pbkdf2_hmac("sha256", secret.encode(), bytes.fromhex(salt), ITERATIONS).hex()
 
 
-def issue_upload_token(data_dir: Path, city: str) -> tuple[str, str]:
-    """Returns (token_id, token). The token itself is never stored."""
+def issue_upload_token(data_dir: Path, city: str, days: int | None = None) -> tuple[str, str]:
+    """Returns (token_id, token). The token itself is never stored. With `days`, it expires after that many days."""
     if not CITY_CODE.match(city):
         raise SpsError(f"'{city}' is not an Urban Audit city code like ES002C.")
+    if days is not None and days < 1:
+        raise SpsError(f"--days {days}: a token must be valid for at least one day.")
+    issued_at = datetime.now(UTC)
+    expires_at = (issued_at + timedelta(days=days)).isoformat() if days is not None else None
     token_id, secret, salt = secrets.token_hex(4), secrets.token_urlsafe(24), secrets.token_hex(16)
     with _locked(data_dir):
         tokens = _load(data_dir)
@@ -67,7 +72,8 @@ def issue_upload_token(data_dir: Path, city: str) -> tuple[str, str]:
             "city": city,
             "salt": salt,
             "hash": _hash(secret, salt),
-            "issued_at": datetime.now(UTC).isoformat(),
+            "issued_at": issued_at.isoformat(),
+            "expires_at": expires_at,
             "revoked_at": None,
         }
         _save(data_dir, tokens)
@@ -86,7 +92,13 @@ def revoke_upload_token(data_dir: Path, token_id: str) -> str:
 
 def list_upload_tokens(data_dir: Path) -> list[dict]:
     return [
-        {"token_id": k, "city": v["city"], "issued_at": v["issued_at"], "revoked_at": v["revoked_at"]}
+        {
+            "token_id": k,
+            "city": v["city"],
+            "issued_at": v["issued_at"],
+            "expires_at": v.get("expires_at"),
+            "revoked_at": v["revoked_at"],
+        }
         for k, v in sorted(_load(data_dir).items())
     ]
 
@@ -95,10 +107,16 @@ def verify_upload_token(data_dir: Path, token: str, city: str) -> str:
     """The token id if `token` is valid and belongs to `city`; TokenRejected otherwise."""
     token_id, _, secret = (token or "").strip().partition(".")
     record = _load(data_dir).get(token_id)
-    if record is None or not secret or not hmac.compare_digest(record["hash"], _hash(secret, record["salt"])):
+    # An unknown id costs the same hash as a known one, so timing tells nothing about which ids exist.
+    stored, salt = (record["hash"], record["salt"]) if record else ("0" * 64, "00" * 16)
+    matches = hmac.compare_digest(stored, _hash(secret, salt))
+    if record is None or not secret or not matches:
         raise TokenRejected("the token is not valid")
     if record["revoked_at"]:
         raise TokenRejected(f"the token was revoked on {record['revoked_at'][:10]}")
+    expires_at = record.get("expires_at")
+    if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
+        raise TokenRejected(f"the token expired on {expires_at[:10]}")
     if record["city"] != city:
         raise TokenRejected(f"this token is for {record['city']}, not {city}")
     return token_id

@@ -174,6 +174,10 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
         tmp.unlink(missing_ok=True)
         for extra in published_dir.glob(f".{version}.duckdb{TMP_SUFFIX}*"):
             extra.unlink(missing_ok=True)
+        (published_dir / f".{POINTER}{TMP_SUFFIX}").unlink(missing_ok=True)
+        if final.exists() and current_version_path(published_dir, required=False) != final:
+            final.chmod(0o644)  # renamed, but the pointer never named it: not a version anyone can see or roll to
+            final.unlink()
         raise PublishError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
     prune_versions(published_dir, keep=settings.published_keep)
     return Publication(version=version, path=final, tables=counts)

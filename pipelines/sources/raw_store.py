@@ -200,9 +200,18 @@ def ingest_file(
         record_status(conn, outcome)
         conn.execute("commit")
     except BaseException:
-        conn.execute("rollback")
+        rollback(conn)
         raise
     return outcome
+
+
+def rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction. A failed COMMIT (disk full, I/O error) has already ended it: then there is
+    nothing to roll back, and the original error, not "no transaction is active", is the one to report."""
+    try:
+        conn.execute("rollback")
+    except duckdb.TransactionException:
+        pass
 
 
 def _append(conn: duckdb.DuckDBPyConnection, target: str, incoming: str) -> None:

@@ -62,8 +62,14 @@ def read_survey_folder(conn: duckdb.DuckDBPyConnection, folder: Path, target: st
     problems: list[Problem] = []
     selects = []
     for path in sorted(folder.glob("*.csv")):
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            header = next(csv.reader(fh), [])
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                header = next(csv.reader(fh), [])
+        except (UnicodeDecodeError, csv.Error) as exc:
+            problems.append(
+                Problem(path.name, 1, None, f"the header cannot be read ({exc}). Save the file as UTF-8 CSV.")
+            )
+            continue
         header = [h.strip() for h in header]
         missing = [c.name for c in columns if c.is_required and c.name not in header]
         unknown = [h for h in header if h not in names]

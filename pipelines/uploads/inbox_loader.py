@@ -21,7 +21,7 @@ import duckdb
 
 from pipelines.errors import SpsError
 from pipelines.settings import pause_for_tests
-from pipelines.sources.raw_store import LoadOutcome, ensure_raw_schema, record_status
+from pipelines.sources.raw_store import LoadOutcome, ensure_raw_schema, record_status, rollback
 from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
 
 DATASET = "city_submissions"
@@ -241,16 +241,16 @@ def load_inbox(conn: duckdb.DuckDBPyConnection, inbox_dir: Path, data_dir: Path)
         record_status(conn, LoadOutcome(DATASET, "loaded", outcome.message, rows=total, origin="inbox"))
         conn.execute("commit")
     except InboxFolderError as exc:
-        conn.execute("rollback")
+        rollback(conn)
         record_status(conn, LoadOutcome(DATASET, "failed", str(exc), source_file=_relative(exc.folder, data_dir)))
         raise
     except duckdb.Error as exc:
-        conn.execute("rollback")
+        rollback(conn)
         error = InboxFolderError(current or inbox_dir, f"loading failed ({str(exc).splitlines()[0]})")
         record_status(conn, LoadOutcome(DATASET, "failed", str(error), source_file=_relative(error.folder, data_dir)))
         raise error from exc
     except BaseException:
-        conn.execute("rollback")
+        rollback(conn)
         raise
     return outcome
 

@@ -43,7 +43,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
     return dg.RunRequest(
         run_key=",".join(pending),
         asset_selection=selection_for([CITY_SUBMISSIONS]),  # the uploads and what depends on them, not Eurostat
-        tags={"sps/trigger": "inbox", "sps/pending": str(len(pending))},
+        tags={
+            "sps/trigger": "inbox",
+            "sps/pending": str(len(pending)),
+            "sps/plan": f"{CITY_SUBMISSIONS} ({len(pending)} new inbox submission(s))",
+        },
     )
 
 

@@ -262,6 +262,22 @@ def _neutralised_column(name: str) -> str:
     )
 
 
+# ----------------------------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.publish import open_published
+    from pipelines.report.build import check_report_target, write_city_report
+
+    settings = _settings()
+    check_report_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
+    with open_published(settings) as conn:
+        document = write_city_report(conn, args.city, Path(args.out), args.period, args.lang)
+    print(
+        f"sps report: wrote the report of {document.city_name} ({document.city_code}), published version "
+        f"{document.version}, to {args.out}"
+    )
+    return 0
+
+
 # ------------------------------------------------------------------------------------------------ serve
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
@@ -552,6 +568,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--source-type", action="append", help="eurostat, survey, national_statistics, city_report (repeatable)"
     )
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser(
+        "report",
+        help="write a city's report (self-contained HTML, print-ready) from the published version",
+        description="Write a city's SDG 11.7 / 16.1 report for a Voluntary Local Review: indicators by SDG target "
+        "and partnership domain with trend, peer comparison and 95 %% intervals, context, the city's own reported "
+        "indicators, coverage, caveats, sources with licences and a suggested citation. One HTML file with inline "
+        "charts that loads nothing; print it to PDF from a browser.",
+    )
+    report.add_argument("--city", required=True, help="Urban Audit city code, e.g. ES002C")
+    report.add_argument("--period", help="a year (2019) or a range of years (2010-2019); default: all periods")
+    report.add_argument("--lang", default="en", help="language of the report's text (default en)")
+    report.add_argument("--out", required=True, help="output file (.html)")
+    report.set_defaults(func=cmd_report)
 
     serve = sub.add_parser(
         "serve",

@@ -500,7 +500,6 @@ OPEN_SDG_RESERVED = {
     "Unit measure",
     "GeoCode",
     "Observation status",
-    "Series",
     "Sex",
     "Age",
     "Source",

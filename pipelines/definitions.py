@@ -5,6 +5,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines import operations
+from pipelines.checks import asset_checks
 from pipelines.dbt_assets import sps_dbt_assets
 from pipelines.project import dbt_project
 from pipelines.publish import publish_marts
@@ -78,6 +79,7 @@ refresh_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*raw_assets, *upload_assets, sps_dbt_assets, published_snapshot, health_report],
+    asset_checks=asset_checks,
     jobs=[refresh_job],
     schedules=operations.schedules,
     sensors=[*upload_sensors, *operations.sensors],

@@ -260,6 +260,15 @@ def _checks_section(conn, new: str) -> Section:
                      and status in ('warn', 'fail', 'error') order by status, name"""
             ).fetchall()
         ]
+    if _table_exists(conn, conn.execute("select current_database()").fetchall()[0][0], "ops", "gx_check_results"):
+        rows += [
+            ["warn", f"{name}: {rule}", unexpected, f"e.g. observation {sample}"]
+            for name, rule, unexpected, sample in conn.execute(
+                """select check_name, rule, unexpected, sample from ops.gx_check_results
+                   where recorded_at = (select max(recorded_at) from ops.gx_check_results) and unexpected > 0
+                   order by rule"""
+            ).fetchall()
+        ]
     for table, label in (
         ("rpt_perception_block_anomalies", "perception answers that do not sum to 100 %"),
         ("rpt_survey_conflicting_cells", "survey cells with conflicting values (withheld)"),

@@ -11,14 +11,18 @@ FINDINGS = {
     ),
     "refresh_ratio": (
         "The part that grows with data is the SDMX parse (same SQL as the lower bound, plus the per-source "
-        "transaction and append into raw.*) and the dbt models; the lower bound leaves out marts built on "
+        "transaction and append into raw.*) and the dbt models; the lower bound leaves out the marts built on "
         "fct_observations (city_pairwise_comparisons grows with the square of the cities in a peer group, "
-        "city_indicator_coverage, ranks, reports) and the dbt tests, so the ratio measures those too."
+        "coverage, ranks, reports) and the dbt tests, so the ratio measures those too. 100x measured once by "
+        "hand on 2026-11-25 (machine load average ~5.5 on 2 cores, so slower than the issue's idle 22 s): "
+        "`sps refresh` 524 s wall, 5.4 GB peak RSS (ingest ~170 s, dbt step 320 s, publish 26 s); lower bound "
+        "221 s, 7.8 GB (parse 126 s, harmonise 71 s, publish 23 s); ratio 2.37, within 2.5. Not in the default "
+        '`make bench` because one 100x refresh alone takes ~9 min here: `make bench SCALES="1 10 100"`.'
     ),
     "no_change": (
-        "Measured as `sps refresh` run again on unchanged files: every raw asset reports `unchanged`, but the "
-        "run still rebuilds and retests every dbt model and publishes a new version, so it costs about as much "
-        "as a full refresh. The skip-if-nothing-changed path is issue 6 (lead); re-measured at the end."
+        "Since the lead's commit 0956590 (issue 6) `sps refresh` compares the sources' fingerprints with the "
+        "published version and, when nothing changed, exits without starting a Dagster run: the time is the "
+        "CLI start-up plus hashing the snapshot files. Not measured before that commit landed."
     ),
     "dashboard": (
         "Queries are 20-250 ms at 10x, dominated by opening the published file per call (~18 ms floor) and "

@@ -684,7 +684,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tiny", action="store_true", help="smoke run: scale 1 and 2, 1 repeat, small uploads")
     parser.add_argument("--name", help="results file stem (default: today's date)")
+    parser.add_argument(
+        "--render-only",
+        metavar="JSON",
+        help="re-evaluate the targets of a results .json "
+        "with the current findings and rewrite its .md (measurements untouched)",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        path = Path(args.render_only)
+        results = json.loads(path.read_text())
+        results["targets"] = evaluate(results)
+        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        path.with_suffix(".md").write_text(render_markdown(results))
+        return 0
     if args.tiny:  # the smoke test: every section, as little work as possible
         args.scales, args.repeats, args.dashboard_scales = [2], 1, [2]
         args.upload_rows, args.upload_errors = [1000], [500, 50]

@@ -133,6 +133,21 @@ def city_to_url() -> None:
     st.query_params["city"] = st.session_state[STATE_KEY]
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def city_report(published, geo_code: str) -> tuple[str | None, str | None]:
+    """The city's report (the same HTML as `sps report`), or why there is none."""
+    import duckdb
+
+    from pipelines.errors import SpsError
+    from pipelines.report.build import build_city_report
+
+    try:
+        with duckdb.connect(published.path, read_only=True) as conn:
+            return build_city_report(conn, geo_code).html, None
+    except SpsError as exc:
+        return None, str(exc)
+
+
 st.title("City profile")
 published = published_or_stop()
 # Flag meanings come from the published dim_flags (seeds/flags.csv); b, d and u are shown as warnings.
@@ -189,6 +204,19 @@ facts.append(
     else "not in Eurostat's perception survey"
 )
 st.caption(" · ".join(facts))
+report_html, report_problem = city_report(published, geo_code)
+if report_html:
+    st.download_button(
+        "City report (HTML, print to PDF)",
+        report_html.encode("utf-8"),
+        file_name=f"sps_city_report_{geo_code}.html",
+        mime="text/html",
+        key="city-report",
+        help="A self-contained report for a Voluntary Local Review: indicators by SDG target and domain, peers, "
+        "context, coverage, caveats, sources and citation. Same as `sps report --city CODE`.",
+    )
+else:
+    st.caption(f"No city report: {report_problem}")
 
 # --- scorecard ---------------------------------------------------------------------------------------------
 st.subheader("Scorecard: latest value of every indicator")

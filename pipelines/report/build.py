@@ -145,6 +145,15 @@ def build_city_report(
         generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
         period_text=t("period_range", first=window.first_year, last=window.last_year) if window else t("period_all"),
         summary=_summary(data, t),
+        key_figures=[
+            {
+                "value": v,
+                "anchor": _anchor(v),
+                "interval": _interval(v, t),
+                "rank": next((_rank_text(p, t) for p in v.peers if p.peer_group == "all"), t("not_ranked")),
+            }
+            for v in data.values
+        ],
         targets=_targets(data, t),
         domains=_domains(data, t),
         police=_police(data, t),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -111,6 +112,7 @@ def _same(spec_live: bool, now: dict, published: dict | None) -> bool:
 class RefreshPlan:
     full: bool
     changed: dict[str, str] = field(default_factory=dict)  # input key -> why it is rebuilt
+    broken: dict[str, str] = field(default_factory=dict)  # input key -> why it is left out (failed, unchanged since)
     reason: str = ""
     published_version: str | None = None
 
@@ -120,10 +122,33 @@ class RefreshPlan:
 
     def describe(self) -> str:
         if self.full:
-            return f"full rebuild: {self.reason}"
-        if not self.changed:
-            return f"nothing changed since published version {self.published_version}"
-        return "rebuilding what depends on " + "; ".join(f"{key} ({why})" for key, why in self.changed.items())
+            text = f"full rebuild: {self.reason}"
+        elif not self.changed:
+            text = f"nothing changed since published version {self.published_version}"
+        else:
+            text = "rebuilding what depends on " + "; ".join(f"{key} ({why})" for key, why in self.changed.items())
+        if self.broken:
+            text += ". Left out, still broken: " + "; ".join(f"{key} ({why})" for key, why in self.broken.items())
+        return text
+
+
+def _failed_files(settings: Settings) -> dict[str, tuple[str, datetime, str]]:
+    """Sources whose last attempt failed: input key -> (sha256 of the failing file, when, message)."""
+    if not settings.warehouse_path.exists():
+        return {}
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            rows = conn.execute(
+                "select dataset, status, source_sha256, checked_at, message from raw._source_status "
+                "qualify row_number() over (partition by dataset order by checked_at desc) = 1"
+            ).fetchall()
+    except duckdb.Error:  # locked by a running refresh, or no status table yet: nothing known
+        return {}
+    return {
+        f"raw/{dataset}": (sha, checked_at, message or "")
+        for dataset, status, sha, checked_at, message in rows
+        if status == "failed" and sha
+    }
 
 
 def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str, str] | None = None) -> RefreshPlan:
@@ -150,6 +175,7 @@ def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str,
             full=True, reason="the dbt models, seeds or source catalogue changed", published_version=version
         )
     plan = RefreshPlan(full=False, published_version=version)
+    failed = _failed_files(settings)
     for spec in load_catalog():
         key = f"raw/{spec.code}"
         live = settings.mode == "live" and spec.live == "eurostat_sdmx"
@@ -157,10 +183,17 @@ def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str,
         if not _same(live, now, published.get(key)):
             if live:
                 plan.changed[key] = f"Eurostat last update {now['last_update']}"
+            elif key in failed and failed[key][0] == now["sha256"]:
+                # the same bytes failed before: retrying cannot help until the file is fixed or replaced
+                plan.broken[key] = f"failed {failed[key][1]:%Y-%m-%d %H:%M} UTC: {failed[key][2]}"
             elif now["sha256"] == MISSING:
                 plan.changed[key] = "no longer in the snapshot"
             else:
                 plan.changed[key] = "file changed" if published.get(key, {}).get("sha256") != MISSING else "new file"
+        elif key in failed and not live:
+            # back to the published bytes after a failed attempt: re-read it so its status (and the health
+            # report) says it is fine again
+            plan.changed[key] = "repaired since it failed"
     # uploads: a submission in the inbox that the published version did not include, or a dropped file
     inbox_ids = inbox_submission_ids(settings.inbox_dir)
     drops = pending_drops(settings)

@@ -117,52 +117,81 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.operations import selection_for, source_input_key
+    from pipelines.publish import current_version_path
 
     started = datetime.now(UTC)
-    selection = None
-    if not plan.full:
-        from pipelines.operations import selection_for
-
-        selection = selection_for(plan.changed)
+    selection = None if plan.full else selection_for(plan.changed)
     instance = dg.DagsterInstance.get()
-    # Without --verbose Dagster stays quiet (its failure events carry stack traces); the summary below
-    # names every failed step in one line each.
-    log_level = "DEBUG" if args.verbose else "CRITICAL"
-    # dbt's per-model log goes to a file unless --verbose; the summary below is what a person reads
+    # Without --verbose Dagster stays quiet (its failure events carry stack traces) and dbt's per-model log goes
+    # to a file; the summary below names every failed step in one line each.
     log_path = settings.data_dir / "logs" / f"refresh-{started:%Y%m%dT%H%M%SZ}.log"
+    tags = {"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]}
+    result = _execute(defs, instance, selection, tags, log_path, args.verbose, settings)
+    failures = _step_failures(result)
+    failed_sources = {source_input_key(step) for step in _failed_steps(result)}
+    left_out: list[str] = []
+    if not result.success and failed_sources and None not in failed_sources:
+        # Only source assets failed: build and publish everything else; the failed sources keep the data of
+        # their last good load (raw is append-only), and say so.
+        roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
+        retry = [key for key in selection_for(roots) if key.to_user_string() not in failed_sources] if roots else []
+        if retry:
+            left_out = sorted(failed_sources)
+            tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
+            result = _execute(defs, instance, retry, tags, log_path, args.verbose, settings, append=True)
+            failures += _step_failures(result)
+    _print_source_summary(settings, started)
+    elapsed = time.monotonic() - t0
+    current = current_version_path(settings.published_dir, required=False)
+    for failure in failures:
+        print(f"  FAILED {failure}", file=sys.stderr)
+    if not result.success:
+        kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
+        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
+        _alert_failure(message, failures, result.run_id)
+        raise SpsError(message)
+    print(f"sps refresh: done in {elapsed:.1f}s; published version {current.stem}")
+    _print_health(settings)
+    if left_out:
+        message = (
+            f"published version {current.stem} without the failed source(s) {', '.join(left_out)}, which keep "
+            f"the data of their last good load; fix the file(s) named above and refresh again. Log: {log_path}"
+        )
+        _alert_failure(message, failures, result.run_id)
+        raise SpsError(message)
+    return 0
+
+
+def _all_source_keys() -> list[str]:
+    """Every source's input key (a full plan's roots)."""
+    from pipelines.changes import CITY_SUBMISSIONS
+    from pipelines.operations import SOURCE_KEYS
+
+    return [*SOURCE_KEYS, CITY_SUBMISSIONS]
+
+
+def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, settings, append: bool = False):
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_level = "DEBUG" if verbose else "CRITICAL"
     try:
         with (
-            open(log_path, "w", encoding="utf-8") as log_file,
-            nullcontext() if args.verbose else redirect_stdout(log_file),
+            open(log_path, "a" if append else "w", encoding="utf-8") as log_file,
+            nullcontext() if verbose else redirect_stdout(log_file),
         ):
-            result = defs.resolve_job_def("refresh").execute_in_process(
+            return defs.resolve_job_def("refresh").execute_in_process(
                 instance=instance,
                 raise_on_error=False,
                 asset_selection=selection,
-                tags={"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]},
+                tags=tags,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
     except Exception as exc:  # the run's own storage failed (disk full, folder made read-only mid-run)
         raise _run_storage_failed(settings, exc) from None
-    _print_source_summary(settings, started)
-    failures = _step_failures(result)
-    elapsed = time.monotonic() - t0
-    if not result.success:
-        from pipelines.publish import current_version_path
 
-        current = current_version_path(settings.published_dir, required=False)
-        kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
-        for failure in failures:
-            print(f"  FAILED {failure}", file=sys.stderr)
-        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
-        _alert_failure(message, failures, result.run_id)
-        raise SpsError(message)
-    from pipelines.publish import current_version_path
 
-    print(f"sps refresh: done in {elapsed:.1f}s; published version {current_version_path(settings.published_dir).stem}")
-    _print_health(settings)
-    return 0
+def _failed_steps(result) -> list[str]:
+    return [event.step_key for event in result.all_events if event.is_step_failure]
 
 
 def _alert_failure(message: str, failures: list[str], run_id: str) -> None:
@@ -205,7 +234,7 @@ def _print_source_summary(settings, started: datetime) -> None:
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
             rows = conn.execute(
                 "select dataset, status, message from raw._source_status where checked_at >= ? "
-                "order by dataset, checked_at",
+                "qualify row_number() over (partition by dataset order by checked_at) = 1 order by dataset",
                 [started],
             ).fetchall()
     except duckdb.Error:

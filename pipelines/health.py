@@ -139,13 +139,19 @@ def build_health_report(
 ) -> HealthReport:
     """`conn` is the warehouse with the new marts reachable as `{new}.main.*` and, when there is one, the
     previous published version attached read-only as `previous`."""
-    sections = [
-        _changes_section(conn, new, previous),
-        _revisions_section(conn, revisions_table, version),
-        *_source_sections(conn, new),
-        _checks_section(conn, new),
-        _uploads_section(conn, previous_published_at, quarantine_dir),
+    builders = [
+        ("What changed", lambda: [_changes_section(conn, new, previous)]),
+        ("Revisions", lambda: [_revisions_section(conn, revisions_table, version)]),
+        ("Sources", lambda: _source_sections(conn, new)),
+        ("Checks", lambda: [_checks_section(conn, new)]),
+        ("Uploads", lambda: [_uploads_section(conn, previous_published_at, quarantine_dir)]),
     ]
+    sections = []
+    for title, build in builders:
+        try:
+            sections += build()
+        except duckdb.CatalogException as exc:  # a partial warehouse (e.g. a test publishing one table)
+            sections.append(Section(title, f"Not available: {str(exc).splitlines()[0]}", level="warning"))
     return HealthReport(
         version=version,
         previous_version=previous_version,

@@ -27,6 +27,7 @@ from pipelines.sources.catalog import load_catalog
 
 REFRESH_JOB = "refresh"
 TIMEZONE = "Europe/Brussels"
+REGISTER_KEYS = (dg.AssetKey(["raw", "_source_status"]),)
 SOURCE_KEYS = tuple(f"raw/{spec.code}" for spec in load_catalog())
 
 
@@ -41,12 +42,24 @@ def asset_keys_for(input_keys: Iterable[str]) -> list[dg.AssetKey]:
     return keys
 
 
+def source_input_key(step_key: str) -> str | None:
+    """The plan input key of a source asset's step ("raw__crim_off_cat" -> "raw/crim_off_cat"); None otherwise."""
+    if step_key == "raw_city_submissions":
+        return CITY_SUBMISSIONS
+    key = "raw/" + step_key.removeprefix("raw__")
+    return key if step_key.startswith("raw__") and key in SOURCE_KEYS else None
+
+
 def selection_for(input_keys: Iterable[str]) -> list[dg.AssetKey]:
     """The changed source assets and everything downstream of them (dbt models, publish, health report)."""
     from pipelines.definitions import defs  # imported late: definitions imports this module
 
     roots = asset_keys_for(input_keys)
-    return sorted(dg.AssetSelection.assets(*roots).downstream().resolve(defs.resolve_asset_graph()))
+    # The status register (raw/_source_status) changes with every run whatever its sources, so the source
+    # freshness report reading it is always rebuilt.
+    registers = dg.AssetSelection.assets(*REGISTER_KEYS).downstream(include_self=False)
+    selection = dg.AssetSelection.assets(*roots).downstream() | registers
+    return sorted(selection.resolve(defs.resolve_asset_graph(), allow_missing=True))
 
 
 def run_request_for(plan: RefreshPlan, only: Iterable[str] | None, trigger: str) -> dg.RunRequest | dg.SkipReason:

@@ -73,7 +73,13 @@ def _diff_observations(conn: duckdb.DuckDBPyConnection, previous_version: str | 
     The history travels with the published files (each carries all of it), so it survives a pruned
     warehouse and follows a rollback: the versions rolled back over drop out of the chain."""
     conn.execute(f"create table _publish.main.revisions ({REVISION_COLUMNS})")
-    if previous_version is None:
+    tables = {
+        (row[0], row[1])
+        for row in conn.execute(
+            "select table_catalog, table_name from information_schema.tables where table_name = 'fct_observations'"
+        ).fetchall()
+    }
+    if previous_version is None or not {("_previous", "fct_observations"), ("_publish", "fct_observations")} <= tables:
         return
     has_history = conn.execute(
         "select count(*) from information_schema.tables where table_catalog = '_previous' and table_name = 'revisions'"

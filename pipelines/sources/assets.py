@@ -9,6 +9,7 @@ from pipelines.errors import DownloadFailed, SourceFileError
 from pipelines.settings import load_settings
 from pipelines.sources.acquire import acquire
 from pipelines.sources.catalog import DatasetSpec, load_catalog
+from pipelines.sources.files import sha256_of
 from pipelines.sources.label_check import LabelMismatch, check_perception_labels, fetch_indic_ur_labels
 from pipelines.sources.raw_store import LoadOutcome, ensure_empty_table, ingest_file, record_status
 
@@ -64,9 +65,16 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                     source_last_update=acquired.source_last_update,
                 )
             except SourceFileError as exc:
-                record_status(
+                record_status(  # with the file's hash: the refresh plan skips a file known to be broken
                     conn,
-                    LoadOutcome(spec.code, "failed", str(exc), source_file=source_file, origin=acquired.origin),
+                    LoadOutcome(
+                        spec.code,
+                        "failed",
+                        str(exc),
+                        source_file=source_file,
+                        source_sha256=_sha256_or_none(acquired.path),
+                        origin=acquired.origin,
+                    ),
                 )
                 raise dg.Failure(
                     description=f"raw/{spec.code}: {exc}",
@@ -91,6 +99,13 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         )
 
     return raw_dataset
+
+
+def _sha256_or_none(path) -> str | None:
+    try:
+        return sha256_of(path)
+    except OSError:
+        return None
 
 
 def _check_live_labels(context: dg.AssetExecutionContext, settings) -> None:

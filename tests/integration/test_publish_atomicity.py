@@ -1,5 +1,6 @@
-"""A refresh that fails (here: a truncated source file) leaves the published version exactly as it was,
-names the file and line, and still loads the other sources."""
+"""A refresh whose only change is a broken source file (here: truncated) leaves the published version exactly
+as it was and names the file and line; repaired, the next refresh recovers. (A broken file among other changes:
+tests/integration/test_faults.py.)"""
 
 from __future__ import annotations
 
@@ -46,14 +47,18 @@ def test_failed_refresh_keeps_the_published_version(tmp_path, snapshot_dir):
     status = run_sps(["status"], sps_env(data, snap))
     lines_by_dataset = {line.split()[0]: line for line in status.stdout.splitlines() if line.startswith("  ")}
     assert "failed" in lines_by_dataset["crim_off_cat"]
-    assert "unchanged" in lines_by_dataset["urb_percep"]  # the other sources still refreshed
+    # only crim_off_cat changed, so nothing else was re-read; urb_percep keeps its first load
+    assert "loaded 20" in lines_by_dataset["urb_percep"]
 
     # Repair the file: the next refresh recovers without manual cleanup and publishes a new version.
     broken.unlink()
     broken.symlink_to(snapshot_dir / "eurostat" / "crim_off_cat.tsv")
     third = run_sps(["refresh"], sps_env(data, snap))
     assert third.returncode == 0, third.stderr[-2000:]
+    assert "raw/crim_off_cat (repaired since it failed)" in third.stdout
     assert pointer.read_text() != before_pointer
+    status = run_sps(["status"], sps_env(data, snap))
+    assert "failed" not in next(line for line in status.stdout.splitlines() if line.startswith("  crim_off_cat"))
 
 
 def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):

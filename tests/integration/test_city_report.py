@@ -319,3 +319,19 @@ def test_bristol_open_sdg_export_round_trips_wards_and_breakdowns(reported_data_
         ).fetchall()
     )
     assert got == expected and len(got) > 100 and any(g != "UK011C" for g, *_ in got)
+
+
+def test_text_a_city_sent_is_escaped_never_run(reported_data_dir, tmp_path):
+    """Local indicator names come from city uploads: markup in them is shown as text, never executed."""
+    from pipelines.report.build import build_city_report
+
+    published = reported_data_dir / "published" / (reported_data_dir / "published" / "CURRENT").read_text().strip()
+    copy = tmp_path / "published_copy.duckdb"  # a derived file in tmp, edited to carry hostile text
+    shutil.copy(published, copy)
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("update dim_local_indicators set name = '<script>alert(1)</script><img src=x>'")
+        html = build_city_report(conn, "ES002C").html
+    tree = parse(html)
+    assert not [e for e in tree.iter() if str(e.tag).split("}")[-1] in ("script", "img")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

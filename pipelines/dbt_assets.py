@@ -1,13 +1,43 @@
 """dbt models, seeds and tests as Dagster assets and asset checks, grouped by dbt folder."""
 
+import importlib
+import importlib.metadata
+import threading
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
+from packaging import version
 
 from pipelines.project import dbt_project
+from pipelines.settings import load_settings
+
+
+class SpsDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, minus one `dbt --version` subprocess per run (1.3 s on this machine): the dbt
+    executable is the one installed beside this interpreter (settings.dbt_executable), so its version is the
+    installed dbt-core package's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def _warm_up_great_expectations() -> None:
+    """Import Great Expectations in the background while dbt builds (a subprocess), so the asset check that needs
+    it after the build does not wait 3 s for the import. The import lock makes the check's own import wait for
+    this one if it is still running; any failure here is left for that import to report."""
+
+    def _import() -> None:
+        try:
+            importlib.import_module("great_expectations")
+        except Exception:  # noqa: BLE001 - reported by the real import in pipelines/checks.py
+            pass
+
+    threading.Thread(target=_import, name="warm-up-gx", daemon=True).start()
 
 
 class SpsDbtTranslator(DagsterDbtTranslator):
@@ -31,7 +61,11 @@ class SpsDbtTranslator(DagsterDbtTranslator):
 def sps_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     # dagster-dbt turns the selected subset of assets into `--select`, so a refresh planned from the changed
     # sources (pipelines/changes.py) builds and tests only the models that depend on them.
-    invocation = dbt.cli(["build"], context=context)
+    # A stable target folder per data folder (not dagster-dbt's fresh one per run) keeps dbt's
+    # partial_parse.msgpack between runs: about 3 s less per refresh on this project.
+    target = load_settings().dbt_target_dir
+    _warm_up_great_expectations()
+    invocation = dbt.cli(["build"], context=context, target_path=target)
     yield from invocation.stream()
     record_test_results(invocation.get_artifact("run_results.json"), duckdb)
 

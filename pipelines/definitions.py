@@ -1,12 +1,11 @@
 """The Dagster code location: assembles assets, checks, jobs and resources. Logic lives elsewhere."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines import operations
 from pipelines.checks import asset_checks
-from pipelines.dbt_assets import sps_dbt_assets
+from pipelines.dbt_assets import SpsDbtCliResource, sps_dbt_assets
 from pipelines.project import dbt_project
 from pipelines.publish import publish_marts
 from pipelines.settings import dbt_executable, load_settings
@@ -85,7 +84,7 @@ defs = dg.Definitions(
     sensors=[*upload_sensors, *operations.sensors],
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
-        "dbt": DbtCliResource(
+        "dbt": SpsDbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
             target="dev",

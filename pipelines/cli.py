@@ -280,17 +280,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-FORMULA_START = r"^[=+\-@\t\r]"
-
-
-def _neutralised_column(name: str) -> str:
-    """SQL for a text column whose cells starting with = + - @ (not plain numbers) get a leading quote."""
-    return (
-        f"case when regexp_matches({name}, '{FORMULA_START}') and try_cast({name} as double) is null "
-        f"then concat(chr(39), {name}) else {name} end as {name}"
-    )
-
-
 # ----------------------------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.publish import open_published

@@ -189,14 +189,14 @@ def test_cli_rejects_with_one_line_and_writes_the_report(tmp_path):
 def test_exports_neutralise_formula_cells_but_keep_negative_numbers(tmp_path):
     import duckdb
 
-    from pipelines.cli import _neutralised_column
+    from pipelines.exports import neutralised_column
     from pipelines.uploads.inbox import neutralise_cell
 
     assert neutralise_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and neutralise_cell("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise_cell("-12.5") == "-12.5" and neutralise_cell("Riga") == "Riga"
     with duckdb.connect() as conn:
         conn.execute("create table t as select * from (values ('=cmd|x'), ('-3'), ('+ok'), ('fine')) v(note)")
-        got = [r[0] for r in conn.execute(f"select {_neutralised_column('note')} from t").fetchall()]
+        got = [r[0] for r in conn.execute(f"select {neutralised_column('note')} from t").fetchall()]
     assert got == ["'=cmd|x", "-3", "'+ok", "fine"]
 
 

@@ -153,6 +153,10 @@ def test_rollback_points_the_dashboard_at_the_earlier_version_and_forward_again(
         at.switch_page("views/quality.py").run()
         assert not at.exception
         assert any(older in caption.value for caption in at.caption)
+        assert any(expander.label.startswith("Health report of this version") for expander in at.expander)
+        assert any(
+            f"health report: version {older}" in markdown.value for markdown in at.markdown
+        )  # the report of the version served, read from inside that version
         assert not any(newest in caption.value for caption in at.caption)
     finally:
         if saved is None:

@@ -22,35 +22,50 @@ def cached(name: str, published: queries.Published, *args):
     return getattr(queries, name)(published, *args)
 
 
-def download_buttons(frame, stem: str) -> None:
-    """CSV and XLSX downloads of exactly the frame shown."""
-    import io
-
+def _spreadsheet_safe(frame):
+    """A copy of `frame` whose text cells can never run as a spreadsheet formula."""
     from pipelines.uploads.inbox import neutralise_cell
 
     frame = frame.copy()
-    for column in frame.columns:  # a spreadsheet must never run a cell as a formula
+    for column in frame.columns:
         if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
             frame[column] = frame[column].map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
-    left, right = st.columns(2)
-    left.download_button(
-        "Download CSV",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        key=f"csv-{stem}",
-    )
-    buffer = io.BytesIO()
-    excel = frame.copy()
+    return frame
+
+
+def csv_bytes(frame) -> bytes:
+    return _spreadsheet_safe(frame).to_csv(index=False).encode("utf-8")
+
+
+def xlsx_bytes(frame) -> bytes:
+    import io
+
+    excel = _spreadsheet_safe(frame)
     for column in excel.columns:  # Excel has no time zones: write UTC timestamps without one
         if hasattr(excel[column].dtype, "tz") and excel[column].dtype.tz is not None:
             excel[column] = excel[column].dt.tz_convert("UTC").dt.tz_localize(None)
         elif excel[column].dtype == object and len(excel) and isinstance(excel[column].iloc[0], list | tuple):
             excel[column] = excel[column].map(lambda v: ", ".join(map(str, v)) if v is not None else None)
+    buffer = io.BytesIO()
     excel.to_excel(buffer, index=False, sheet_name="data", engine="openpyxl")
+    return buffer.getvalue()
+
+
+def download_buttons(frame, stem: str) -> None:
+    """CSV and XLSX downloads of exactly the frame shown. The files are written when a button is clicked, not
+    on every run of the page: an XLSX of a few thousand rows takes longer than the rest of the page."""
+    frame = frame.copy()  # what is shown now, even if the page changes its frame afterwards (copy-on-write: cheap)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV",
+        lambda: csv_bytes(frame),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key=f"csv-{stem}",
+    )
     right.download_button(
         "Download XLSX",
-        buffer.getvalue(),
+        lambda: xlsx_bytes(frame),
         file_name=f"{stem}.xlsx",
         key=f"xlsx-{stem}",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -10,6 +10,7 @@ next page view reads the CURRENT pointer again and so picks up a new publication
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,15 +33,34 @@ def current_published() -> Published:
     return Published(version=path.stem, path=str(path))
 
 
-# Open connections, newest last, keyed by the file's path and identity (a file is never rewritten under the same
-# name, but keying by inode and mtime too makes that an assumption nothing relies on).
+TOTALS = "sex is null and age_group is null and breakdown is null"
+# Marts made for the dashboard (dbt_project/models/marts/dashboard/) and the same rows computed from
+# fct_observations, used for a version published before the mart existed (after a rollback): slower, same answer.
+_MART_FALLBACKS = {
+    "indicator_period_counts": f"""(
+        select indicator_code, period, count(*) as observations,
+               count(*) filter (where geo_level = 'city' and {TOTALS}) as map_city_values,
+               count(*) filter (where geo_level = 'nuts3' and source_dataset = 'crim_gen_reg' and {TOTALS})
+                   as map_nuts3_values
+        from fct_observations group by indicator_code, period)""",
+    "area_latest_values": f"""(
+        select * from fct_observations where geo_level <> 'city' and {TOTALS}
+        qualify row_number() over (
+            partition by geo_code, indicator_code, source_dataset order by period_year desc, period desc) = 1)""",
+    "city_observations": "(select * from fct_observations where geo_level in ('city', 'district'))",
+}
+_MART_NAMES = re.compile(r"\b(" + "|".join(_MART_FALLBACKS) + r")\b")
+
+# Open connections with the tables of their file, newest last, keyed by the file's path and identity (a file is
+# never rewritten under the same name, but keying by inode and mtime too makes that an assumption nothing relies on).
 _OPEN_VERSIONS = 3  # the current version plus the ones a page started before a publish may still be reading
-_connections: OrderedDict[tuple[str, int, int], duckdb.DuckDBPyConnection] = OrderedDict()
+_connections: OrderedDict[tuple[str, int, int], tuple[duckdb.DuckDBPyConnection, frozenset[str]]] = OrderedDict()
 _connections_lock = threading.Lock()
 
 
-def _cursor(published: Published) -> duckdb.DuckDBPyConnection:
-    """A new cursor on the one open read-only connection to `published` (opened on first use)."""
+def _cursor(published: Published) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
+    """A new cursor on the one open read-only connection to `published` (opened on first use), and the names
+    of the tables in that version."""
     try:
         stat = os.stat(published.path)
         key = (published.path, stat.st_ino, stat.st_mtime_ns)
@@ -49,21 +69,25 @@ def _cursor(published: Published) -> duckdb.DuckDBPyConnection:
     with _connections_lock:
         if key is None:  # pruned since the page started: still readable if it is open, else duckdb says so
             key = next((k for k in reversed(_connections) if k[0] == published.path), (published.path, -1, -1))
-        conn = _connections.get(key)
-        if conn is None:
+        opened = _connections.get(key)
+        if opened is None:
             conn = duckdb.connect(published.path, read_only=True)
-            _connections[key] = conn
+            tables = frozenset(name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall())
+            opened = _connections[key] = (conn, tables)
             while len(_connections) > _OPEN_VERSIONS:
                 # dropped, not closed: closing would close the cursors other threads are reading with; the
                 # file is released when the last of them is garbage-collected
                 _connections.popitem(last=False)
         else:
             _connections.move_to_end(key)
-        return conn.cursor()
+        return opened[0].cursor(), opened[1]
 
 
 def _query(published: Published, sql: str, params: list | None = None) -> pd.DataFrame:
-    with _cursor(published) as cursor:
+    cursor, tables = _cursor(published)
+    with cursor:
+        if not tables.issuperset(_MART_FALLBACKS):
+            sql = _MART_NAMES.sub(lambda m: m[1] if m[1] in tables else _MART_FALLBACKS[m[1]], sql)
         return cursor.execute(sql, params or []).df()
 
 
@@ -71,16 +95,20 @@ def indicators(published: Published) -> pd.DataFrame:
     return _query(
         published,
         """
-        select i.*, count(o.value) as observations
-        from dim_indicators i left join fct_observations o using (indicator_code)
-        group by all order by i.indicator_family, i.indicator_code""",
+        select i.*, coalesce(c.observations, 0) as observations
+        from dim_indicators i
+        left join (
+            select indicator_code, sum(observations)::bigint as observations
+            from indicator_period_counts group by indicator_code
+        ) c using (indicator_code)
+        order by i.indicator_family, i.indicator_code""",
     )
 
 
 def periods_for(published: Published, indicator_code: str) -> list[str]:
     frame = _query(
         published,
-        "select distinct period from fct_observations where indicator_code = ? order by period desc",
+        "select period from indicator_period_counts where indicator_code = ? order by period desc",
         [indicator_code],
     )
     return frame["period"].tolist()
@@ -94,10 +122,10 @@ def city_values(published: Published, indicator_code: str, period: str) -> pd.Da
                o.sample_size, o.uncertainty_method, o.is_ci_approximate, o.unit, o.flags,
                o.has_quality_warning, o.quality_note, o.source_dataset, o.period,
                g.is_partnership_city, g.size_class, o.comparability_group, o.lineage_id
-        from fct_observations o join dim_geographies g using (geo_code)
+        from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city'
           and o.sex is null and o.age_group is null and o.breakdown is null
-        order by o.value desc""",
+        order by o.value desc, o.geo_code""",
         [indicator_code, period],
     )
 
@@ -112,7 +140,7 @@ def region_values(published: Published, indicator_code: str, period: str, geo_le
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = ?
           and o.sex is null and o.age_group is null and o.breakdown is null
-        order by o.source_dataset, o.value desc""",
+        order by o.source_dataset, o.value desc, o.geo_code""",
         [indicator_code, period, geo_level],
     )
 
@@ -222,7 +250,7 @@ def city_series(published: Published, indicator_code: str, geo_codes: tuple[str,
         select coalesce(g.geo_name, o.geo_code) as city, o.geo_code, o.period, o.period_year, o.value, o.ci_low,
                o.ci_high, o.unit, o.flags, o.break_in_series, o.has_quality_warning, o.source_dataset,
                o.comparability_group, o.lineage_id
-        from fct_observations o join dim_geographies g using (geo_code)
+        from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.geo_code in (select unnest(?::varchar[]))
           and o.sex is null and o.age_group is null and o.breakdown is null
         order by o.geo_code, o.period_year""",
@@ -249,21 +277,18 @@ def all_observations(published: Published) -> pd.DataFrame:
 # --- Overview map (views/overview_map.py)
 
 MAP_TOTALS = "o.sex is null and o.age_group is null and o.breakdown is null"
-MAP_LAYERS = f"""(o.geo_level = 'city' or (o.geo_level = 'nuts3' and o.source_dataset = 'crim_gen_reg'))
-                 and {MAP_TOTALS}"""
 
 
 def map_indicators(published: Published) -> pd.DataFrame:
     """Indicators with something to map: city values (points) or crim_gen_reg NUTS 3 rates (choropleth)."""
     return _query(
         published,
-        f"""
+        """
         select i.indicator_code, i.indicator_name, i.unit, i.indicator_family, i.source_notes,
                i.comparability_caveat,
-               count(*) filter (where o.geo_level = 'city') as city_values,
-               count(*) filter (where o.geo_level = 'nuts3') as nuts3_values
-        from dim_indicators i join fct_observations o using (indicator_code)
-        where {MAP_LAYERS}
+               sum(c.map_city_values)::bigint as city_values, sum(c.map_nuts3_values)::bigint as nuts3_values
+        from dim_indicators i join indicator_period_counts c using (indicator_code)
+        where c.map_city_values > 0 or c.map_nuts3_values > 0
         group by all order by i.indicator_family, i.indicator_code""",
     )
 
@@ -271,8 +296,8 @@ def map_indicators(published: Published) -> pd.DataFrame:
 def map_periods(published: Published, indicator_code: str) -> list[str]:
     frame = _query(
         published,
-        f"select distinct o.period from fct_observations o where o.indicator_code = ? and {MAP_LAYERS} "
-        "order by o.period desc",
+        "select period from indicator_period_counts where indicator_code = ? "
+        "and (map_city_values > 0 or map_nuts3_values > 0) order by period desc",
         [indicator_code],
     )
     return frame["period"].tolist()
@@ -286,7 +311,7 @@ def map_city_values(published: Published, indicator_code: str, period: str) -> p
         select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'city' as geo_level,
                g.country_code as country, o.period, o.value, o.unit, o.ci_low, o.ci_high, o.flags,
                o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, o.lineage_id
-        from fct_observations o join dim_geographies g using (geo_code)
+        from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city' and {MAP_TOTALS}
         order by o.value desc, o.geo_code""",
         [indicator_code, period],
@@ -332,10 +357,13 @@ def city_profile_cities(published: Published) -> pd.DataFrame:
                coalesce(c.geo_name, g.country_code) as country_name, g.nuts3_code, g.nuts2_code, g.nuts1_code,
                g.population, g.population_year, g.population_source, g.size_class, g.is_partnership_city,
                g.is_perception_survey_city, g.name_confidence, g.register_note,
-               (select count(distinct l.indicator_code) from city_latest_values l where l.geo_code = g.geo_code)
-                   as indicators_with_value
+               coalesce(l.indicators_with_value, 0) as indicators_with_value
         from dim_geographies g
         left join dim_geographies c on c.geo_code = g.country_code and c.geo_level = 'country'
+        left join (
+            select geo_code, count(distinct indicator_code) as indicators_with_value
+            from city_latest_values group by geo_code
+        ) l on l.geo_code = g.geo_code
         where g.geo_level = 'city'
         order by city, g.geo_code""",
     )
@@ -359,7 +387,7 @@ def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
                    list(o.period) over (
                        partition by o.indicator_code, o.comparability_group order by o.period_year, o.period
                        rows between unbounded preceding and unbounded following) as history_periods
-            from fct_observations o
+            from city_observations o
             where o.geo_code = ? and o.sex is null and o.age_group is null and o.breakdown is null
             window w as (partition by o.indicator_code, o.comparability_group order by o.period_year, o.period)
         )
@@ -389,7 +417,7 @@ def city_profile_ranks(published: Published, geo_code: str) -> pd.DataFrame:
         select l.indicator_code, l.comparability_group, l.period, p.peer_group, p.peer_group_label,
                r.rank, r.rank_best, r.rank_worst, r.cities_in_group, r.indistinguishable_count, r.is_approximate,
                (select count(distinct o.geo_code)
-                from fct_observations o join city_peer_groups q on q.geo_code = o.geo_code
+                from city_observations o join city_peer_groups q on q.geo_code = o.geo_code
                 where q.peer_group = p.peer_group and o.indicator_code = l.indicator_code
                   and o.comparability_group = l.comparability_group and o.period = l.period
                   and o.geo_level = 'city' and o.sex is null and o.age_group is null and o.breakdown is null)
@@ -425,25 +453,21 @@ def city_profile_police_context(published: Published, geo_code: str) -> pd.DataF
             from candidates
             join dim_geographies a on a.geo_code = candidates.area_code and a.geo_level = candidates.area_level
             where exists (
-                select 1 from fct_observations o where o.geo_code = candidates.area_code
+                select 1 from area_latest_values o where o.geo_code = candidates.area_code
                 and o.source_dataset = 'crim_gen_reg')
             order by preference
             limit 1
         ),
         areas as (
             select 'region' as context, area_code, 'crim_gen_reg' as source_dataset from region
-            union all select 'national', country_code, 'crim_off_cat' from city
-            union all select 'national', 'UKC-L', 'crim_off_cat' from city where nuts1_code between 'UKC' and 'UKL'
-            union all select 'national', nuts1_code, 'crim_off_cat' from city where nuts1_code is not null
+            union select 'national', country_code, 'crim_off_cat' from city
+            union select 'national', 'UKC-L', 'crim_off_cat' from city where nuts1_code between 'UKC' and 'UKL'
+            union select 'national', nuts1_code, 'crim_off_cat' from city where nuts1_code is not null
         ),
-        latest as (
+        latest as (  -- the latest total per area, indicator and source (a dashboard mart)
             select areas.context, o.*
             from areas
-            join fct_observations o on o.geo_code = areas.area_code and o.source_dataset = areas.source_dataset
-            where o.sex is null and o.age_group is null and o.breakdown is null
-            qualify row_number() over (
-                partition by areas.context, o.geo_code, o.indicator_code order by o.period_year desc, o.period desc
-            ) = 1
+            join area_latest_values o on o.geo_code = areas.area_code and o.source_dataset = areas.source_dataset
         )
         select latest.context, latest.geo_code as area_code, latest.geo_level as area_level,
                coalesce(g.geo_name, latest.geo_code) as area_name, i.indicator_name, latest.indicator_code,
@@ -487,7 +511,7 @@ def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFram
                o.value, o.unit, o.ci_low, o.ci_high, o.sample_size, o.uncertainty_method, o.is_ci_approximate,
                o.flags, o.break_in_series, o.has_quality_warning, o.quality_note, o.is_official, o.source_type,
                o.source_dataset, o.survey_id, o.comparability_group, o.lineage_id
-        from fct_observations o
+        from city_observations o
         join dim_indicators i on i.indicator_code = o.indicator_code
         where (o.geo_code = ? or o.geo_code in (select geo_code from dim_geographies where parent_geo_code = ?))
           and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
@@ -547,9 +571,9 @@ def coverage_matrix(published: Published) -> pd.DataFrame:
 
 def health_report(published: Published) -> dict:
     """The health report built with this published version (absent in versions published before it existed)."""
-    with _cursor(published) as conn:
-        has = conn.execute("select count(*) from duckdb_tables() where table_name = '_health'").fetchall()[0][0]
-        if not has:
+    conn, tables = _cursor(published)
+    with conn:
+        if "_health" not in tables:
             return {}
         status, markdown, report_json = conn.execute("select status, markdown, report_json from _health").fetchall()[0]
     return {"status": status, "markdown": markdown, "report_json": report_json}
@@ -557,9 +581,9 @@ def health_report(published: Published) -> dict:
 
 def revisions(published: Published) -> pd.DataFrame:
     """Every value revised, added or removed between consecutive published versions (newest first)."""
-    with _cursor(published) as conn:
-        has = conn.execute("select count(*) from duckdb_tables() where table_name = 'revisions'").fetchall()[0][0]
-        if not has:
+    conn, tables = _cursor(published)
+    with conn:
+        if "revisions" not in tables:
             return pd.DataFrame()
         return conn.execute(
             """select to_version, from_version, change, indicator_code, geo_code, period, sex, age_group, breakdown,

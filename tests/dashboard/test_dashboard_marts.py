@@ -1,0 +1,119 @@
+"""The marts made for the dashboard's speed (dbt_project/models/marts/dashboard/) change no number: every query
+of dashboards/queries.py answers the same on the published version of a real refresh and on a copy of it without
+those marts (a version published before them, which the queries read through fct_observations instead). And the
+one read-only connection kept per published file never outlives what a page may still read."""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _selections(published_db) -> list[dict]:
+    """Selections a user can make on the real snapshot: the perception survey (cities, ranks, comparisons), a
+    police-recorded rate (NUTS 3 map, regional context) and the cities with the most values or submissions."""
+    survey = published_db.execute(
+        "select indicator_code, period from city_latest_values group by all order by count(*) desc, 1, 2 limit 1"
+    ).fetchall()[0]
+    police = published_db.execute(
+        "select indicator_code, period from fct_observations where source_dataset = 'crim_gen_reg' "
+        "and geo_level = 'nuts3' group by all order by count(*) desc, 1, 2 limit 1"
+    ).fetchall()[0]
+    busiest = [
+        code
+        for (code,) in published_db.execute(
+            "select geo_code from fct_observations where geo_level = 'city' "
+            "group by 1 order by count(*) desc, 1 limit 2"
+        ).fetchall()
+    ]
+    cities = [*busiest, "LV001C", "UK001C"]
+    return [
+        {
+            "indicator_code": indicator,
+            "period": period,
+            "geo_code": city,
+            "geo_codes": (city, cities[(i + 1) % len(cities)]),
+            "peer_group": peer,
+            "geo_level": level,
+            "nuts_level": nuts,
+        }
+        for i, ((indicator, period), city, peer, level, nuts) in enumerate(
+            [
+                (survey, cities[0], "all", "nuts3", 3),
+                (police, cities[1], "partnership", "nuts3", 0),
+                (survey, cities[2], "all", "country", 3),
+                (police, cities[3], "all", "nuts2", 3),
+            ]
+        )
+    ]
+
+
+def _same(left, right) -> bool:
+    if isinstance(left, list | dict):
+        return left == right
+    return left.equals(right) and list(left.dtypes) == list(right.dtypes)
+
+
+def test_every_query_answers_the_same_with_and_without_the_dashboard_marts(refreshed_data_dir, published_db, tmp_path):
+    from dashboards import queries
+
+    path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    tables = {name for (name,) in published_db.execute("select table_name from duckdb_tables()").fetchall()}
+    assert set(queries._MART_FALLBACKS) <= tables  # the fast path is what is compared
+    before = tmp_path / "published_before_the_marts.duckdb"
+    shutil.copy(path, before)
+    before.chmod(0o644)
+    with duckdb.connect(str(before)) as conn:
+        for mart in queries._MART_FALLBACKS:
+            conn.execute(f"drop table {mart}")
+    with_marts = queries.Published(version=path.stem, path=str(path))
+    without = queries.Published(version="before-the-marts", path=str(before))
+
+    compared = 0
+    for name, function in inspect.getmembers(queries, inspect.isfunction):
+        if name.startswith("_") or function.__module__ != queries.__name__ or name == "current_published":
+            continue
+        if name == "all_observations":  # the bulk download reads fct_observations itself
+            continue
+        params = [p for p in inspect.signature(function).parameters if p != "published"]
+        for selection in _selections(published_db)[: 4 if params else 1]:
+            args = [selection[p] for p in params]
+            fast, slow = function(with_marts, *args), function(without, *args)
+            assert _same(fast, slow), f"{name}{tuple(args)} differs without the dashboard marts"
+            compared += 1
+    assert compared > 60
+    # the selections are not empty ones: the marts' rows are on the screen
+    selection = _selections(published_db)[0]
+    assert len(queries.city_values(with_marts, selection["indicator_code"], selection["period"])) > 50
+    assert len(queries.city_profile_police_context(with_marts, "LV001C")) > 0
+    assert (queries.indicators(with_marts)["observations"] > 0).sum() >= 10
+
+
+def test_a_version_pruned_while_a_page_reads_it_stays_readable_and_new_versions_are_opened(
+    refreshed_data_dir, tmp_path
+):
+    from dashboards import queries
+
+    path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    copies = []
+    for i in range(queries._OPEN_VERSIONS + 1):
+        copy = tmp_path / f"2026010{i}T000000000000Z.duckdb"
+        shutil.copy(path, copy)
+        copies.append(queries.Published(version=copy.stem, path=str(copy)))
+    page = copies[0]
+    rows = len(queries.city_values(page, "feel_safe_city", "2015"))
+    assert rows > 50
+    Path(page.path).unlink()  # pruned by a publish while the page runs
+    assert len(queries.city_values(page, "feel_safe_city", "2015")) == rows
+    for newer in copies[1:]:  # later publications: each is opened, the oldest connection is let go
+        assert len(queries.city_values(newer, "feel_safe_city", "2015")) == rows
+    assert not any(key[0] == page.path for key in queries._connections)
+    assert len([key for key in queries._connections if key[0].startswith(str(tmp_path))]) == queries._OPEN_VERSIONS
+    with pytest.raises(duckdb.Error):  # gone and no longer open: an error, never another version's rows
+        queries.city_values(page, "feel_safe_city", "2015")

@@ -135,7 +135,8 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
         # Only source assets failed: build and publish everything else; the failed sources keep the data of
         # their last good load (raw is append-only), and say so.
         roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
-        retry = [key for key in selection_for(roots) if key.to_user_string() not in failed_sources] if roots else []
+        # the sources that loaded in the first pass are not loaded again: only what depends on them is built
+        retry = [key for key in selection_for(roots) if key.path[0] != "raw"] if roots else []
         if retry:
             left_out = sorted(failed_sources)
             tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}

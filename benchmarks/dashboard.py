@@ -2,10 +2,16 @@
 
     python -m benchmarks.dashboard --data-dir DIR [--repeats 20]
 
-1. every public function of dashboards/queries.py, called directly for a typical selection (uncached,
-   a fresh read-only connection each call, as the pages do): p50 / p95 / max in ms;
+1. every public function of dashboards/queries.py, called directly for a typical selection (uncached, on the
+   module's one open read-only connection per published version, as the pages do): the first call (which
+   opens the connection) and p50 / p95 / max of the repeats, in ms;
 2. every page through streamlit.testing's AppTest: the first render (cold query cache) and p50 / p95 of
-   re-renders (the pages' st.cache_data warm), in ms.
+   re-renders (the pages' st.cache_data warm), in ms;
+3. interactions: a user picking a value not picked before (another indicator on Compare cities and on the
+   map, another city on the city profile), so that page's queries for it run uncached: p50 / p95, in ms.
+   They are reported with the pages ("<page>: <interaction>"), so the target covers them too.
+AppTest compiles the page script again on every run, which `sps serve` does once per process (its runtime keeps
+one script cache); the harness shares one script cache between runs, as the server does.
 A query function whose parameters are not known here is reported as skipped, so a new query is never
 silently left out. Prints one JSON object.
 """
@@ -67,17 +73,33 @@ def time_queries(repeats: int) -> dict:
             continue
         args = [SELECTION[p] for p in params]
         samples = []
-        for _ in range(repeats):
+        for _ in range(repeats + 1):
             t0 = time.perf_counter()
             out = function(published, *args)
             samples.append((time.perf_counter() - t0) * 1000)
-        results[name] = {**percentiles(samples), "rows": len(out) if hasattr(out, "__len__") else None}
+        results[name] = {
+            "first_ms": round(samples[0], 1),
+            **percentiles(samples[1:]),
+            "rows": len(out) if hasattr(out, "__len__") else None,
+        }
     return results
+
+
+def share_script_cache() -> None:
+    """Let every AppTest run use one script cache, as the server's runtime does (AppTest makes a new one per run,
+    so each run would compile the page again: ~70 ms for the city profile, a cost `sps serve` pays once)."""
+    import streamlit.testing.v1.app_test as app_test
+    import streamlit.testing.v1.local_script_runner as local_script_runner
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    shared = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
 
 
 def time_pages(repeats: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
+    share_script_cache()
     results = {}
     at = AppTest.from_file(str(APP), default_timeout=120)
     t0 = time.perf_counter()
@@ -97,6 +119,43 @@ def time_pages(repeats: int) -> dict:
             **percentiles(samples),
             "exception": bool(at.exception),
         }
+    results.update(time_interactions(at, repeats))
+    return results
+
+
+def _pick(at, label: str | None = None, key: str | None = None):
+    return next(s for s in at.selectbox if (key is not None and s.key == key) or (key is None and s.label == label))
+
+
+def time_interactions(at, repeats: int) -> dict:
+    """Pick values not picked before, one after the other, and time each run of the page that follows."""
+    from dashboards import queries
+
+    published = queries.current_published()
+    indicators = queries.indicators(published)
+    compare = [c for c in indicators.loc[indicators["observations"] > 0, "indicator_code"] if c != "feel_safe_city"]
+    mapped = [c for c in queries.map_indicators(published)["indicator_code"] if c != "feel_safe_night_neighbourhood"]
+    cities = queries.city_profile_cities(published).sort_values(
+        ["indicators_with_value", "geo_code"], ascending=[False, True], kind="stable"
+    )
+    profiles = [c for c in cities["geo_code"] if c != "LV001C"]
+    plans = [
+        ("views/compare.py", "another indicator", {"label": "Indicator"}, compare),
+        ("views/overview_map.py", "another indicator", {"label": "Indicator"}, mapped),
+        ("views/city_profile.py", "another city", {"key": "city_profile_city"}, profiles),
+    ]
+    results = {}
+    for page, what, widget, values in plans:
+        at.switch_page(page).run()
+        samples, exception = [], False
+        for value in values[:repeats]:
+            box = _pick(at, **widget)
+            box.set_value(value)
+            t0 = time.perf_counter()
+            at.run()
+            samples.append((time.perf_counter() - t0) * 1000)
+            exception = exception or bool(at.exception)
+        results[f"{page}: {what}"] = {"first_ms": round(samples[0], 1), **percentiles(samples), "exception": exception}
     return results
 
 
@@ -107,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["SPS_DATA_DIR"] = str(Path(args.data_dir).resolve())
     queries = time_queries(args.repeats)
-    pages = time_pages(max(3, args.repeats // 4))
+    pages = time_pages(args.repeats)
     print(json.dumps({"queries": queries, "pages": pages}))
     return 0
 

@@ -3,8 +3,17 @@ carrier of meaning: the table beside each chart holds the same information in wo
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import disable_debug_mode
+
+# Altair's "debug mode" validates every schema object as it is made (~10 ms a chart, on every run of a page);
+# the specs built here are validated whole in tests/dashboard/test_charts.py instead, and pages render them with
+# dashboards.common.altair_chart, which skips the per-run validation of the whole spec as well.
+disable_debug_mode()
 
 SELECTED = "#0072B2"  # blue
 NOT_DIFFERENT = "#56B4E9"  # sky blue
@@ -124,23 +133,25 @@ def in_map_frame(lon: float | None, lat: float | None) -> bool:
     return lon is not None and lat is not None and lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
 
 
-def geo_features(outlines: pd.DataFrame, values: pd.DataFrame | None = None, columns: tuple[str, ...] = ()) -> list:
-    """GeoJSON features from dim_geometries rows (`geometry_json`); with `values`, only the outlines that have a
-    value, carrying `columns` of it as properties."""
-    import json
+def parse_outlines(outlines: pd.DataFrame) -> dict[str, dict]:
+    """geo_code -> GeoJSON geometry of dim_geometries rows (`geometry_json`), parsed. Pages parse each published
+    version's outlines once and share the result (~15 ms for the NUTS 3 layer), so it must never be changed."""
+    return {c: json.loads(g) for c, g in zip(outlines["geo_code"], outlines["geometry_json"], strict=True)}
 
+
+def geo_features(
+    outlines: pd.DataFrame | Mapping[str, dict], values: pd.DataFrame | None = None, columns: tuple[str, ...] = ()
+) -> list:
+    """GeoJSON features from dim_geometries rows or their `parse_outlines`; with `values`, only the outlines that
+    have a value, carrying `columns` of it as properties. Features share the parsed geometries (read only)."""
+    geometry = outlines if isinstance(outlines, Mapping) else parse_outlines(outlines)
     if values is None:
-        return [
-            {"type": "Feature", "geometry": json.loads(g), "properties": {"geo_code": c}}
-            for c, g in zip(outlines["geo_code"], outlines["geometry_json"], strict=True)
-        ]
-    geometry = dict(zip(outlines["geo_code"], outlines["geometry_json"], strict=True))
+        return [{"type": "Feature", "geometry": g, "properties": {"geo_code": c}} for c, g in geometry.items()]
     features = []
     for row in values[["geo_code", *(c for c in columns if c != "geo_code")]].to_dict("records"):
         if row["geo_code"] in geometry:
             properties = {k: (None if pd.isna(v) else v) for k, v in row.items()}
-            shape = json.loads(geometry[row["geo_code"]])
-            features.append({"type": "Feature", "geometry": shape, "properties": properties})
+            features.append({"type": "Feature", "geometry": geometry[row["geo_code"]], "properties": properties})
     return features
 
 
@@ -179,8 +190,6 @@ def map_fit(features: list, points: pd.DataFrame | None = None) -> dict:
 def inline_features(features: list) -> alt.Data:
     """Features inline as one JSON text parsed by Vega: Altair then carries a string instead of walking and
     validating every coordinate of every outline (about 1 s for the NUTS 3 layer, against a few ms)."""
-    import json
-
     return alt.Data(values=json.dumps(features, separators=(",", ":")), format=alt.DataFormat(type="json"))
 
 

@@ -5,7 +5,7 @@ choice lives in the URL (indicator, period, peer, highlight, cities) so a view c
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import cached, download_buttons, footer, published_or_stop, url_choice
+from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
 
 PEER_GROUPS = {
     "all": "All cities",
@@ -123,7 +123,7 @@ if highlight is not None:
     frame["comparison"] = frame["geo_code"].map(classify)
 
 unit = frame["unit"].iloc[0]
-st.altair_chart(charts.ranked_bars(frame, name_col, unit), width="stretch")
+altair_chart(charts.ranked_bars(frame, name_col, unit))
 shown = "the first 150 of " if len(frame) > 150 else ""
 caveat = (
     f"{meta['indicator_name']}, {period}: {shown}{len(frame)} {'cities' if name_col == 'city' else 'areas'} — "
@@ -186,7 +186,7 @@ if name_col == "city":
             refs = refs.assign(period_year=refs["period"].str[:4].astype(int))
         if series["period"].nunique() < 2:
             st.caption(f"Only one period ({period}) exists for this indicator: no trend to show.")
-        st.altair_chart(charts.city_time_series(series, unit, refs), width="stretch")
+        altair_chart(charts.city_time_series(series, unit, refs))
         st.caption(
             "Diamonds mark a break in series (flag b); bars are 95 % intervals; dashed ticks are national "
             "or regional survey values (context, different survey)."

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import cached, download_buttons, footer, published_or_stop, url_choice
+from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
 from pipelines.sources.catalog import dataset
 
 ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: outside the map frame"
@@ -34,6 +34,12 @@ def shown_frame(*frames: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(present, ignore_index=True) if present else pd.DataFrame(columns=COLUMNS)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def outlines(published, nuts_level: int) -> dict[str, dict]:
+    """The NUTS outlines of one level of a published version, parsed once and shared (never changed)."""
+    return charts.parse_outlines(cached("nuts_outlines", published, nuts_level))
+
+
 def source_label(code: str) -> str:
     try:
         spec = dataset(code)
@@ -43,7 +49,7 @@ def source_label(code: str) -> str:
 
 
 try:
-    countries_base = charts.geo_features(cached("nuts_outlines", published, 0))
+    countries_base = charts.geo_features(outlines(published, 0))
 except duckdb.CatalogException:  # a version published before the outlines were (e.g. after a rollback)
     st.error(f"Published version {published.version} has no map geometry (dim_geometries). Run `sps refresh`.")
     footer(published)
@@ -117,7 +123,7 @@ region_features = []
 regions["shown_as"] = [AREA if has else NO_OUTLINE for has in regions["has_geometry"]]
 if len(regions):
     region_features = charts.geo_features(
-        cached("nuts_outlines", published, 3),
+        outlines(published, 3),
         regions[regions["shown_as"] == AREA],
         ("name", "country", "value", "flags"),
     )
@@ -130,9 +136,7 @@ city_unit = cities["unit"].iloc[0] if len(cities) else unit
 
 map_col, list_col = st.columns([3, 1])
 with map_col:
-    st.altair_chart(
-        charts.overview_map(countries_base, points, region_features, unit, city_unit=city_unit), width="stretch"
-    )
+    altair_chart(charts.overview_map(countries_base, points, region_features, unit, city_unit=city_unit))
 with list_col:
     st.subheader("Not on the map")
     missing = cities[cities["shown_as"] == NO_LOCATION]

@@ -242,15 +242,17 @@ else:
     scorecard["change"] = scorecard["value"] - scorecard["previous_value"]
     scorecard["change_test"] = scorecard.apply(change_test, axis=1)
     peer_labels = ranks.drop_duplicates("peer_group").set_index("peer_group")["peer_group_label"].to_dict()
+    methods: dict[tuple[str, str], str] = {}  # uncertainty method of each series (dict lookups, not .loc per rank)
+    for key, method in zip(
+        zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True),
+        scorecard["uncertainty_method"],
+        strict=True,
+    ):
+        methods.setdefault(key, method)
     rank_texts: dict[tuple[str, str], dict[str, str]] = {}
-    for _, r in ranks.iterrows():
-        method = scorecard.loc[
-            (scorecard["indicator_code"] == r["indicator_code"])
-            & (scorecard["comparability_group"] == r["comparability_group"]),
-            "uncertainty_method",
-        ].iloc[0]
+    for r in ranks.to_dict("records"):
         key = (r["indicator_code"], r["comparability_group"])
-        rank_texts.setdefault(key, {})[r["peer_group"]] = rank_text(r, method)
+        rank_texts.setdefault(key, {})[r["peer_group"]] = rank_text(r, methods[key])
 
     for position, (_, row) in enumerate(scorecard.iterrows()):
         if position % 2 == 0:

@@ -124,7 +124,9 @@ def time_pages(repeats: int) -> dict:
 
 
 def _pick(at, label: str | None = None, key: str | None = None):
-    return next(s for s in at.selectbox if (key is not None and s.key == key) or (key is None and s.label == label))
+    return next(
+        (s for s in at.selectbox if (key is not None and s.key == key) or (key is None and s.label == label)), None
+    )
 
 
 def time_interactions(at, repeats: int) -> dict:
@@ -150,12 +152,18 @@ def time_interactions(at, repeats: int) -> dict:
         samples, exception = [], False
         for value in values[:repeats]:
             box = _pick(at, **widget)
+            if box is None:  # the page stopped before the widget (nothing to show): nothing to time
+                break
             box.set_value(value)
             t0 = time.perf_counter()
             at.run()
             samples.append((time.perf_counter() - t0) * 1000)
             exception = exception or bool(at.exception)
-        results[f"{page}: {what}"] = {"first_ms": round(samples[0], 1), **percentiles(samples), "exception": exception}
+        name = f"{page}: {what} (first view of it)"
+        if samples:
+            results[name] = {"first_ms": round(samples[0], 1), **percentiles(samples), "exception": exception}
+        else:
+            results[name] = {"skipped": f"no {what.split()[-1]} to pick", "exception": exception}
     return results
 
 

@@ -4,6 +4,10 @@
 - an Open SDG indicator CSV as cities publish it (Year, disaggregations, optional Units / Series / GeoCode,
   Value) plus a small mapping: which indicator it holds (or a city-local indicator), how its columns map
   (Gender -> sex), how values map (Men -> male). Unmapped disaggregations are kept in `breakdown`.
+
+The rows come out column-wise (an Arrow table: `row_fields()` as text, plus source_row). A template file is only
+trimmed and renamed, column by column; an Open SDG file (one indicator's series, rarely more than a few
+thousand rows) is mapped row by row, which keeps the mapping rules readable.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from pipelines.settings import SEEDS_DIR
-from pipelines.uploads.parse import Table
+from pipelines.uploads.parse import WHITESPACE, WHITESPACE_CLASS, Table
 from pipelines.uploads.problems import Problem, error
 
 OPEN_SDG_RESERVED = {"Year", "Value", "Units", "Unit multiplier", "Unit measure", "GeoCode", "Observation status"}
 TARGETS = {"sex", "age_group", "breakdown", "unit", "note", "source"}
+LOCAL_FIELDS = ["local_indicator_name", "local_indicator_unit", "local_indicator_description"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,15 @@ def template_columns() -> list[TemplateColumn]:
             TemplateColumn(r["column_name"], r["is_required"] == "true", r["data_type"], r["description"], r["example"])
             for r in csv.DictReader(fh)
         ]
+
+
+def row_fields() -> list[str]:
+    """The text columns of a normalised row (besides its integer `source_row`)."""
+    return [c.name for c in template_columns()] + LOCAL_FIELDS
+
+
+def rows_schema() -> pa.Schema:
+    return pa.schema([(name, pa.large_utf8()) for name in row_fields()] + [("source_row", pa.int64())])
 
 
 @dataclass
@@ -86,7 +102,7 @@ def detect_format(header: list[str]) -> str | None:
     return None
 
 
-def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | None, list[dict], list[Problem]]:
+def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | None, pa.Table | None, list[Problem]]:
     fmt = detect_format(table.header)
     if fmt == "sps_template":
         rows, problems = _from_template(table)
@@ -96,7 +112,7 @@ def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | N
         names = ", ".join(c.name for c in template_columns())
         return (
             None,
-            [],
+            None,
             [
                 error(
                     "format",
@@ -109,7 +125,7 @@ def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | N
     return fmt, rows, problems
 
 
-def _from_template(table: Table) -> tuple[list[dict], list[Problem]]:
+def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     columns = template_columns()
     known = {c.name for c in columns}
     problems = [
@@ -134,16 +150,24 @@ def _from_template(table: Table) -> tuple[list[dict], list[Problem]]:
         for c in columns
         if c.is_required and c.name not in table.header
     ]
-    rows = []
-    for index, cells in enumerate(table.rows, start=2):
-        row = {c.name: "" for c in columns}
-        row.update({name: cell.strip() for name, cell in zip(table.header, cells, strict=True) if name in known})
-        row["source_row"] = index
-        rows.append(row)
-    return rows, problems
+    body = table.body
+    empty = pa.repeat(pa.scalar("", pa.large_utf8()), body.num_rows)
+    columns = {
+        name: _stripped(body[f"c{table.header.index(name)}"]) if name in table.header else empty
+        for name in row_fields()
+    }
+    return pa.table(columns | {"source_row": body["source_row"]}, schema=rows_schema()), problems
 
 
-def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[list[dict], list[Problem]]:
+def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """str.strip() of every cell; a column with nothing to strip is kept as it is (no copy)."""
+    column = column.cast(pa.large_utf8())
+    if not pc.any(pc.match_substring_regex(column, f"^{WHITESPACE_CLASS}|{WHITESPACE_CLASS}$")).as_py():
+        return column
+    return pc.utf8_trim(column, WHITESPACE)
+
+
+def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table, list[Problem]]:
     problems: list[Problem] = []
     if not mapping.indicator and not mapping.local_name:
         problems.append(
@@ -174,9 +198,11 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[list[dict
             )
     indicator = mapping.indicator or f"local:{city}:{slug(mapping.local_name or 'indicator')}"
     rows = []
-    for index, cells in enumerate(table.rows, start=2):
+    fields = row_fields()
+    columns = [table.body[f"c{i}"].to_pylist() for i in range(len(table.header))]
+    for index, *cells in zip(table.body["source_row"].to_pylist(), *columns, strict=True):
         raw = {name: cell.strip() for name, cell in zip(table.header, cells, strict=True)}
-        row = {c.name: "" for c in template_columns()}
+        row = dict.fromkeys(fields, "")
         row.update(
             indicator_code=indicator,
             period=raw.get("Year", ""),
@@ -204,4 +230,4 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[list[dict
         row["local_indicator_unit"] = mapping.local_unit or ""
         row["local_indicator_description"] = mapping.local_description or ""
         rows.append(row)
-    return rows, problems
+    return pa.Table.from_pylist(rows, schema=rows_schema()), problems

@@ -16,7 +16,7 @@ from pipelines.uploads.inbox import safe_extension, write_accepted, write_reject
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import Problem, error
 from pipelines.uploads.tokens import verify_upload_token
-from pipelines.uploads.validate import Catalogue, validate_rows
+from pipelines.uploads.validate import Catalogue, CleanRows, validate_rows, warm_up_great_expectations
 
 
 @dataclass
@@ -90,14 +90,18 @@ def check_file(
     city: str,
     mapping: Mapping | None,
     settings: Settings,
-) -> tuple[str | None, list[dict], list[Problem]]:
+) -> tuple[str | None, CleanRows | list, list[Problem]]:
+    """(format, the clean rows (one dict per row when indexed or iterated), every problem found)."""
+    if len(data) <= upload_max_bytes():
+        warm_up_great_expectations()  # imported while the file is read and checked in DuckDB
     table = read_table(data, filename, upload_max_bytes())
     if table.problems:
         return None, [], [error("file", message) for message in table.problems]
+    comma_decimal = table.delimiter in (";", "\t")
     fmt, rows, problems = normalise(table, city, mapping)
+    del table  # the normalised rows share or replace its columns
     if fmt is None or any(p.rule in ("missing_column", "format") for p in problems):
         return fmt, [], problems
-    comma_decimal = table.delimiter in (";", "\t")
     clean, found = validate_rows(rows, city, comma_decimal, Catalogue.load(), previous_published_values(settings, city))
     return fmt, clean, problems + found
 

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import yaml
 
 from pipelines.settings import SEEDS_DIR
-from pipelines.uploads.parse import WHITESPACE, WHITESPACE_CLASS, Table
+from pipelines.uploads.parse import WHITESPACE, Table
 from pipelines.uploads.problems import Problem, error
 
 OPEN_SDG_RESERVED = {"Year", "Value", "Units", "Unit multiplier", "Unit measure", "GeoCode", "Observation status"}
@@ -153,18 +153,16 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     body = table.body
     empty = pa.repeat(pa.scalar("", pa.large_utf8()), body.num_rows)
     columns = {
-        name: _stripped(body[f"c{table.header.index(name)}"]) if name in table.header else empty
+        name: _stripped(body[f"c{table.header.index(name)}"], table.stripped) if name in table.header else empty
         for name in row_fields()
     }
     return pa.table(columns | {"source_row": body["source_row"]}, schema=rows_schema()), problems
 
 
-def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """str.strip() of every cell; a column with nothing to strip is kept as it is (no copy)."""
+def _stripped(column: pa.ChunkedArray, already: bool) -> pa.ChunkedArray:
+    """str.strip() of every cell; kept as it is (no copy) when the reader found nothing to strip."""
     column = column.cast(pa.large_utf8())
-    if not pc.any(pc.match_substring_regex(column, f"^{WHITESPACE_CLASS}|{WHITESPACE_CLASS}$")).as_py():
-        return column
-    return pc.utf8_trim(column, WHITESPACE)
+    return column if already else pc.utf8_trim(column, WHITESPACE)
 
 
 def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table, list[Problem]]:

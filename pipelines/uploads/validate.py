@@ -78,37 +78,37 @@ class RowChecks:
     previous_values: dict[tuple[str, str], tuple[str, float]]
 
     def register(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Make the views `checked` (every row with its rule flags) and `clean_rows` available in `conn`."""
+        """Make the views `checked` (every row with its rule flags) and `clean_rows` available in `conn`.
+        Both are plain selects over the rows (the catalogue, unit aliases and published values are
+        looked up in maps, not joined), so DuckDB keeps the rows' order without sorting them."""
         units, aliases, previous = self.catalogue.units, self.catalogue.aliases, self.previous_values
-        tables = {
-            "upload_rows": self.rows,
-            "catalogue_units": pa.table(
-                {
-                    "indicator_code": pa.array(list(units), pa.large_utf8()),
-                    "unit": pa.array(list(units.values()), pa.large_utf8()),
-                    "kind": pa.array([self.catalogue.kind(code) for code in units], pa.large_utf8()),
-                }
-            ),
-            "unit_aliases": pa.table(
-                {
-                    "unit_text": pa.array(list(aliases), pa.large_utf8()),
-                    "unit_kind": pa.array([kind for kind, _ in aliases.values()], pa.large_utf8()),
-                    "factor": pa.array([factor for _, factor in aliases.values()], pa.float64()),
-                }
-            ),
-            "previous_values": pa.table(
-                {
-                    "indicator_code": pa.array([indicator for indicator, _ in previous], pa.large_utf8()),
-                    "geo_code": pa.array([geo for _, geo in previous], pa.large_utf8()),
-                    "period": pa.array([period for period, _ in previous.values()], pa.large_utf8()),
-                    "value": pa.array([value for _, value in previous.values()], pa.float64()),
-                }
-            ),
-        }
-        for name, table in tables.items():
-            conn.register(name, table)
+        conn.register("upload_rows", self.rows)
         for name, value in (("city", self.city), ("this_year", self.this_year), ("comma_decimal", self.comma_decimal)):
             conn.execute(f"set variable {name} = ?", [value])
+        for name, key_type, value_type, keys, values in (
+            (
+                "catalogue_units",
+                "varchar",
+                "struct(unit varchar, kind varchar)",
+                list(units),
+                [{"unit": unit, "kind": self.catalogue.kind(code)} for code, unit in units.items()],
+            ),
+            (
+                "unit_aliases",
+                "varchar",
+                "struct(kind varchar, factor double)",
+                list(aliases),
+                [{"kind": kind, "factor": factor} for kind, factor in aliases.values()],
+            ),
+            (
+                "previous_values",
+                "struct(indicator_code varchar, geo_code varchar)",
+                "struct(period varchar, value double)",
+                [{"indicator_code": indicator, "geo_code": geo} for indicator, geo in previous],
+                [{"period": period, "value": value} for period, value in previous.values()],
+            ),
+        ):
+            conn.execute(f"set variable {name} = map(?::{key_type}[], ?::{value_type}[])", [keys, values])
         conn.execute(CHECKED)
         conn.execute(CLEAN)
 
@@ -122,7 +122,7 @@ class CleanRows(Sequence[dict]):
         self.checks = checks
 
     def register(self, conn: duckdb.DuckDBPyConnection) -> str:
-        """Make the rows queryable in `conn`; returns the view's name (ordered by its `row_order`)."""
+        """Make the rows queryable in `conn`, in line order; returns the view's name."""
         self.checks.register(conn)
         return "clean_rows"
 
@@ -131,9 +131,7 @@ class CleanRows(Sequence[dict]):
         import duckdb
 
         with duckdb.connect() as conn:
-            return conn.sql(
-                f"select * exclude (row_order) from {self.register(conn)} order by row_order"
-            ).to_arrow_table()
+            return conn.sql(f"select * from {self.register(conn)}").to_arrow_table()
 
     def __len__(self) -> int:
         return self.checks.rows.num_rows
@@ -200,8 +198,14 @@ def _text_sql(number: str, text: str, factor: str) -> str:
                     else cast({number} as varchar) end"""
 
 
+# Python's text.strip().replace("\u00a0", "").replace(" ", ""): the same text when the spaces go first
+# (strip only takes white space off the ends), and the costly strip is only run on a text that is not
+# yet a number.
 NUMBER_TEXT = ", ".join(
-    f"replace(replace({_stripped_sql(c)}, chr(160), ''), ' ', '') as {c}_text" for c in NUMBER_COLUMNS
+    f"""case when regexp_full_match(replace(replace({c}, chr(160), ''), ' ', ''), '{NUMBER.pattern[1:-1]}')
+             then replace(replace({c}, chr(160), ''), ' ', '')
+             else {_stripped_sql(f"replace(replace({c}, chr(160), ''), ' ', '')")} end as {c}_text"""
+    for c in NUMBER_COLUMNS
 )
 # Python's float() of a text that is a plain number: NUMBER, a decimal comma only in ; or tab files.
 NUMBER_CAST = ", ".join(
@@ -219,19 +223,18 @@ with texts as (
 ), casts as (
     select *, {NUMBER_CAST} from texts
 ), joined as (
-    select r.*,
-           starts_with(r.indicator_code, 'local:') as is_local,
-           u.unit as catalogue_unit,
-           u.kind,
-           a.unit_kind as alias_kind,
-           a.factor as alias_factor,
-           p.period as previous_period,
-           p.value as previous_value,
+    select *,
+           starts_with(indicator_code, 'local:') as is_local,
+           getvariable('catalogue_units')[indicator_code].unit as catalogue_unit,
+           getvariable('catalogue_units')[indicator_code].kind as kind,
+           getvariable('unit_aliases')[lower(unit)].kind as alias_kind,
+           getvariable('unit_aliases')[lower(unit)].factor as alias_factor,
+           getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}].period
+               as previous_period,
+           getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}].value
+               as previous_value,
            {", ".join(f"case when isfinite({c}_cast) then {c}_cast end as {c}_number" for c in NUMBER_COLUMNS)}
-    from casts r
-    left join catalogue_units u on u.indicator_code = r.indicator_code
-    left join unit_aliases a on a.unit_text = lower(r.unit)
-    left join previous_values p on p.indicator_code = r.indicator_code and p.geo_code = r.geo_code
+    from casts
 ), units as (
     select *,
            not is_local and catalogue_unit is not null and unit <> '' as in_catalogue,
@@ -305,8 +308,7 @@ select {", ".join(c for c in row_fields() if c not in ("sex", "unit", "value", "
                 then cast(try_cast(trunc(sample_size_number) as hugeint) as varchar)
             else cast(sample_size_number as varchar) end as sample_size,
        case when starts_with(geo_code, getvariable('city') || ':') then getvariable('city') else '' end
-           as parent_geo_code,
-       source_row as row_order
+           as parent_geo_code
 from checked
 """
 
@@ -520,7 +522,7 @@ def validate_rows(
         checks.register(conn)
         flagged = conn.sql(
             f"select {', '.join(FLAGGED_COLUMNS + FLAGS)} from checked "
-            f"where {' or '.join(f'coalesce({flag}, false)' for flag in FLAGS)} order by source_row"
+            f"where {' or '.join(f'coalesce({flag}, false)' for flag in FLAGS)}"
         )
         names = flagged.columns
         found = [dict(zip(names, values, strict=True)) for values in flagged.fetchall()]

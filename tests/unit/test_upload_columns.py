@@ -223,6 +223,8 @@ def _new_reader(data: bytes) -> tuple[list[str], list[list[str]], list[str]]:
         return table.header, [], table.problems
     rows = table.body.to_pylist()
     assert [row["source_row"] for row in rows] == list(range(2, len(rows) + 2))
+    if table.stripped:  # the reader promises that str.strip() would change no cell
+        assert all(cell == cell.strip() for row in rows for key, cell in row.items() if key != "source_row")
     return table.header, [[row[f"c{i}"] for i in range(len(table.header))] for row in rows], table.problems
 
 
@@ -416,3 +418,21 @@ def test_problem_as_dict_is_what_the_report_shows():
         "message": "'value' is empty.",
     }
     assert error("duplicate_key", "m", 3).as_dict()["value"] == ""
+
+
+@pytest.mark.slow
+def test_a_large_file_keeps_its_line_order_into_rows_csv(upload_settings):
+    """DuckDB reads the rows with several threads: their order must survive the checks and the copy."""
+    from pipelines.uploads.inbox import write_accepted
+    from pipelines.uploads.submit import check_file
+
+    lines = [HEADER] + [f"local:ES003C:n,ES003C,2019,,,Row={i},{i},count,,,,," for i in range(300_000)]
+    lines.insert(5000, "  ,  ,  ")  # a blank row is not counted
+    fmt, rows, problems = check_file(("\n".join(lines) + "\n").encode(), "big.csv", CITY, None, upload_settings)
+    assert fmt == "sps_template" and not problems and len(rows) == 300_000
+    table = rows.table
+    assert table["source_row"].to_pylist() == list(range(2, 300_002))
+    assert table["value"].to_pylist() == [str(i) for i in range(300_000)]
+    folder = write_accepted(upload_settings.data_dir / "inbox", "s2", b"x", "csv", rows, {"row_count": len(rows)})
+    with open(folder / "rows.csv", encoding="utf-8", newline="") as fh:
+        assert [row["value"] for row in csv.DictReader(fh)] == [str(i) for i in range(300_000)]

@@ -153,16 +153,12 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     body = table.body
     empty = pa.repeat(pa.scalar("", pa.large_utf8()), body.num_rows)
     columns = {
-        name: _stripped(body[f"c{table.header.index(name)}"], table.stripped) if name in table.header else empty
+        name: pc.utf8_trim(body[f"c{table.header.index(name)}"].cast(pa.large_utf8()), WHITESPACE)
+        if name in table.header
+        else empty
         for name in row_fields()
     }
     return pa.table(columns | {"source_row": body["source_row"]}, schema=rows_schema()), problems
-
-
-def _stripped(column: pa.ChunkedArray, already: bool) -> pa.ChunkedArray:
-    """str.strip() of every cell; kept as it is (no copy) when the reader found nothing to strip."""
-    column = column.cast(pa.large_utf8())
-    return column if already else pc.utf8_trim(column, WHITESPACE)
 
 
 def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table, list[Problem]]:

@@ -41,7 +41,6 @@ class Table:
     delimiter: str | None = None
     encoding: str | None = None
     problems: list[str] = field(default_factory=list)  # file-level problems: the file cannot be read
-    stripped: bool = False  # True when no cell starts or ends with white space (str.strip would keep it)
 
     @property
     def row_count(self) -> int:
@@ -106,17 +105,6 @@ def _is_plain(data: bytes) -> bool:
     return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
 
 
-def _cells_padded(text: pa.Array, delimiter: str) -> bool:
-    """Whether some cell of a plain text starts or ends with white space: one search over the whole text
-    for white space (other than line ends and the delimiter) next to a delimiter or a line end."""
-    import pyarrow.compute as pc
-
-    space = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE if c not in ("\n", "\r", delimiter)) + "]"
-    separator = f"\\x{{{ord(delimiter):x}}}"
-    pattern = f"(?m)(?:^|{separator}){space}|{space}(?:{separator}|\\r|$)"
-    return pc.match_substring_regex(text, pattern)[0].as_py()
-
-
 def _text_array(data: bytes, text: str, encoding: str) -> pa.Array:
     """The decoded text as one Arrow string; UTF-8 input is wrapped without a copy."""
     if encoding == "utf-8-sig":
@@ -138,8 +126,7 @@ def _read_text(data: bytes) -> Table:
     if _is_plain(data):
         import pyarrow.compute as pc
 
-        whole = _text_array(data, text, encoding)
-        lines = pc.split_pattern(whole, "\n")[0].values
+        lines = pc.split_pattern(_text_array(data, text, encoding), "\n")[0].values
         if len(lines) and lines[-1].as_py() == "":
             lines = lines.slice(0, len(lines) - 1)  # the text ends with a line end: no record after it
         if len(lines) > MAX_ROWS + 1:
@@ -148,9 +135,7 @@ def _read_text(data: bytes) -> Table:
             del text
             first = lines[0].as_py().removesuffix("\r").split(delimiter) if len(lines) else []
             records = pc.utf8_rtrim(lines.slice(1), characters="\r") if b"\r" in data else lines.slice(1)
-            table = _table_from_records(first[: MAX_COLUMNS + 1], records, delimiter, encoding)
-            table.stripped = not _cells_padded(whole, delimiter)
-            return table
+            return _table_from_records(first[: MAX_COLUMNS + 1], records, delimiter, encoding)
     csv.field_size_limit(FIELD_LIMIT)
     try:
         rows = []

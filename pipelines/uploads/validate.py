@@ -340,6 +340,7 @@ def _gx_frame(rows: pa.Table):
 
 def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
     """The column-level rules as a Great Expectations suite over a narrow frame (_gx_frame)."""
+    frame = _gx_frame(rows)  # built first: GX may still be importing in the background
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -351,7 +352,7 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
         context.data_sources.add_pandas("upload")
         .add_dataframe_asset("rows")
         .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": _gx_frame(rows)})
+        .get_batch(batch_parameters={"dataframe": frame})
     )
     suite = context.suites.add(gx.ExpectationSuite(name="city_upload"))
     messages = {}

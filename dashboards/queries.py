@@ -590,3 +590,19 @@ def revisions(published: Published) -> pd.DataFrame:
                       old_value, new_value, source_type, source_dataset, old_submission_id, new_submission_id
                from revisions order by to_version desc, change, indicator_code, geo_code, period"""
         ).df()
+
+
+def city_own_data(published: Published, geo_code: str) -> pd.DataFrame:
+    """One row when the city has values of its own (its observations, its areas' reports or its local indicators),
+    i.e. when a city report can be made; no row otherwise. Cheap, so the page need not build the report to know."""
+    return _query(
+        published,
+        """
+        select 1 as has_own_data
+        where exists (select 1 from fct_observations where geo_code = ?)
+           or exists (select 1 from fct_observations o join dim_geographies g on g.geo_code = o.geo_code
+                      where g.parent_geo_code = ?)
+           or exists (select 1 from city_local_indicator_values where city_code = ?)
+        """,
+        [geo_code, geo_code, geo_code],
+    )

@@ -6,6 +6,7 @@ coverage gaps and the sources. The city lives in the URL (?city=LV001C) so a pro
 from __future__ import annotations
 
 import math
+from html import escape
 
 import pandas as pd
 import streamlit as st
@@ -134,8 +135,9 @@ def city_to_url() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def city_report(published, geo_code: str) -> tuple[str | None, str | None]:
-    """The city's report (the same HTML as `sps report`), or why there is none."""
+def city_report(published, geo_code: str) -> bytes:
+    """The city's report (the same HTML as `sps report`), built only when the button is clicked (a report takes
+    a few hundred milliseconds; a page view must not pay for it)."""
     import duckdb
 
     from pipelines.errors import SpsError
@@ -143,9 +145,11 @@ def city_report(published, geo_code: str) -> tuple[str | None, str | None]:
 
     try:
         with duckdb.connect(published.path, read_only=True) as conn:
-            return build_city_report(conn, geo_code).html, None
-    except SpsError as exc:
-        return None, str(exc)
+            return build_city_report(conn, geo_code).html.encode("utf-8")
+    except SpsError as exc:  # the cheap check below said yes but the report disagrees: say why in the file
+        return (
+            f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>No report</title><p>{escape(str(exc))}".encode()
+        )
 
 
 st.title("City profile")
@@ -208,11 +212,10 @@ facts.append(
     else "not in Eurostat's perception survey"
 )
 st.caption(" · ".join(facts))
-report_html, report_problem = city_report(published, geo_code)
-if report_html:
+if not cached("city_own_data", published, geo_code).empty:
     st.download_button(
         "City report (HTML, print to PDF)",
-        report_html.encode("utf-8"),
+        lambda: city_report(published, geo_code),
         file_name=f"sps_city_report_{geo_code}.html",
         mime="text/html",
         key="city-report",
@@ -220,7 +223,10 @@ if report_html:
         "context, coverage, caveats, sources and citation. Same as `sps report --city CODE`.",
     )
 else:
-    st.caption(f"No city report: {report_problem}")
+    st.caption(
+        f"No city report: published version {published.version} has no value of the city itself (only regional "
+        "or national context). It can be made once the city's own data is uploaded."
+    )
 
 # --- scorecard ---------------------------------------------------------------------------------------------
 st.subheader("Scorecard: latest value of every indicator")

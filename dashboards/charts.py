@@ -36,10 +36,12 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
         if "comparison" in data
         else alt.value(SELECTED)
     )
-    tooltip = [name_col, "geo_code", alt.Tooltip("value:Q", format=".1f", title=unit)]
+    # Channels are given as objects, never as shorthand strings: Altair resolves each string through a lookup it
+    # rebuilds over its whole schema every time (~4 ms a string, most of the time it takes to build a chart).
+    tooltip = [alt.Tooltip(name_col), alt.Tooltip("geo_code"), alt.Tooltip("value:Q", format=".1f", title=unit)]
     for extra in ("ci_low", "ci_high", "sample_size", "flags", "source_dataset", "comparison"):
         if extra in data:
-            tooltip.append(extra)
+            tooltip.append(alt.Tooltip(extra))
     # An explicit order: layered charts ignore a sort by field, and every layer must share it.
     order = data[name_col].tolist()
     y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
@@ -47,7 +49,9 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
     layers = [bars]
     if "ci_low" in data and data["ci_low"].notna().any():
         layers.append(
-            alt.Chart(data[data["ci_low"].notna()]).mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", y=y)
+            alt.Chart(data[data["ci_low"].notna()])
+            .mark_rule(color="black")
+            .encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), y=y)
         )
     return alt.layer(*layers).properties(height=max(120, 18 * len(data)))
 
@@ -59,20 +63,20 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
         x=alt.X("period_year:O", title="period (first year)"),
         color=alt.Color("city:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(title=None, orient="top")),
     )
-    tooltip = [
-        "city",
-        "geo_code",
-        "period",
+    tooltip = [  # channel objects, not shorthand strings: see ranked_bars
+        alt.Tooltip("city"),
+        alt.Tooltip("geo_code"),
+        alt.Tooltip("period"),
         alt.Tooltip("value:Q", format=".1f", title=unit),
-        "ci_low",
-        "ci_high",
-        "flags",
-        "source_dataset",
+        alt.Tooltip("ci_low"),
+        alt.Tooltip("ci_high"),
+        alt.Tooltip("flags"),
+        alt.Tooltip("source_dataset"),
     ]
     layers = [
         base.mark_line().encode(y=alt.Y("value:Q", title=unit)),
         base.mark_point(filled=True, size=60).encode(
-            y="value:Q",
+            y=alt.Y("value:Q"),
             shape=alt.Shape(
                 "break_in_series:N",
                 title="break in series",
@@ -82,7 +86,7 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
         ),
     ]
     if series["ci_low"].notna().any():
-        layers.append(base.mark_rule().encode(y="ci_low:Q", y2="ci_high:Q"))
+        layers.append(base.mark_rule().encode(y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q")))
     chart = alt.layer(*layers)
     if references is not None and len(references):
         ticks = (
@@ -90,11 +94,11 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
             .mark_tick(strokeDash=[4, 3], thickness=2, size=30, color="black")
             .encode(
                 x=alt.X("period_year:O"),
-                y="reference_value:Q",
+                y=alt.Y("reference_value:Q"),
                 tooltip=[
-                    "reference_area",
-                    "reference_scope",
-                    "reference_period",
+                    alt.Tooltip("reference_area"),
+                    alt.Tooltip("reference_scope"),
+                    alt.Tooltip("reference_period"),
                     alt.Tooltip("reference_value:Q", format=".1f"),
                 ],
             )
@@ -244,8 +248,8 @@ def overview_map(
             alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat"]])
             .mark_circle(size=70, opacity=0.95, stroke="#333333", strokeWidth=0.6, clip=True)
             .encode(
-                longitude="lon:Q",
-                latitude="lat:Q",
+                longitude=alt.Longitude("lon:Q"),
+                latitude=alt.Latitude("lat:Q"),
                 color=alt.Color(
                     "value:Q",
                     scale=alt.Scale(scheme=CITY_SCHEME),
@@ -255,8 +259,8 @@ def overview_map(
                 ),
                 tooltip=[
                     alt.Tooltip("name:N", title="city"),
-                    "geo_code:N",
-                    "country:N",
+                    alt.Tooltip("geo_code:N"),
+                    alt.Tooltip("country:N"),
                     alt.Tooltip("value:Q", title=city_unit or unit, format=",.1f"),
                 ],
             )

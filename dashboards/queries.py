@@ -414,24 +414,36 @@ def city_profile_ranks(published: Published, geo_code: str) -> pd.DataFrame:
     return _query(
         published,
         """
+        with latest as (
+            select indicator_code, comparability_group, period, geo_code from city_latest_values where geo_code = ?
+        ),
+        groups as (select peer_group, peer_group_label from city_peer_groups where geo_code = ?),
+        counts as (  -- cities of each of the city's peer groups with a total value in the same series and period
+            select q.peer_group, o.indicator_code, o.comparability_group, o.period,
+                   count(distinct o.geo_code) as cities_with_value
+            from city_observations o
+            join city_peer_groups q on q.geo_code = o.geo_code
+            join latest l on l.indicator_code = o.indicator_code and l.comparability_group = o.comparability_group
+             and l.period = o.period
+            where q.peer_group in (select peer_group from groups)
+              and o.geo_level = 'city' and o.sex is null and o.age_group is null and o.breakdown is null
+            group by all
+        )
         select l.indicator_code, l.comparability_group, l.period, p.peer_group, p.peer_group_label,
                r.rank, r.rank_best, r.rank_worst, r.cities_in_group, r.indistinguishable_count, r.is_approximate,
-               (select count(distinct o.geo_code)
-                from city_observations o join city_peer_groups q on q.geo_code = o.geo_code
-                where q.peer_group = p.peer_group and o.indicator_code = l.indicator_code
-                  and o.comparability_group = l.comparability_group and o.period = l.period
-                  and o.geo_level = 'city' and o.sex is null and o.age_group is null and o.breakdown is null)
-                   as cities_with_value
-        from city_latest_values l
-        join city_peer_groups p on p.geo_code = l.geo_code
+               coalesce(c.cities_with_value, 0) as cities_with_value
+        from latest l
+        cross join groups p
         left join city_rank_intervals r
           on r.indicator_code = l.indicator_code and r.period = l.period and r.peer_group = p.peer_group
          and r.geo_code = l.geo_code
-        where l.geo_code = ?
+        left join counts c
+          on c.peer_group = p.peer_group and c.indicator_code = l.indicator_code
+         and c.comparability_group = l.comparability_group and c.period = l.period
         order by l.indicator_code, l.comparability_group,
                  case when p.peer_group = 'all' then 0 when p.peer_group like 'country:%' then 1
                       when p.peer_group like 'size:%' then 2 else 3 end""",
-        [geo_code],
+        [geo_code, geo_code],
     )
 
 
@@ -513,7 +525,7 @@ def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFram
                o.source_dataset, o.survey_id, o.comparability_group, o.lineage_id
         from city_observations o
         join dim_indicators i on i.indicator_code = o.indicator_code
-        where (o.geo_code = ? or o.geo_code in (select geo_code from dim_geographies where parent_geo_code = ?))
+        where o.geo_code in (select ? union all select geo_code from dim_geographies where parent_geo_code = ?)
           and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
         order by o.submission_id, o.indicator_code, o.period, o.sex nulls first, o.age_group nulls first,
                  o.breakdown nulls first""",

@@ -434,3 +434,20 @@ def test_a_large_file_keeps_its_line_order_into_rows_csv(upload_settings):
     folder = write_accepted(upload_settings.data_dir / "inbox", "s2", b"x", "csv", rows, {"row_count": len(rows)})
     with open(folder / "rows.csv", encoding="utf-8", newline="") as fh:
         assert [row["value"] for row in csv.DictReader(fh)] == [str(i) for i in range(300_000)]
+
+
+def test_the_key_group_is_shared_exactly_by_duplicate_keys_however_many_distinct_parts():
+    """Key parts with 1 500 distinct values each overflow a combined int64 code: it is renumbered."""
+    import pyarrow as pa
+
+    from pipelines.uploads.formats import rows_schema
+    from pipelines.uploads.validate import _gx_frame
+
+    parts = [f"v{i}" for i in range(1500)]
+    rows = [dict.fromkeys(KEY, part) | {"value": "1", "unit": "%", "source_row": i + 2} for i, part in enumerate(parts)]
+    rows.append(rows[7] | {"source_row": 1502})
+    rows.append(rows[8] | {"sex": "", "source_row": 1503})  # an empty part is a part of its own
+    table = pa.Table.from_pylist([{f.name: row.get(f.name, "") for f in rows_schema()} for row in rows], rows_schema())
+    frame = _gx_frame(table)
+    repeated = frame[frame["key_group"].duplicated(keep=False)]
+    assert sorted(repeated["source_row"]) == [9, 1502]

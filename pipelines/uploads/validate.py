@@ -198,43 +198,56 @@ def _text_sql(number: str, text: str, factor: str) -> str:
                     else cast({number} as varchar) end"""
 
 
-# Python's text.strip().replace("\u00a0", "").replace(" ", ""): the same text when the spaces go first
-# (strip only takes white space off the ends), and the costly strip is only run on a text that is not
-# yet a number.
-NUMBER_TEXT = ", ".join(
-    f"""case when regexp_full_match(replace(replace({c}, chr(160), ''), ' ', ''), '{NUMBER.pattern[1:-1]}')
-             then replace(replace({c}, chr(160), ''), ' ', '')
-             else {_stripped_sql(f"replace(replace({c}, chr(160), ''), ' ', '')")} end as {c}_text"""
-    for c in NUMBER_COLUMNS
-)
-# Python's float() of a text that is a plain number: NUMBER, a decimal comma only in ; or tab files.
-NUMBER_CAST = ", ".join(
-    f"""case when {c} <> '' and regexp_full_match({c}_text, '{NUMBER.pattern[1:-1]}')
-                  and (getvariable('comma_decimal') or not contains({c}_text, ','))
-             then try_cast(replace({c}_text, ',', '.') as double) end as {c}_cast"""
-    for c in NUMBER_COLUMNS
-)
+NUMBER_PATTERN = NUMBER.pattern.removeprefix("^").removesuffix("$")
+# Python's _number, a step per CTE so that each expression runs once: text.strip(), no (non-breaking)
+# spaces (the same text when the spaces go first: strip only takes white space off the ends, and the
+# costly strip only runs on a text that is not yet a number); then NUMBER, a decimal comma only in ; or
+# tab files, float(); a number too large for a double is not a number.
+NUMBER_STEPS = [
+    ", ".join(f"replace(replace({c}, chr(160), ''), ' ', '') as {c}_spaceless" for c in NUMBER_COLUMNS),
+    ", ".join(f"regexp_full_match({c}_spaceless, '{NUMBER_PATTERN}') as {c}_matches" for c in NUMBER_COLUMNS),
+    ", ".join(
+        f"case when {c}_matches then {c}_spaceless else {_stripped_sql(f'{c}_spaceless')} end as {c}_text"
+        for c in NUMBER_COLUMNS
+    ),
+    ", ".join(
+        f"""case when {c} <> '' and ({c}_matches or regexp_full_match({c}_text, '{NUMBER_PATTERN}'))
+                      and (getvariable('comma_decimal') or not contains({c}_text, ','))
+                 then try_cast(replace({c}_text, ',', '.') as double) end as {c}_cast"""
+        for c in NUMBER_COLUMNS
+    ),
+    ", ".join(f"case when isfinite({c}_cast) then {c}_cast end as {c}_number" for c in NUMBER_COLUMNS),
+]
 # Every rule of the upload that is not a GX column rule, as flags per row (null counts as false). A
 # number too large for a double is not a number.
 CHECKED = f"""
 create view checked as
-with texts as (
-    select *, {NUMBER_TEXT} from upload_rows
+with spaceless as (
+    select *, {NUMBER_STEPS[0]} from upload_rows
+), matches as (
+    select *, {NUMBER_STEPS[1]} from spaceless
+), texts as (
+    select *, {NUMBER_STEPS[2]} from matches
 ), casts as (
-    select *, {NUMBER_CAST} from texts
-), joined as (
+    select *, {NUMBER_STEPS[3]} from texts
+), numbers as (
+    select *, {NUMBER_STEPS[4]} from casts
+), lookups as (
     select *,
            starts_with(indicator_code, 'local:') as is_local,
-           getvariable('catalogue_units')[indicator_code].unit as catalogue_unit,
-           getvariable('catalogue_units')[indicator_code].kind as kind,
-           getvariable('unit_aliases')[lower(unit)].kind as alias_kind,
-           getvariable('unit_aliases')[lower(unit)].factor as alias_factor,
-           getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}].period
-               as previous_period,
-           getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}].value
-               as previous_value,
-           {", ".join(f"case when isfinite({c}_cast) then {c}_cast end as {c}_number" for c in NUMBER_COLUMNS)}
-    from casts
+           getvariable('catalogue_units')[indicator_code] as catalogue_entry,
+           getvariable('unit_aliases')[lower(unit)] as alias,
+           getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}] as previous
+    from numbers
+), joined as (
+    select *,
+           catalogue_entry.unit as catalogue_unit,
+           catalogue_entry.kind as kind,
+           alias.kind as alias_kind,
+           alias.factor as alias_factor,
+           previous.period as previous_period,
+           previous.value as previous_value
+    from lookups
 ), units as (
     select *,
            not is_local and catalogue_unit is not null and unit <> '' as in_catalogue,

@@ -3,7 +3,7 @@
     python -m benchmarks.run [--scales 1 10] [--repeats 3] [--tiny]
 
 Every measurement runs the product as users run it (`sps refresh` etc. as subprocesses) in data folders
-under the work folder (default benchmarks/work/, gitignored), never in the product's data folder. Wall
+under the work folder (default benchmarks/scratch/, gitignored), never in the product's data folder. Wall
 time and peak RSS (summed over the process tree, sampled every 50 ms) come from psutil; refresh stages
 from the Dagster run's step statistics. Targets are issue 7's; see benchmarks/README.md.
 """
@@ -95,6 +95,16 @@ def summary(values: list[float]) -> dict:
         "min": round(min(values), 3),
         "max": round(max(values), 3),
     }
+
+
+def portable(results: dict) -> dict:
+    """The results without this machine's folders (they are committed): only where a data folder was, by name."""
+    for info in results.get("scales", {}).values():
+        if "snapshot_dir" in info:
+            info["snapshot_dir"] = "$SPS_SNAPSHOT_DIR"
+        if "data_dir" in info:
+            info["data_dir"] = Path(info["data_dir"]).parent.name + "/" + Path(info["data_dir"]).name
+    return results
 
 
 def sps_env(data_dir: Path, snapshot_dir: Path | None = None, **extra: str) -> dict:
@@ -677,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dashboard-scales", nargs="*", type=int, default=[1, 10])
     parser.add_argument("--upload-rows", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--upload-errors", nargs=2, type=int, default=[1_000_000, 100_000], metavar=("ROWS", "ERRORS"))
-    parser.add_argument("--work", default=str(PROJECT_ROOT / "benchmarks" / "work"))
+    parser.add_argument("--work", default=str(PROJECT_ROOT / "benchmarks" / "scratch"))
     parser.add_argument("--out", default=str(PROJECT_ROOT / "benchmarks" / "results"))
     parser.add_argument(
         "--snapshot-dir", default=os.environ.get("SPS_SNAPSHOT_DIR", str(PROJECT_ROOT.parent / "shared" / "data"))
@@ -695,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.render_only)
         results = json.loads(path.read_text())
         results["targets"] = evaluate(results)
-        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        path.write_text(json.dumps(portable(results), indent=2, default=str) + "\n")
         path.with_suffix(".md").write_text(render_markdown(results))
         return 0
     if args.tiny:  # the smoke test: every section, as little work as possible
@@ -734,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     results["total_minutes"] = round((time.perf_counter() - t_start) / 60, 2)
     results["targets"] = evaluate(results)
     stem = args.name or datetime.now(UTC).strftime("%Y-%m-%d")
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out / f"{stem}.json").write_text(json.dumps(portable(results), indent=2, default=str) + "\n")
     (out / f"{stem}.md").write_text(render_markdown(results))
     for factor in args.scales:  # scratch data folders can be large; keep only the results
         shutil.rmtree(work / f"scale-{factor}x", ignore_errors=True)

@@ -1,6 +1,6 @@
 """Scale generator: a SYNTHETIC ×N copy of the real snapshot, for benchmarks only.
 
-    python -m benchmarks.scale --factor 10 --out benchmarks/work/scale-10x
+    python -m benchmarks.scale --factor 10 --out benchmarks/scratch/scale-10x
 
 writes ``<out>/snapshot/`` (the layout of ../shared/data, readable by `sps refresh` with
 SPS_SNAPSHOT_DIR pointing at it), ``<out>/uploads/`` (city uploads in the SPS template) and a

@@ -64,6 +64,8 @@ def test_harness_runs_at_tiny_scale_and_writes_every_section(snapshot_dir, tmp_p
     scale = data["scales"]["2"]
     assert scale["lower_bound"][0]["rows"]["fct_observations"] > 0
     assert scale["full_refresh_stages"]["dbt_build_s"]["n"] == 1
+    assert scale["full_rebuild_stages"]["dbt_build_s"]["n"] == 1  # `sps refresh --full` ran a Dagster run
+    assert "| rebuild (--full) |" in markdown
     assert scale["ratio_refresh_to_lower_bound"] > 0
     assert not any("skipped" in q for q in data["dashboard"]["2"]["queries"].values())  # every query timed
     assert not any(p.get("exception") for p in data["dashboard"]["2"]["pages"].values())

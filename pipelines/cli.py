@@ -465,6 +465,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_upload(args: argparse.Namespace) -> int:
     from pipelines.uploads.formats import Mapping
     from pipelines.uploads.inbox import report_csv
+    from pipelines.uploads.problems import summarise
     from pipelines.uploads.submit import submit_upload
 
     settings = _settings()
@@ -484,6 +485,12 @@ def cmd_upload(args: argparse.Namespace) -> int:
     report = path.with_name(path.name + ".report.csv")
     if result.problems:
         report.write_text(report_csv(result.problems), encoding="utf-8")
+    if len(result.problems) > 200:
+        print(f"  {len(result.problems)} problems, rule by rule:")
+        for rule in summarise(result.problems):
+            first = f"first on line {rule.first_row}" if rule.first_row else "in the file"
+            print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
+        print("  The first 200:")
     for problem in result.problems[:200]:
         print(f"  {problem}")
     if len(result.problems) > 200:

@@ -1,7 +1,8 @@
 """Upload page for city officers: download the template, upload a file with the city's token, see every
-problem at once (downloadable), map an Open SDG file, submit. Uses the same code as `sps upload`."""
+problem at once (summarised by rule, listed page by page, the whole report downloadable), map an Open SDG
+file, submit. Uses the same code as `sps upload`."""
 
-import io
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -11,11 +12,29 @@ import streamlit as st
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
+from pipelines.uploads.inbox import report_csv
 from pipelines.uploads.parse import read_table
+from pipelines.uploads.problems import Problem, summarise
 from pipelines.uploads.submit import check_file, submit_upload, upload_max_bytes
 from pipelines.uploads.template import write_template
 from pipelines.uploads.tokens import verify_upload_token
 from pipelines.uploads.validate import Catalogue
+
+PAGE_SIZE = 500  # problems listed a page: a report can hold 150 000 of them
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", " ")  # 158 335
+
+
+def _problem_table(problems: list[Problem]) -> pd.DataFrame:
+    """The rows shown on one page only: never a frame of the whole report just to show a page of it."""
+    frame = pd.DataFrame(
+        [p.as_dict() for p in problems], columns=["severity", "row", "column", "value", "rule", "message"]
+    )
+    frame["row"] = frame["row"].astype("Int64")  # file-level problems have no line: blank, not 2.0 beside them
+    return frame.rename(columns={"row": "line", "message": "what to do"})
+
 
 st.title("Upload your city's data")
 settings = load_settings()
@@ -78,25 +97,69 @@ if not table.problems and detect_format(table.header) == "open_sdg":
             )
             mapping.values[column] = dict(p.split("=", 1) for p in pairs.replace(" ", "").split(",") if "=" in p)
 
-fmt, rows, problems = check_file(data, uploaded.name, city, mapping, settings)
-errors = [p for p in problems if p.severity == "error"]
-warnings = [p for p in problems if p.severity == "warning"]
+# Checked once per file: changing page or rule below reruns the page, and a 1 M-row file takes seconds to check.
+digest = hashlib.sha256(data).hexdigest()[:16]
+check_key = (digest, uploaded.name, city, repr(mapping))
+checked = st.session_state.get("upload_check")
+if checked is None or checked[0] != check_key:
+    _, rows, problems = check_file(data, uploaded.name, city, mapping, settings)
+    checked = (check_key, len(rows), problems)
+    st.session_state["upload_check"] = checked
+_, row_count, problems = checked
+report_id = hashlib.sha256(repr(check_key).encode()).hexdigest()[:16]  # a new report starts on page 1, all rules
+errors = sum(p.severity == "error" for p in problems)
+warnings = len(problems) - errors
 if problems:
-    report = pd.DataFrame([p.as_dict() for p in problems])[["severity", "row", "column", "value", "rule", "message"]]
     (st.error if errors else st.warning)(
-        f"{len(errors)} error(s) and {len(warnings)} warning(s) in {uploaded.name}."
+        f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
         + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
     )
-    st.dataframe(report, hide_index=True, width="stretch")
-    buffer = io.StringIO()
-    report.to_csv(buffer, index=False)
+    summary = summarise(problems)
+    st.markdown("**What is wrong, rule by rule**")
+    overview = pd.DataFrame(
+        [
+            {
+                "rule": s.rule,
+                "severity": s.severity,
+                "problems": s.problems,
+                "rows affected": s.rows,
+                "first line": s.first_row,
+                "what to do": s.example,
+            }
+            for s in summary
+        ]
+    )
+    overview["first line"] = overview["first line"].astype("Int64")
+    st.dataframe(overview, hide_index=True, width="stretch")
+
+    st.markdown("**Every problem, line by line**")
+    shown = problems
+    if len(problems) > PAGE_SIZE:
+        rule = st.selectbox(
+            "Show the problems of", ["all rules", *dict.fromkeys(s.rule for s in summary)], key=f"rule-{report_id}"
+        )
+        if rule != "all rules":
+            shown = [p for p in problems if p.rule == rule]
+        pages = -(-len(shown) // PAGE_SIZE)
+        page = st.pagination(pages, key=f"page-{report_id}-{rule}") if pages > 1 else 1
+        first = (page - 1) * PAGE_SIZE
+        st.caption(
+            f"Problems {_n(first + 1)}–{_n(min(first + PAGE_SIZE, len(shown)))} of {_n(len(shown))}"
+            + ("" if rule == "all rules" else f" of the rule {rule}")
+            + f" ({PAGE_SIZE} a page; download the whole report below)"
+        )
+        shown = shown[first : first + PAGE_SIZE]
+    st.dataframe(_problem_table(shown), hide_index=True, width="stretch")
     st.download_button(
-        "Download the report (CSV)", buffer.getvalue(), file_name=f"{uploaded.name}.report.csv", mime="text/csv"
+        "Download the whole report (CSV)",
+        lambda: report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
+        file_name=f"{uploaded.name}.report.csv",
+        mime="text/csv",
     )
 else:
-    st.success(f"{uploaded.name}: {len(rows)} row(s), no problems found.")
+    st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
 
-if not errors and rows and st.button("Submit", type="primary"):
+if not errors and row_count and st.button("Submit", type="primary"):
     result = submit_upload(data, uploaded.name, city, token, mapping, settings)
     if result.accepted:
         st.success(

@@ -41,3 +41,42 @@ def error(rule: str, message: str, row: int | None = None, column: str | None = 
 
 def warning(rule: str, message: str, row: int | None = None, column: str | None = None, value=None) -> Problem:
     return Problem("warning", row, column, None if value is None else str(value), rule, message)
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    """All the problems of one rule at one severity: how many, on how many lines, the first line, one example."""
+
+    severity: str
+    rule: str
+    problems: int
+    rows: int  # distinct lines affected (file-level problems have no line and are not counted)
+    first_row: int | None  # lowest line number, None when every problem of the rule is file-level
+    example: str  # the message of the rule's first problem in report order
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1}
+
+
+def summarise(problems: list[Problem]) -> list[RuleSummary]:
+    """One entry per (severity, rule): errors before warnings, then most problems first, then by rule name.
+    One pass over the problems, no pandas: a report can hold 150 000 of them."""
+    counts: dict[tuple[str, str], int] = {}
+    rows: dict[tuple[str, str], set[int]] = {}
+    examples: dict[tuple[str, str], str] = {}
+    for problem in problems:
+        key = (problem.severity, problem.rule)
+        if key in counts:
+            counts[key] += 1
+        else:
+            counts[key] = 1
+            rows[key] = set()
+            examples[key] = problem.message
+        if problem.row is not None:
+            rows[key].add(problem.row)
+    summaries = [
+        RuleSummary(*key, count, len(rows[key]), min(rows[key], default=None), examples[key])
+        for key, count in counts.items()
+    ]
+    summaries.sort(key=lambda s: (_SEVERITY_ORDER.get(s.severity, len(_SEVERITY_ORDER)), -s.problems, s.rule))
+    return summaries

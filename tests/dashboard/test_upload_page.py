@@ -1,5 +1,6 @@
-"""The upload page: every problem at once in a table, a clean file submitted to the inbox, a wrong-city
-token refused, an Open SDG file mapped with the form. Files are small SYNTHETIC examples."""
+"""The upload page: every problem at once (summarised by rule, a long report page by page), a clean file
+submitted to the inbox, a wrong-city token refused, an Open SDG file mapped with the form. Files are small
+SYNTHETIC examples."""
 
 from __future__ import annotations
 
@@ -29,13 +30,88 @@ def test_a_bad_file_shows_every_problem_and_cannot_be_submitted(page):
     content = HEADER + "\nhomicide_rate,ES002C,2019,,,,abc,per 100000,,,,,\nno_such,ES003C,2019,,,,1,%,,,,,\n"
     at.file_uploader[0].set_value(("bad.csv", content.encode(), "text/csv")).run()
     assert not at.exception
-    report = at.dataframe[0].value
-    assert set(zip(report["row"], report["rule"], strict=True)) == {
+    summary = at.dataframe[0].value
+    assert dict(zip(summary["rule"], summary["problems"], strict=True)) == {
+        "wrong_city": 1,
+        "not_a_number": 1,
+        "unknown_indicator": 1,
+    }
+    report = at.dataframe[1].value
+    assert set(zip(report["line"], report["rule"], strict=True)) == {
         (2, "wrong_city"),
         (2, "not_a_number"),
         (3, "unknown_indicator"),
     }
     assert "3 error(s)" in at.error[0].value
+    assert not at.selectbox and not at.pagination and not at.caption  # a short report: no pager
+    assert [b for b in at.download_button if b.label == "Download the whole report (CSV)"]
+    assert not [b for b in at.button if b.label == "Submit"]
+    assert not (data / "inbox").exists()
+
+
+def many_problems_csv(bad_rows: int) -> str:
+    """Every third bad row an unknown indicator, the others a value that is not a number; then 10 clean rows."""
+    lines = [HEADER]
+    for i in range(bad_rows):
+        if i % 3 == 0:
+            lines.append(f"no_such_{i},ES003C,2019,,,,1,%,,,,,")
+        else:
+            lines.append(f"feel_safe_after_dark,ES003C,2019,,,b{i},abc,%,,,,,")
+    lines += [f"feel_safe_after_dark,ES003C,2019,,,ok{i},50,%,,,,," for i in range(10)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_long_report_is_summarised_by_rule_and_listed_page_by_page(page, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    downloads = []  # the report's bytes are built only when the button is clicked: keep the callable to call it
+    add_deferred = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, *args, **kwargs):
+        downloads.append(data_callable)
+        return add_deferred(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    import pipelines.uploads.submit as submit
+
+    checks = []  # the file is checked once, not again on every change of page or rule
+    check_file = submit.check_file
+    monkeypatch.setattr(submit, "check_file", lambda *args: checks.append(1) or check_file(*args))
+    at, data = page
+    at.file_uploader[0].set_value(("many.csv", many_problems_csv(1200).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "1200 error(s) and 0 warning(s)" in at.error[0].value
+    summary = at.dataframe[0].value
+    assert list(summary["rule"]) == ["not_a_number", "unknown_indicator"]  # most problems first
+    assert list(summary["problems"]) == [800, 400] and list(summary["rows affected"]) == [800, 400]
+    assert list(summary["first line"]) == [3, 2]
+    assert summary["what to do"][0].startswith("'value' must be a plain number")
+
+    def shown():
+        return at.dataframe[1].value, at.caption[0].value
+
+    rows, caption = shown()
+    assert len(rows) == 500 and list(rows["line"][:3]) == [2, 3, 4]
+    assert caption.startswith("Problems 1–500 of 1 200")
+    at.pagination[0].set_value(3).run()
+    rows, caption = shown()
+    assert len(rows) == 200 and rows["line"].iloc[-1] == 1201
+    assert caption.startswith("Problems 1 001–1 200 of 1 200")
+
+    at.selectbox[0].set_value("unknown_indicator").run()
+    rows, caption = shown()
+    assert set(rows["rule"]) == {"unknown_indicator"} and len(rows) == 400
+    assert caption.startswith("Problems 1–400 of 400 of the rule unknown_indicator")
+    assert not at.pagination  # one page only
+    at.selectbox[0].set_value("not_a_number").run()
+    assert at.pagination[0].num_pages == 2 and at.pagination[0].value == 1
+    assert shown()[1].startswith("Problems 1–500 of 800")
+
+    button = next(b for b in at.download_button if b.label == "Download the whole report (CSV)")
+    assert button.proto.deferred_file_id and downloads
+    report = downloads[-1]()
+    assert report.count("\n") == 1201 and report.startswith("severity,row,column,value,rule,message\n")
+    assert len(checks) == 1
     assert not [b for b in at.button if b.label == "Submit"]
     assert not (data / "inbox").exists()
 

@@ -1,0 +1,79 @@
+"""A report of many problems summarised by rule: the pure summary, and `sps upload` printing it before the first
+200 problems. Files here are small SYNTHETIC examples written by the tests."""
+
+from __future__ import annotations
+
+from pipelines.uploads.problems import RuleSummary, error, summarise, warning
+from tests.conftest import run_sps, sps_env
+
+HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
+
+
+def test_summarise_counts_lines_and_orders_errors_first_then_by_count_then_name():
+    problems = [
+        # four warnings: more than any error rule, still listed after every error
+        *(warning("big_change", f"Line {n} moved a lot; check it.", row=n, column="value") for n in (9, 4, 4, 7)),
+        error("unit", "Use the unit of the catalogue.", row=5, column="unit"),
+        # three problems on two lines, the first one reported is not the lowest line
+        error("range", "first range message", row=8, column="value"),
+        error("range", "second range message", row=3, column="ci_low"),
+        error("range", "third range message", row=8, column="ci_high"),
+        # same count as unit: ordered by name, so interval before unit though it comes later
+        error("interval", "ci_low must be below ci_high.", row=6, column="ci_low"),
+        error("file", "The file is empty.", row=None),
+    ]
+    assert summarise(problems) == [
+        RuleSummary("error", "range", 3, 2, 3, "first range message"),
+        RuleSummary("error", "file", 1, 0, None, "The file is empty."),
+        RuleSummary("error", "interval", 1, 1, 6, "ci_low must be below ci_high."),
+        RuleSummary("error", "unit", 1, 1, 5, "Use the unit of the catalogue."),
+        RuleSummary("warning", "big_change", 4, 3, 4, "Line 9 moved a lot; check it."),
+    ]
+    assert summarise([]) == []
+
+
+def test_the_same_rule_as_error_and_as_warning_gives_two_entries():
+    problems = [warning("x", "w", row=2), error("x", "e", row=3), error("x", "e2", row=3)]
+    assert [(s.severity, s.rule, s.problems, s.rows) for s in summarise(problems)] == [
+        ("error", "x", 2, 1),
+        ("warning", "x", 1, 1),
+    ]
+
+
+def many_problems_csv(bad_rows: int) -> str:
+    """Every third bad row an unknown indicator, the others a value that is not a number; then 10 clean rows."""
+    lines = [HEADER]
+    for i in range(bad_rows):
+        if i % 3 == 0:
+            lines.append(f"no_such_{i},ES003C,2019,,,,1,%,,,,,")
+        else:
+            lines.append(f"feel_safe_after_dark,ES003C,2019,,,b{i},abc,%,,,,,")
+    lines += [f"feel_safe_after_dark,ES003C,2019,,,ok{i},50,%,,,,," for i in range(10)]
+    return "\n".join(lines) + "\n"
+
+
+def test_cli_summarises_a_long_report_by_rule_before_the_first_200(tmp_path):
+    env_vars = sps_env(tmp_path / "data")
+    token = run_sps(["token", "issue", "--city", "ES003C"], env_vars).stdout.strip().splitlines()[-1]
+    bad = tmp_path / "many.csv"
+    bad.write_text(many_problems_csv(600))
+    result = run_sps(["upload", str(bad), "--city", "ES003C", "--token", token, "--check"], env_vars)
+    assert result.returncode == 1 and "rejected: 600 error(s)" in result.stderr
+    out = result.stdout.splitlines()
+    assert out[0] == "  600 problems, rule by rule:"
+    assert out[1].startswith("  ERROR not_a_number: 400 problem(s), first on line 3; e.g. 'value' must be")
+    assert out[2].startswith("  ERROR unknown_indicator: 200 problem(s), first on line 2; e.g. This indicator")
+    assert out[3] == "  The first 200:"
+    assert len([line for line in out if line.startswith("  ERROR line ")]) == 200
+    assert out[-1] == f"  ... and 400 more (all in {tmp_path / 'many.csv.report.csv'})"
+    assert (tmp_path / "many.csv.report.csv").read_text().count("\n") == 601
+
+
+def test_cli_output_of_a_short_report_has_no_summary(tmp_path):
+    env_vars = sps_env(tmp_path / "data")
+    token = run_sps(["token", "issue", "--city", "ES003C"], env_vars).stdout.strip().splitlines()[-1]
+    bad = tmp_path / "few.csv"
+    bad.write_text(many_problems_csv(3))
+    result = run_sps(["upload", str(bad), "--city", "ES003C", "--token", token, "--check"], env_vars)
+    assert result.returncode == 1
+    assert [line[:13] for line in result.stdout.splitlines()] == ["  ERROR line "] * 3

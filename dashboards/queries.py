@@ -46,7 +46,8 @@ _MART_FALLBACKS = {
     "area_latest_values": f"""(
         select * from fct_observations where geo_level <> 'city' and {TOTALS}
         qualify row_number() over (
-            partition by geo_code, indicator_code, source_dataset order by period_year desc, period desc) = 1)""",
+            partition by geo_code, indicator_code, source_dataset
+            order by period_year desc, period desc, comparability_group desc) = 1)""",
     "city_observations": "(select * from fct_observations where geo_level in ('city', 'district'))",
 }
 _MART_NAMES = re.compile(r"\b(" + "|".join(_MART_FALLBACKS) + r")\b")

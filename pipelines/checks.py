@@ -73,6 +73,24 @@ def validate_observations(frame) -> list[tuple[str, int, list]]:
     return outcomes
 
 
+def observations_frame(conn):
+    """The columns the suite reads, as a pandas frame that is cheap to build at scale: DuckDB's row id stands in
+    for observation_id (the sample's ids are looked up afterwards) and the two text columns are categorical.
+    Building the frame with observation_id and plain strings took 9 s of the check's 15 s at 100x
+    (11 M observations; benchmarks/findings.py)."""
+    import pyarrow.compute as pc
+
+    table = conn.execute(
+        """select rowid as observation_id, value, ci_low, ci_high, source_type, uncertainty_method,
+                  case when unit like '%\\%%' escape '\\' then value end as pct,
+                  case when unit not like '%\\%%' escape '\\' then value end as non_pct
+           from marts.fct_observations"""
+    ).to_arrow_table()
+    for name in ("source_type", "uncertainty_method"):
+        table = table.set_column(table.schema.get_field_index(name), name, pc.dictionary_encode(table[name]))
+    return table.to_pandas()
+
+
 @dg.asset_check(
     asset=FCT_OBSERVATIONS,
     name="gx_observations_make_sense",
@@ -82,13 +100,18 @@ def validate_observations(frame) -> list[tuple[str, int, list]]:
 )
 def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
-        frame = conn.execute(
-            """select observation_id, value, ci_low, ci_high, source_type, uncertainty_method,
-                      case when unit like '%\\%%' escape '\\' then value end as pct,
-                      case when unit not like '%\\%%' escape '\\' then value end as non_pct
-               from marts.fct_observations"""
-        ).df()
-    outcomes = validate_observations(frame)
+        frame = observations_frame(conn)
+        outcomes = validate_observations(frame)
+        samples = {row for _, _, sample in outcomes for row in sample}
+        ids = dict(
+            conn.execute(
+                "select rowid, observation_id from marts.fct_observations where rowid in (select unnest(?))",
+                [sorted(samples)],
+            ).fetchall()
+            if samples
+            else []
+        )
+    outcomes = [(rule, count, [ids[row] for row in sample]) for rule, count, sample in outcomes]
     checked_at = datetime.now(UTC)
     with duckdb.get_connection() as conn:  # kept for the health report of the version about to be published
         conn.execute("create schema if not exists ops")

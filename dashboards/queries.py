@@ -619,3 +619,26 @@ def city_own_data(published: Published, geo_code: str) -> pd.DataFrame:
         """,
         [geo_code, geo_code, geo_code],
     )
+
+
+CITY_PROFILE_PARTS = {
+    "own_data": city_own_data,
+    "scorecard": city_profile_scorecard,
+    "ranks": city_profile_ranks,
+    "police_context": city_profile_police_context,
+    "reference_values": city_profile_reference_values,
+    "submissions": city_profile_submissions,
+    "local_indicators": city_profile_local_indicators,
+    "coverage": city_profile_coverage,
+}
+
+
+def city_profile(published: Published, geo_code: str) -> dict[str, pd.DataFrame]:
+    """Every per-city query of the city profile page, run side by side, each on its own cursor (DuckDB works
+    outside the GIL), and cached by the page as one entry instead of eight. The first view of a city at 10x:
+    124 -> ~90 ms p50 (ADR 12, benchmarks/findings.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-profile") as pool:
+        futures = {name: pool.submit(query, published, geo_code) for name, query in CITY_PROFILE_PARTS.items()}
+        return {name: future.result() for name, future in futures.items()}

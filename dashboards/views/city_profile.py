@@ -212,7 +212,8 @@ facts.append(
     else "not in Eurostat's perception survey"
 )
 st.caption(" · ".join(facts))
-if not cached("city_own_data", published, geo_code).empty:
+profile = cached("city_profile", published, geo_code)  # the page's per-city queries, run side by side
+if not profile["own_data"].empty:
     st.download_button(
         "City report (HTML, print to PDF)",
         lambda: city_report(published, geo_code),
@@ -230,8 +231,8 @@ else:
 
 # --- scorecard ---------------------------------------------------------------------------------------------
 st.subheader("Scorecard: latest value of every indicator")
-scorecard = cached("city_profile_scorecard", published, geo_code).copy()
-ranks = cached("city_profile_ranks", published, geo_code)
+scorecard = profile["scorecard"].copy()
+ranks = profile["ranks"]
 if scorecard.empty:
     st.info(
         f"No indicator of the catalogue has a value for {name}: "
@@ -355,7 +356,7 @@ else:
 
 # --- context -----------------------------------------------------------------------------------------------
 st.subheader("Context: region and country (not values for the city itself)")
-police = cached("city_profile_police_context", published, geo_code)
+police = profile["police_context"]
 region = police[police["context"] == "region"]
 national = police[police["context"] == "national"]
 if len(region):
@@ -410,7 +411,7 @@ if len(police):
     st.caption(POLICE_CAVEAT)
     download_buttons(context, f"city_profile_{geo_code}_police_context")
 
-references = cached("city_profile_reference_values", published, geo_code)
+references = profile["reference_values"]
 st.markdown("**National survey context**")
 if len(references):
     shown_references = references.drop(columns=["note"])
@@ -426,7 +427,7 @@ else:
 
 # --- survey results and submissions ------------------------------------------------------------------------
 st.subheader("Survey results and submissions")
-submissions = cached("city_profile_submissions", published, geo_code)
+submissions = profile["submissions"]
 freshness = cached("source_freshness", published)
 if len(submissions):
     results = submissions.drop(columns=["lineage_id", "is_official", "break_in_series"]).assign(
@@ -473,7 +474,7 @@ else:
     st.caption(f"{name} has not reported values of its own (voluntary reporting) yet.")
 
 st.subheader("Local indicators (the city's own, not ranked against other cities)")
-local = cached("city_profile_local_indicators", published, geo_code)
+local = profile["local_indicators"]
 if len(local):
     local = local.assign(
         reported=[
@@ -488,7 +489,7 @@ else:
 
 # --- coverage gaps -----------------------------------------------------------------------------------------
 st.subheader("Coverage gaps: catalogue indicators with no value for this city")
-coverage = cached("city_profile_coverage", published, geo_code)
+coverage = profile["coverage"]
 
 
 def why_missing(row) -> str:

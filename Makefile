@@ -31,8 +31,8 @@ dev: install ## Dagster UI on 127.0.0.1:3000 with a project-local DAGSTER_HOME, 
 	$(BIN)/python -c "from pipelines.settings import load_settings; load_settings().ensure_dirs()"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${SPS_DAGSTER_PORT:-3000}
 
-SCALES ?= 1 10
-bench: install ## benchmarks (SCALES="1 10 100"): refresh vs raw DuckDB, dashboard, uploads -> benchmarks/results/
+SCALES ?= 1 10 100
+bench: install ## benchmarks (SCALES="1 10" to leave out 100x): refresh vs raw DuckDB, dashboard, uploads -> benchmarks/results/
 	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m benchmarks.run --scales $(SCALES)
 
 lint: install ## ruff lint + format check

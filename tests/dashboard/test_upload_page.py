@@ -10,9 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.uploads.tokens import issue_upload_token
+from tests.fixtures.upload_files import TEMPLATE_HEADER, many_problems_csv
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "upload.py")
-HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
+HEADER = TEMPLATE_HEADER
 
 
 @pytest.fixture
@@ -47,18 +48,6 @@ def test_a_bad_file_shows_every_problem_and_cannot_be_submitted(page):
     assert [b for b in at.download_button if b.label == "Download the whole report (CSV)"]
     assert not [b for b in at.button if b.label == "Submit"]
     assert not (data / "inbox").exists()
-
-
-def many_problems_csv(bad_rows: int) -> str:
-    """Every third bad row an unknown indicator, the others a value that is not a number; then 10 clean rows."""
-    lines = [HEADER]
-    for i in range(bad_rows):
-        if i % 3 == 0:
-            lines.append(f"no_such_{i},ES003C,2019,,,,1,%,,,,,")
-        else:
-            lines.append(f"feel_safe_after_dark,ES003C,2019,,,b{i},abc,%,,,,,")
-    lines += [f"feel_safe_after_dark,ES003C,2019,,,ok{i},50,%,,,,," for i in range(10)]
-    return "\n".join(lines) + "\n"
 
 
 def test_a_long_report_is_summarised_by_rule_and_listed_page_by_page(page, monkeypatch):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pipelines.uploads.problems import RuleSummary, error, summarise, warning
 from tests.conftest import run_sps, sps_env
-
-HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
+from tests.fixtures.upload_files import many_problems_csv
 
 
 def test_summarise_counts_lines_and_orders_errors_first_then_by_count_then_name():
@@ -40,21 +39,13 @@ def test_the_same_rule_as_error_and_as_warning_gives_two_entries():
     ]
 
 
-def many_problems_csv(bad_rows: int) -> str:
-    """Every third bad row an unknown indicator, the others a value that is not a number; then 10 clean rows."""
-    lines = [HEADER]
-    for i in range(bad_rows):
-        if i % 3 == 0:
-            lines.append(f"no_such_{i},ES003C,2019,,,,1,%,,,,,")
-        else:
-            lines.append(f"feel_safe_after_dark,ES003C,2019,,,b{i},abc,%,,,,,")
-    lines += [f"feel_safe_after_dark,ES003C,2019,,,ok{i},50,%,,,,," for i in range(10)]
-    return "\n".join(lines) + "\n"
+def _city_with_token(tmp_path):
+    env_vars = sps_env(tmp_path / "data")
+    return env_vars, run_sps(["token", "issue", "--city", "ES003C"], env_vars).stdout.strip().splitlines()[-1]
 
 
 def test_cli_summarises_a_long_report_by_rule_before_the_first_200(tmp_path):
-    env_vars = sps_env(tmp_path / "data")
-    token = run_sps(["token", "issue", "--city", "ES003C"], env_vars).stdout.strip().splitlines()[-1]
+    env_vars, token = _city_with_token(tmp_path)
     bad = tmp_path / "many.csv"
     bad.write_text(many_problems_csv(600))
     result = run_sps(["upload", str(bad), "--city", "ES003C", "--token", token, "--check"], env_vars)
@@ -70,8 +61,7 @@ def test_cli_summarises_a_long_report_by_rule_before_the_first_200(tmp_path):
 
 
 def test_cli_output_of_a_short_report_has_no_summary(tmp_path):
-    env_vars = sps_env(tmp_path / "data")
-    token = run_sps(["token", "issue", "--city", "ES003C"], env_vars).stdout.strip().splitlines()[-1]
+    env_vars, token = _city_with_token(tmp_path)
     bad = tmp_path / "few.csv"
     bad.write_text(many_problems_csv(3))
     result = run_sps(["upload", str(bad), "--city", "ES003C", "--token", token, "--check"], env_vars)

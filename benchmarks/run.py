@@ -785,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir = Path(results["scales"][str(factor)]["data_dir"])
             results["dashboard"][str(factor)] = bench_dashboard(data_dir, 20 if not args.tiny else 2)
     log("uploads")
-    results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), 1, log)
+    results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), args.repeats, log)
     results["before_after"] = BEFORE_AFTER
     log("start-up")
     first = Path(results["scales"][str(args.scales[0])]["data_dir"])

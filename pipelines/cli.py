@@ -701,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sps {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`sps status | head`): nothing is left to show it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
     except Exception as exc:  # the last resort: one line, never a traceback (SPS_DEBUG=1 shows it)
         if os.environ.get("SPS_DEBUG"):
             raise
@@ -719,8 +722,11 @@ def run() -> None:
     DuckDB and SQLite have committed, and the output and logging are flushed here. Tests call `main` instead."""
     code = main()
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away after the last line: nothing is left to show it
+        code = code or 141
     os._exit(code)
 
 

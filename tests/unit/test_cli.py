@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_sps, sps_env
+from tests.conftest import SPS, run_sps, sps_env
 
 
 @pytest.mark.parametrize("command", [[], ["refresh"], ["export"], ["serve"], ["status"]])
@@ -55,3 +55,25 @@ def test_status_on_an_empty_data_folder(tmp_path):
     result = run_sps(["status"], sps_env(tmp_path / "data", tmp_path))
     assert result.returncode == 0
     assert "nothing yet (run sps refresh)" in result.stdout
+
+
+def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path):
+    """`sps status | head -0`: the pipe is closed before sps writes; no traceback, no 'unexpected error'."""
+    import os
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [SPS, "status"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=sps_env(tmp_path / "data"),
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr

@@ -102,7 +102,7 @@ def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frame = observations_frame(conn)
         outcomes = validate_observations(frame)
-        samples = {row for _, _, sample in outcomes for row in sample}
+        samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
         ids = dict(
             conn.execute(
                 "select rowid, observation_id from marts.fct_observations where rowid in (select unnest(?))",
@@ -111,7 +111,7 @@ def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
             if samples
             else []
         )
-    outcomes = [(rule, count, [ids[row] for row in sample]) for rule, count, sample in outcomes]
+    outcomes = [(rule, count, [ids[int(row)] for row in sample]) for rule, count, sample in outcomes]
     checked_at = datetime.now(UTC)
     with duckdb.get_connection() as conn:  # kept for the health report of the version about to be published
         conn.execute("create schema if not exists ops")

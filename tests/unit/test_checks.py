@@ -55,3 +55,40 @@ def test_the_suite_is_an_asset_check_on_fct_observations():
     key = dg.AssetCheckKey(FCT_OBSERVATIONS, "gx_observations_make_sense")
     assert key in graph.asset_check_keys
     assert key in defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
+
+
+def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_id(tmp_path):
+    """The check builds its frame from DuckDB row ids and categorical text, then looks the sample's ids up:
+    the failures must still name the real observation_id, and the outcomes land in ops.gx_check_results."""
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.checks import gx_observations_make_sense
+
+    path = tmp_path / "warehouse.duckdb"
+    rows = [
+        ("ok-1", 50.0, 45.0, 55.0, "survey", "wilson", "%"),
+        ("SYNTHETIC-pct140", 140.0, None, None, "survey", "wilson", "%"),
+        ("ok-2", 3.0, None, None, "eurostat", "not_applicable", "per 100 000 inhabitants"),
+        ("SYNTHETIC-negative", -3.0, None, None, "eurostat", "not_applicable", "per 100 000 inhabitants"),
+        ("SYNTHETIC-blog", 20.0, None, None, "blog", "none", "%"),
+    ]
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.fct_observations (observation_id varchar, value double, ci_low double, "
+            "ci_high double, source_type varchar, uncertainty_method varchar, unit varchar)"
+        )
+        conn.executemany("insert into marts.fct_observations values (?, ?, ?, ?, ?, ?, ?)", rows)
+    result = gx_observations_make_sense(DuckDBResource(database=str(path)))
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert "percentages within 0-100: 1 observation(s), e.g. SYNTHETIC-pct140" in result.description
+    assert "rates and counts not negative: 1 observation(s), e.g. SYNTHETIC-negative" in result.description
+    assert "known source type: 1 observation(s), e.g. SYNTHETIC-blog" in result.description
+    with duckdb.connect(str(path), read_only=True) as conn:
+        recorded = dict(conn.execute("select rule, sample from ops.gx_check_results where unexpected > 0").fetchall())
+    assert recorded == {
+        "percentages within 0-100": "SYNTHETIC-pct140",
+        "rates and counts not negative": "SYNTHETIC-negative",
+        "known source type": "SYNTHETIC-blog",
+    }

@@ -24,6 +24,7 @@ run: install ## install, refresh (live from Eurostat, or SPS_SNAPSHOT_DIR offlin
 	$(BIN)/sps serve
 
 test: install ## install and run the whole test suite (SPS_SNAPSHOT_DIR defaults to ../shared/data)
+	$(BIN)/lint-imports --no-cache
 	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m pytest
 
 dev: install ## Dagster UI on 127.0.0.1:3000 with a project-local DAGSTER_HOME, telemetry off
@@ -35,8 +36,9 @@ SCALES ?= 1 10 100
 bench: install ## benchmarks (SCALES="1 10" to leave out 100x): refresh vs raw DuckDB, dashboard, uploads -> benchmarks/results/
 	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m benchmarks.run --scales $(SCALES)
 
-lint: install ## ruff lint + format check
-	$(BIN)/ruff check pipelines dashboards tests
-	$(BIN)/ruff format --check pipelines dashboards tests
+lint: install ## ruff lint + format check, and the import contracts (layers, no cycles; docs/architecture.md)
+	$(BIN)/ruff check pipelines dashboards tests benchmarks examples
+	$(BIN)/ruff format --check pipelines dashboards tests benchmarks examples
+	$(BIN)/lint-imports --no-cache
 
 .PHONY: help install run test dev lint bench

@@ -10,7 +10,7 @@ FINDINGS = {
         "cProfile on `sps refresh --full` (2026-11-30, quiet machine): (1) 6.3 s in dagster-dbt building an "
         "in-process dbt adapter before starting dbt, 3.5 s of it dbt_common's behaviour flags calling "
         "inspect.stack() under Dagster's deep stack; the adapter only serves fetch_column_metadata() / "
-        "fetch_row_counts(), which this project does not call: no longer built (pipelines/dbt_assets.py). "
+        "fetch_row_counts(), which this project does not call: no longer built (pipelines/warehouse/dbt_assets.py). "
         "(2) 1.4 s after the command had finished, in Python's interpreter teardown (unloading the modules of "
         "dagster, dbt and Great Expectations; importing GX alone adds 0.7 s of teardown): the `sps` command now "
         "ends with os._exit once its output and logging are flushed (pipelines/cli.py: run). What remains: "

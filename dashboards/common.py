@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import queries
 from pipelines.errors import SpsError
+from pipelines.shared.cells import neutralise_cell
 
 
 def published_or_stop() -> queries.Published:
@@ -26,12 +27,10 @@ def cached(name: str, published: queries.Published, *args):
 
 def _spreadsheet_safe(frame):
     """A copy of `frame` whose text cells can never run as a spreadsheet formula."""
-    from pipelines.uploads.inbox import neutralise_cell
-
     frame = frame.copy()
     for column in frame.columns:
         if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
-            frame[column] = frame[column].map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+            frame[column] = frame[column].map(neutralise_cell)
     return frame
 
 

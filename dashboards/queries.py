@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from pipelines.publish import current_version_path
 from pipelines.settings import load_settings
+from pipelines.versions.store import current_version_path
 
 
 @dataclass(frozen=True)
@@ -448,48 +448,35 @@ def city_profile_ranks(published: Published, geo_code: str) -> pd.DataFrame:
     )
 
 
+POLICE_CONTEXT_COLUMNS = [
+    "context", "area_code", "area_level", "area_name", "indicator_name", "indicator_code", "period", "value", "unit",
+    "flags", "observation_status", "has_quality_warning", "quality_note", "source_dataset", "lineage_id",
+]  # fmt: skip
+
+
 def city_profile_police_context(published: Published, geo_code: str) -> pd.DataFrame:
-    """Police-recorded rates around a city, latest period per indicator: its region from crim_gen_reg (the NUTS 3
-    region, or the nearest NUTS 2 / NUTS 1 parent that has values, labelled) and its country from crim_off_cat
-    (for UK cities the jurisdiction Eurostat reports: England and Wales, Scotland or Northern Ireland)."""
+    """Police-recorded rates around a city, latest period per indicator, in the areas of the `city_context_areas`
+    mart: its region from crim_gen_reg (the NUTS 3 region, or the nearest NUTS 2 / NUTS 1 parent that has values,
+    labelled) and its country from crim_off_cat (for UK cities the jurisdiction Eurostat reports). Empty for a
+    version published before that mart existed (after a rollback)."""
+    cursor, tables = _cursor(published)
+    cursor.close()
+    if "city_context_areas" not in tables:
+        return pd.DataFrame(columns=POLICE_CONTEXT_COLUMNS)
     return _query(
         published,
         """
-        with city as (select * from dim_geographies where geo_code = ? and geo_level = 'city'),
-        candidates as (
-            select 1 as preference, nuts3_code as area_code, 'nuts3' as area_level from city
-            union all select 2, nuts2_code, 'nuts2' from city
-            union all select 3, nuts1_code, 'nuts1' from city
-        ),
-        region as (
-            select candidates.area_code
-            from candidates
-            join dim_geographies a on a.geo_code = candidates.area_code and a.geo_level = candidates.area_level
-            where exists (
-                select 1 from area_latest_values o where o.geo_code = candidates.area_code
-                and o.source_dataset = 'crim_gen_reg')
-            order by preference
-            limit 1
-        ),
-        areas as (
-            select 'region' as context, area_code, 'crim_gen_reg' as source_dataset from region
-            union select 'national', country_code, 'crim_off_cat' from city
-            union select 'national', 'UKC-L', 'crim_off_cat' from city where nuts1_code between 'UKC' and 'UKL'
-            union select 'national', nuts1_code, 'crim_off_cat' from city where nuts1_code is not null
-        ),
-        latest as (  -- the latest total per area, indicator and source (a dashboard mart)
-            select areas.context, o.*
-            from areas
-            join area_latest_values o on o.geo_code = areas.area_code and o.source_dataset = areas.source_dataset
-        )
-        select latest.context, latest.geo_code as area_code, latest.geo_level as area_level,
+        select areas.context, latest.geo_code as area_code, latest.geo_level as area_level,
                coalesce(g.geo_name, latest.geo_code) as area_name, i.indicator_name, latest.indicator_code,
                latest.period, latest.value, latest.unit, latest.flags, latest.observation_status,
                latest.has_quality_warning, latest.quality_note, latest.source_dataset, latest.lineage_id
-        from latest
+        from city_context_areas areas
+        join area_latest_values latest
+          on latest.geo_code = areas.area_code and latest.source_dataset = areas.source_dataset
         join dim_indicators i on i.indicator_code = latest.indicator_code
         left join dim_geographies g on g.geo_code = latest.geo_code
-        order by latest.context desc, latest.geo_code, i.indicator_name""",
+        where areas.city_code = ?
+        order by areas.context desc, latest.geo_code, i.indicator_name""",
         [geo_code],
     )
 
@@ -590,6 +577,16 @@ def health_report(published: Published) -> dict:
             return {}
         status, markdown, report_json = conn.execute("select status, markdown, report_json from _health").fetchall()[0]
     return {"status": status, "markdown": markdown, "report_json": report_json}
+
+
+def source_labels(published: Published) -> dict[str, str]:
+    """source dataset -> "provider, title (code; licence)" as the version records its sources (`_sources`)."""
+    conn, tables = _cursor(published)
+    with conn:
+        if "_sources" not in tables:  # a version published before sources were recorded: codes only
+            return {}
+        rows = conn.execute("select source_dataset, title, provider, licence from _sources").fetchall()
+    return {code: f"{provider}, {title} ({code}; {licence})" for code, title, provider, licence in rows}
 
 
 def revisions(published: Published) -> pd.DataFrame:

@@ -1,4 +1,9 @@
-"""`sps`: the command line of SPS Monitor. Every failure ends in one line on stderr and a non-zero exit."""
+"""`sps`: the command line of SPS Monitor. Every failure ends in one line on stderr and a non-zero exit.
+
+Each command imports what it needs inside its own function, on purpose: `sps status` or `sps upload` must not
+pay for importing Dagster, dbt and Great Expectations (several seconds) that only `sps refresh` uses. These
+deferred imports are for start-up time only; the layers (docs/architecture.md) allow every one of them at
+module level, and import-linter checks them wherever they are."""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from contextlib import contextmanager, nullcontext, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.errors import SpsError
+from pipelines.errors import DataFolderNotWritable, DownloadFailed, SpsError
+from pipelines.settings import load_settings
+from pipelines.versions.store import current_version_path, describe_versions, list_versions, open_published, rollback
 
 EXPORT_TABLES = {
     "observations": "fct_observations",
@@ -33,8 +40,6 @@ def _apply_overrides(args: argparse.Namespace) -> None:
 
 
 def _settings():
-    from pipelines.settings import load_settings
-
     try:
         return load_settings()
     except ValueError as exc:
@@ -52,8 +57,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     try:
         settings.ensure_dirs()
     except OSError as exc:
-        from pipelines.errors import DataFolderNotWritable
-
         raise DataFolderNotWritable(settings.data_dir, exc.strerror or type(exc).__name__) from None
     settings.check_writable()  # a read-only data folder fails here, in one line, before anything runs
     settings.export_env()
@@ -71,11 +74,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _plan(settings, full: bool):
-    from pipelines.changes import plan_refresh
+    from pipelines.publishing.plan import plan_refresh
 
     last_updates = None
     if settings.mode == "live" and not full:
-        from pipelines.errors import DownloadFailed
         from pipelines.sources.live import fetch_last_updates
 
         try:
@@ -112,17 +114,17 @@ def _refresh_lock(settings):
 
 
 def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
-    from pipelines.dbt_manifest import ensure_manifest
+    from pipelines.warehouse.manifest import ensure_manifest
 
     ensure_manifest()
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.operations import selection_for, source_input_key
-    from pipelines.publish import current_version_path
+    from pipelines.operations.selection import selection_for, source_input_key
 
     started = datetime.now(UTC)
-    selection = None if plan.full else selection_for(plan.changed)
+    graph = defs.resolve_asset_graph()
+    selection = None if plan.full else selection_for(plan.changed, graph)
     instance = dg.DagsterInstance.get()
     # Without --verbose Dagster stays quiet (its failure events carry stack traces) and dbt's per-model log goes
     # to a file; the summary below names every failed step in one line each.
@@ -137,7 +139,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
         # their last good load (raw is append-only), and say so.
         roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
         # the sources that loaded in the first pass are not loaded again: only what depends on them is built
-        retry = [key for key in selection_for(roots) if key.path[0] != "raw"] if roots else []
+        retry = [key for key in selection_for(roots, graph) if key.path[0] != "raw"] if roots else []
         if retry:
             left_out = sorted(failed_sources)
             tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
@@ -167,8 +169,8 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
 
 def _all_source_keys() -> list[str]:
     """Every source's input key (a full plan's roots)."""
-    from pipelines.changes import CITY_SUBMISSIONS
-    from pipelines.operations import SOURCE_KEYS
+    from pipelines.operations.selection import SOURCE_KEYS
+    from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
 
     return [*SOURCE_KEYS, CITY_SUBMISSIONS]
 
@@ -197,8 +199,8 @@ def _failed_steps(result) -> list[str]:
 
 
 def _alert_failure(message: str, failures: list[str], run_id: str) -> None:
-    """Runs started by cron or by hand alert like the ones the Dagster sensor watches (pipelines/alerts.py)."""
-    from pipelines.alerts import send_alert
+    """Runs started by cron or by hand alert like the ones the Dagster sensor watches (operations/alerts.py)."""
+    from pipelines.operations.alerts import send_alert
 
     body = "\n".join([message, *(f"  FAILED {failure}" for failure in failures)])
     for delivery in send_alert("sps refresh failed", body, {"run_id": run_id, "failed_steps": failures}):
@@ -207,7 +209,7 @@ def _alert_failure(message: str, failures: list[str], run_id: str) -> None:
 
 
 def _print_health(settings) -> None:
-    from pipelines.health import write_health_files
+    from pipelines.publishing.health import write_health_files
 
     try:
         written = write_health_files(settings)
@@ -218,8 +220,6 @@ def _print_health(settings) -> None:
 
 
 def _run_storage_failed(settings, exc: Exception) -> SpsError:
-    from pipelines.publish import current_version_path
-
     current = current_version_path(settings.published_dir, required=False)
     kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -266,8 +266,7 @@ def _step_failures(result) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.exports import ExportFilters, check_export_request, export_published
-    from pipelines.publish import open_published
+    from pipelines.outputs.exports import ExportFilters, check_export_request, export_published
 
     settings = _settings()
     filters = ExportFilters.from_options(args.city, args.indicator, args.period, args.source_type)
@@ -284,8 +283,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipelines.publish import open_published
-    from pipelines.report.build import check_report_target, write_city_report
+    from pipelines.outputs.report.build import check_report_target, write_city_report
 
     settings = _settings()
     check_report_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
@@ -302,8 +300,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.export_env()
-    from pipelines.publish import current_version_path
-
     current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
@@ -330,7 +326,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.publish import current_version_path, list_versions
     from pipelines.sources.catalog import load_catalog
 
     settings = _settings()
@@ -396,7 +391,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _print_current_health(current: Path, settings) -> None:
     import duckdb
 
-    from pipelines.health import health_dir
+    from pipelines.publishing.health import health_dir
 
     try:
         with duckdb.connect(str(current), read_only=True) as conn:
@@ -442,8 +437,6 @@ def _print_last_runs(settings, limit: int = 5) -> None:
 
 # ----------------------------------------------------------------------------------------------- publish
 def cmd_publish(args: argparse.Namespace) -> int:
-    from pipelines.publish import describe_versions, rollback
-
     settings = _settings()
     if args.rollback is not None:
         before, after = rollback(settings.published_dir, args.rollback or None)
@@ -464,10 +457,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------------- upload, token
 def cmd_upload(args: argparse.Namespace) -> int:
-    from pipelines.uploads.formats import Mapping
-    from pipelines.uploads.inbox import report_csv
-    from pipelines.uploads.problems import summarise
-    from pipelines.uploads.submit import submit_upload
+    from pipelines.uploads.api import Mapping, report_csv, submit_upload, summarise
 
     settings = _settings()
     path = Path(args.file)
@@ -512,7 +502,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from pipelines.uploads.tokens import issue_upload_token, list_upload_tokens, revoke_upload_token
+    from pipelines.uploads.api import issue_upload_token, list_upload_tokens, revoke_upload_token
 
     settings = _settings()
     if args.action == "issue":
@@ -533,7 +523,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from pipelines.uploads.template import write_template
+    from pipelines.uploads.api import write_template
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".xlsx"):

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.errors import DataFolderNotWritable
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -88,8 +90,6 @@ class Settings:
 
     def check_writable(self) -> None:
         """Fail early, in one line, when the data folder cannot be written (read-only mount, permissions)."""
-        from pipelines.errors import DataFolderNotWritable
-
         for folder in (self.data_dir, self.published_dir, self.dagster_home):
             probe = folder / f".sps-write-probe-{os.getpid()}"
             try:

@@ -38,6 +38,28 @@ def run_sps(args: list[str], env: dict[str, str], timeout: float = 600) -> subpr
 
 
 @pytest.fixture(scope="session")
+def code_location(tmp_path_factory: pytest.TempPathFactory):
+    """The Dagster code location (`pipelines.definitions.defs`), whose asset graph schedules and sensors read
+    from their context. Imported once, with a data folder of its own (its import creates the folder)."""
+    from pipelines.warehouse.manifest import ensure_manifest
+
+    ensure_manifest()
+    if "pipelines.definitions" not in sys.modules:
+        before = os.environ.get("SPS_DATA_DIR")
+        os.environ["SPS_DATA_DIR"] = str(tmp_path_factory.mktemp("code_location") / "data")
+        try:
+            import pipelines.definitions  # noqa: F401
+        finally:
+            if before is None:
+                os.environ.pop("SPS_DATA_DIR", None)
+            else:
+                os.environ["SPS_DATA_DIR"] = before
+    from pipelines.definitions import defs
+
+    return defs
+
+
+@pytest.fixture(scope="session")
 def snapshot_dir() -> Path:
     return real_snapshot_dir()
 

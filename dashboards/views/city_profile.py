@@ -8,10 +8,13 @@ from __future__ import annotations
 import math
 from html import escape
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, published_or_stop
+from pipelines.errors import SpsError
+from pipelines.outputs.report.build import build_city_report
 
 DEFAULT_CITY = "LV001C"  # Riga
 STATE_KEY = "city_profile_city"
@@ -138,11 +141,6 @@ def city_to_url() -> None:
 def city_report(published, geo_code: str) -> bytes:
     """The city's report (the same HTML as `sps report`), built only when the button is clicked (a report takes
     a few hundred milliseconds; a page view must not pay for it)."""
-    import duckdb
-
-    from pipelines.errors import SpsError
-    from pipelines.report.build import build_city_report
-
     try:
         with duckdb.connect(published.path, read_only=True) as conn:
             return build_city_report(conn, geo_code).html.encode("utf-8")

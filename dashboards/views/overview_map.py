@@ -9,7 +9,6 @@ import streamlit as st
 
 from dashboards import charts
 from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
-from pipelines.sources.catalog import dataset
 
 ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: outside the map frame"
 AREA, NO_OUTLINE = "map area (NUTS 3)", "listed: no NUTS 2021 outline"
@@ -41,11 +40,7 @@ def outlines(published, nuts_level: int) -> dict[str, dict]:
 
 
 def source_label(code: str) -> str:
-    try:
-        spec = dataset(code)
-    except KeyError:
-        return code
-    return f"{spec.provider}, {spec.title} ({code}; {spec.licence})"
+    return cached("source_labels", published).get(code, code)
 
 
 try:

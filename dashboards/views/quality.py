@@ -9,7 +9,7 @@ health = cached("health_report", published)
 if health:
     label = {"ok": "OK", "warning": "warnings", "error": "errors"}[health["status"]]
     with st.expander(f"Health report of this version: {label}", expanded=health["status"] != "ok"):
-        # the report is generated from the published data itself (pipelines/health.py), never from user input
+        # the report is generated from the published data itself (pipelines/publishing/health.py), never from user input
         st.markdown(health["markdown"])
         st.download_button(
             "Download the health report (Markdown)",

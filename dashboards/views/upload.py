@@ -11,14 +11,7 @@ import streamlit as st
 
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
-from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
-from pipelines.uploads.inbox import report_csv
-from pipelines.uploads.parse import read_table
-from pipelines.uploads.problems import Problem, summarise
-from pipelines.uploads.submit import check_file, submit_upload, upload_max_bytes
-from pipelines.uploads.template import write_template
-from pipelines.uploads.tokens import verify_upload_token
-from pipelines.uploads.validate import Catalogue
+from pipelines.uploads import api as uploads
 
 PAGE_SIZE = 500  # problems listed a page: a report can hold 150 000 of them
 
@@ -27,7 +20,7 @@ def _n(number: int) -> str:
     return f"{number:,}".replace(",", " ")  # 158 335
 
 
-def _problem_table(problems: list[Problem]) -> pd.DataFrame:
+def _problem_table(problems: list[uploads.Problem]) -> pd.DataFrame:
     """The rows shown on one page only: never a frame of the whole report just to show a page of it."""
     frame = pd.DataFrame(
         [p.as_dict() for p in problems], columns=["severity", "row", "column", "value", "rule", "message"]
@@ -52,7 +45,7 @@ with st.expander("Get the template", expanded=False):
     ):
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"sps_upload_template{suffix}"
-            write_template(path)
+            uploads.write_template(path)
             column.download_button(
                 f"Template {suffix}", path.read_bytes(), file_name=path.name, mime=mime, key=f"template{suffix}"
             )
@@ -64,28 +57,27 @@ if not (city and token and uploaded):
     st.info("Enter your city code and token, and choose a file.")
     st.stop()
 try:
-    verify_upload_token(settings.data_dir, token, city)
+    uploads.verify_upload_token(settings.data_dir, token, city)
 except SpsError as exc:
     st.error(str(exc))
     st.stop()
 
 data = uploaded.getvalue()
 mapping = None
-table = read_table(data, uploaded.name, upload_max_bytes())
-if not table.problems and detect_format(table.header) == "open_sdg":
+shape = uploads.inspect_file(data, uploaded.name)
+if not shape.problems and shape.format == "open_sdg":
     st.subheader("This is an Open SDG file: say what it holds")
-    catalogue = Catalogue.load()
-    choice = st.selectbox("Indicator", ["(a local indicator of my city)", *sorted(catalogue.units)])
-    mapping = Mapping()
+    choice = st.selectbox("Indicator", ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
+    mapping = uploads.Mapping()
     if choice.startswith("("):
         mapping.local_name = st.text_input("Name of the local indicator")
         mapping.local_unit = st.text_input("Its unit", placeholder="0-10 scale")
         mapping.local_description = st.text_area("What it measures")
     else:
         mapping.indicator = choice
-    if "Units" not in table.header and "Unit measure" not in table.header and not mapping.local_unit:
+    if "Units" not in shape.header and "Unit measure" not in shape.header and not mapping.local_unit:
         mapping.unit = st.text_input("Unit of the values (the file has no Units column)", placeholder="%")
-    for column in [c for c in table.header if c not in OPEN_SDG_RESERVED]:
+    for column in [c for c in shape.header if c not in uploads.OPEN_SDG_RESERVED]:
         target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
         if target != "breakdown":
             mapping.columns[column] = target
@@ -102,7 +94,7 @@ digest = hashlib.sha256(data).hexdigest()[:16]
 check_key = (digest, uploaded.name, city, repr(mapping))
 checked = st.session_state.get("upload_check")
 if checked is None or checked[0] != check_key:
-    _, rows, problems = check_file(data, uploaded.name, city, mapping, settings)
+    _, rows, problems = uploads.check_file(data, uploaded.name, city, mapping, settings)
     checked = (check_key, len(rows), problems)
     st.session_state["upload_check"] = checked
 _, row_count, problems = checked
@@ -114,7 +106,7 @@ if problems:
         f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
         + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
     )
-    summary = summarise(problems)
+    summary = uploads.summarise(problems)
     st.markdown("**What is wrong, rule by rule**")
     overview = pd.DataFrame(
         [
@@ -152,7 +144,7 @@ if problems:
     st.dataframe(_problem_table(shown), hide_index=True, width="stretch")
     st.download_button(
         "Download the whole report (CSV)",
-        lambda: report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
+        lambda: uploads.report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
         file_name=f"{uploaded.name}.report.csv",
         mime="text/csv",
     )
@@ -160,7 +152,7 @@ else:
     st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
 
 if not errors and row_count and st.button("Submit", type="primary"):
-    result = submit_upload(data, uploaded.name, city, token, mapping, settings)
+    result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
     if result.accepted:
         st.success(
             f"Submitted as {result.submission_id}. Nothing you sent is lost: the original file is kept. "

@@ -10,8 +10,9 @@ from pipelines.settings import load_settings
 from pipelines.sources.acquire import acquire
 from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
+from pipelines.sources.ingest import ensure_empty_table, ingest_file
 from pipelines.sources.label_check import LabelMismatch, check_perception_labels, fetch_indic_ur_labels
-from pipelines.sources.raw_store import LoadOutcome, ensure_empty_table, ingest_file, record_status
+from pipelines.warehouse.raw import LoadOutcome, record_status
 
 OWNER = "team:secretariat"
 

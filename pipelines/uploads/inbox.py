@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipelines.shared.cells import neutralise_row
 from pipelines.uploads.problems import Problem
 
 ROW_COLUMNS = [
@@ -56,26 +57,6 @@ def report_csv(problems: list[Problem]) -> str:
     for problem in problems:
         writer.writerow(neutralise_row(problem.as_dict()))
     return buffer.getvalue()
-
-
-def neutralise_cell(text: str) -> str:
-    """A cell starting with = + - @ would run as a formula in a spreadsheet: prefix it with a quote. Plain
-    negative numbers are left alone."""
-    if text and text[0] in "=+-@\t\r" and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def neutralise_row(row: dict) -> dict:
-    return {k: neutralise_cell(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Callable[[Path], None]]) -> Path:

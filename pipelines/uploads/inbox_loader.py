@@ -21,8 +21,8 @@ import duckdb
 
 from pipelines.errors import SpsError
 from pipelines.settings import pause_for_tests
-from pipelines.sources.raw_store import LoadOutcome, ensure_raw_schema, record_status, rollback
 from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
+from pipelines.warehouse.raw import LoadOutcome, ensure_raw_schema, record_status, rollback
 
 DATASET = "city_submissions"
 METADATA_FILE = "metadata.json"

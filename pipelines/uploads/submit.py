@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.settings import Settings
+from pipelines.shared.gx import warm_up as warm_up_gx
 from pipelines.uploads.formats import Mapping, normalise
 from pipelines.uploads.inbox import safe_extension, write_accepted, write_rejected
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import Problem, error
 from pipelines.uploads.tokens import verify_upload_token
-from pipelines.uploads.validate import Catalogue, CleanRows, validate_rows, warm_up_great_expectations
+from pipelines.uploads.validate import Catalogue, CleanRows, validate_rows
+from pipelines.versions.store import current_version_path
 
 
 @dataclass
@@ -63,8 +65,6 @@ def next_submission_time(data_dir: Path) -> datetime:
 
 def previous_published_values(settings: Settings, city: str) -> dict[tuple[str, str], tuple[str, float]]:
     """The latest published total per indicator x area of this city (for the 'big change' warning)."""
-    from pipelines.publish import current_version_path
-
     path = current_version_path(settings.published_dir, required=False)
     if path is None:
         return {}
@@ -93,7 +93,7 @@ def check_file(
 ) -> tuple[str | None, CleanRows | list, list[Problem]]:
     """(format, the clean rows (one dict per row when indexed or iterated), every problem found)."""
     if len(data) <= upload_max_bytes():
-        warm_up_great_expectations()  # imported while the file is read and checked in DuckDB
+        warm_up_gx()  # imported while the file is read and checked in DuckDB
     table = read_table(data, filename, upload_max_bytes())
     if table.problems:
         return None, [], [error("file", message) for message in table.problems]

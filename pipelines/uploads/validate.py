@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
-import logging
 import re
-import sys
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +22,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from pipelines.settings import SEEDS_DIR
+from pipelines.shared.gx import run_suite
+from pipelines.shared.gx import warm_up as warm_up_gx
 from pipelines.uploads.formats import row_fields, rows_schema
 from pipelines.uploads.parse import WHITESPACE_CLASS
 from pipelines.uploads.problems import Problem, error, warning
@@ -44,8 +42,6 @@ REQUIRED = (
     ("value", "Give a value, or leave the row out if there is none."),
     ("unit", "Give the unit of every value."),
 )
-_warm_up_lock = threading.Lock()
-_warm_up_started = False
 
 
 @dataclass(frozen=True)
@@ -154,25 +150,6 @@ class CleanRows(Sequence[dict]):
 
     def __repr__(self) -> str:
         return f"CleanRows({len(self)} rows)"
-
-
-def warm_up_great_expectations() -> None:
-    """Import Great Expectations in the background (about 3-4 s on this machine) while the file is parsed
-    and checked in DuckDB, which runs outside the GIL. The import lock makes the suite's own import wait
-    for this one; any failure here is left for that import to report."""
-    global _warm_up_started
-    with _warm_up_lock:
-        if _warm_up_started or "great_expectations" in sys.modules:
-            return
-        _warm_up_started = True
-
-    def _import() -> None:
-        try:
-            importlib.import_module("great_expectations")
-        except Exception:  # noqa: BLE001 - reported by the real import in _gx_problems
-            pass
-
-    threading.Thread(target=_import, name="warm-up-gx", daemon=True).start()
 
 
 def _as_table(rows: pa.Table | Sequence[dict]) -> pa.Table:
@@ -362,49 +339,41 @@ def _gx_frame(rows: pa.Table):
 def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
     """The column-level rules as a Great Expectations suite over a narrow frame (_gx_frame)."""
     frame = _gx_frame(rows)  # built first: GX may still be importing in the background
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    batch = (
-        context.data_sources.add_pandas("upload")
-        .add_dataframe_asset("rows")
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = context.suites.add(gx.ExpectationSuite(name="city_upload"))
-    messages = {}
-    for column, sentence in REQUIRED:
-        expectation = suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
-        messages[expectation.id] = ("required", column, f"'{column}' is empty. {sentence}")
-    expectation = suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD))
-    messages[expectation.id] = ("period_format", "period", "The period must look like 2019, 2019-20 or 2019/20.")
-    expectation = suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="key_group"))
-    messages[expectation.id] = (
-        "duplicate_key",
-        None,
-        "This indicator, area, period and breakdown appear more than once; keep one row per value.",
-    )
-    expectation = suite.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(column="catalogue_indicator_code", value_set=sorted(catalogue.units))
-    )
-    messages[expectation.id] = (
-        "unknown_indicator",
-        "indicator_code",
-        "This indicator code is not in the catalogue; use a code from the "
-        "template's catalogue sheet, or report it as a local indicator (local:CITY:name).",
-    )
-    result = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"]}
-    )
+    def build(gxe):
+        expectations = [
+            (("required", column, f"'{column}' is empty. {why}"), gxe.ExpectColumnValuesToNotBeNull(column=column))
+            for column, why in REQUIRED
+        ]
+        expectations += [
+            (
+                ("period_format", "period", "The period must look like 2019, 2019-20 or 2019/20."),
+                gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD),
+            ),
+            (
+                (
+                    "duplicate_key",
+                    None,
+                    "This indicator, area, period and breakdown appear more than once; keep one row per value.",
+                ),
+                gxe.ExpectColumnValuesToBeUnique(column="key_group"),
+            ),
+            (
+                (
+                    "unknown_indicator",
+                    "indicator_code",
+                    "This indicator code is not in the catalogue; use a code from the "
+                    "template's catalogue sheet, or report it as a local indicator (local:CITY:name).",
+                ),
+                gxe.ExpectColumnValuesToBeInSet(column="catalogue_indicator_code", value_set=sorted(catalogue.units)),
+            ),
+        ]
+        return expectations
+
     problems = []
-    for outcome in result.results:
-        rule, column, message = messages[outcome.expectation_config.id]
+    for (rule, column, message), hits in run_suite(frame, "city_upload", build, ["source_row"]):
         source = "catalogue_indicator_code" if rule == "unknown_indicator" else column
-        for hit in outcome.result.get("unexpected_index_list") or []:
+        for hit in hits:
             value = hit.get(source) if rule in ("period_format", "unknown_indicator") else None
             problems.append(error(rule, message, row=int(hit["source_row"]), column=column, value=value))
     return problems
@@ -539,7 +508,7 @@ def validate_rows(
     checks = RowChecks(table, city, comma_decimal, (today or dt.date.today()).year, catalogue, previous_values or {})
     if not table.num_rows:
         return CleanRows(checks), []
-    warm_up_great_expectations()
+    warm_up_gx()
     with duckdb.connect() as conn:
         checks.register(conn)
         flagged = conn.sql(

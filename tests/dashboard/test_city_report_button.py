@@ -22,7 +22,7 @@ def test_city_profile_offers_the_city_report(refreshed_data_dir, monkeypatch, pu
     assert not at.exception
     assert report_button(at) is not None
     version = published_db.execute("select version from _publication").fetchall()[0][0]
-    from pipelines.report.build import build_city_report
+    from pipelines.outputs.report.build import build_city_report
 
     html = build_city_report(published_db, "ES002C").html
     assert f'<meta name="sps-published-version" content="{version}">' in html and "Barcelona (ES002C)" in html

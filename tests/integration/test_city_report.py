@@ -15,7 +15,7 @@ import duckdb
 import html5lib
 import pytest
 
-from pipelines.report.build import format_number
+from pipelines.outputs.report.build import format_number
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
@@ -323,7 +323,7 @@ def test_bristol_open_sdg_export_round_trips_wards_and_breakdowns(reported_data_
 
 def test_text_a_city_sent_is_escaped_never_run(reported_data_dir, tmp_path):
     """Local indicator names come from city uploads: markup in them is shown as text, never executed."""
-    from pipelines.report.build import build_city_report
+    from pipelines.outputs.report.build import build_city_report
 
     published = reported_data_dir / "published" / (reported_data_dir / "published" / "CURRENT").read_text().strip()
     copy = tmp_path / "published_copy.duckdb"  # a derived file in tmp, edited to carry hostile text

@@ -188,7 +188,7 @@ def test_readers_see_one_whole_version_while_new_versions_are_published(tmp_path
     """Dashboard queries (dashboards/queries.py) in reader threads while publish_marts runs: no lock errors,
     and every query of one page view answers from the version the page started with."""
     from dashboards import queries
-    from pipelines.publish import publish_marts
+    from pipelines.publishing.publish import publish_marts
     from pipelines.settings import load_settings
 
     monkeypatch.setenv("SPS_DATA_DIR", str(tmp_path / "data"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.exports import SDMX_COLUMNS
+from pipelines.outputs.exports import SDMX_COLUMNS
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
@@ -111,7 +111,7 @@ def test_xlsx_has_a_sheet_per_indicator_and_a_metadata_sheet(refreshed_data_dir,
 
 
 def test_sheet_names_fit_excel():
-    from pipelines.exports import sheet_names
+    from pipelines.outputs.exports import sheet_names
 
     names = sheet_names(["psychological_violence_prevalence", "psychological_violence_prevalence_x", "metadata"])
     assert all(len(n) <= 31 for n in names.values()) and len(set(names.values())) == 3

@@ -253,7 +253,7 @@ def test_publish_on_a_full_disk_raises_publish_error_and_changes_nothing(tmp_pat
     import resource
 
     from pipelines.errors import PublishError
-    from pipelines.publish import publish_marts
+    from pipelines.publishing.publish import publish_marts
 
     settings = _publish_settings(tmp_path)
     with marts_connection(refreshed_data_dir) as conn:
@@ -280,8 +280,8 @@ def test_publish_on_a_full_disk_raises_publish_error_and_changes_nothing(tmp_pat
 def test_publish_when_the_pointer_cannot_be_swapped(tmp_path, refreshed_data_dir, monkeypatch, errno_name):
     import errno
 
-    from pipelines import publish
     from pipelines.errors import PublishError
+    from pipelines.publishing import publish
 
     settings = _publish_settings(tmp_path)
     with marts_connection(refreshed_data_dir) as conn:

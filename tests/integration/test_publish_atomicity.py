@@ -64,8 +64,9 @@ def test_failed_refresh_keeps_the_published_version(tmp_path, snapshot_dir):
 def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):
     import duckdb
 
-    from pipelines.publish import list_versions, publish_marts
+    from pipelines.publishing.publish import publish_marts
     from pipelines.settings import load_settings
+    from pipelines.versions.store import list_versions
 
     settings = load_settings()
     from dataclasses import replace
@@ -89,7 +90,7 @@ def test_publish_without_marts_fails_and_leaves_pointer(tmp_path):
     import duckdb
 
     from pipelines.errors import PublishError
-    from pipelines.publish import publish_marts
+    from pipelines.publishing.publish import publish_marts
     from pipelines.settings import load_settings
 
     settings = replace(load_settings(), data_dir=tmp_path / "data")

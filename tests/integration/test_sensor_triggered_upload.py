@@ -20,14 +20,14 @@ MAPPING = PROJECT_ROOT / "examples" / "mappings" / "valencia_16-1-4_homicide_rat
 SCRIPT = """
 import json, dagster as dg
 from pipelines.definitions import defs
-from pipelines.uploads.sensors import inbox_sensor
+from pipelines.operations.sensors import inbox_sensor
 instance = dg.DagsterInstance.get()
-request = inbox_sensor(dg.build_sensor_context(instance=instance))
+request = inbox_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
 assert isinstance(request, dg.RunRequest), request
 result = defs.resolve_job_def("refresh").execute_in_process(
     instance=instance, tags=request.tags, raise_on_error=False,
     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
-again = inbox_sensor(dg.build_sensor_context(instance=instance))
+again = inbox_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
 print(json.dumps({"run_key": request.run_key, "success": result.success, "then": type(again).__name__}))
 """
 

@@ -200,7 +200,7 @@ def test_dashboard_and_dagster_bind_loopback_by_default(monkeypatch, tmp_path):
     assert "-h 127.0.0.1" in dev
     commands = []
     monkeypatch.setattr(subprocess, "call", lambda command: commands.append(command) or 0)
-    monkeypatch.setattr("pipelines.publish.current_version_path", lambda *a, **k: Path("x.duckdb"))
+    monkeypatch.setattr("pipelines.cli.current_version_path", lambda *a, **k: Path("x.duckdb"))
     monkeypatch.setenv("SPS_DATA_DIR", str(tmp_path / "data"))
     assert cli.main(["serve"]) == 0
     command = commands[0]

@@ -11,7 +11,7 @@ def defs(tmp_path_factory):
     import os
 
     os.environ["SPS_DATA_DIR"] = str(tmp_path_factory.mktemp("defs"))
-    from pipelines.dbt_manifest import ensure_manifest
+    from pipelines.warehouse.manifest import ensure_manifest
 
     ensure_manifest()
     from pipelines.definitions import defs as loaded

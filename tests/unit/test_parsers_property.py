@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.errors import SourceFileError
-from pipelines.sources.raw_store import ensure_empty_table, ingest_file
+from pipelines.sources.ingest import ensure_empty_table, ingest_file
 from tests.fixtures.specs import synthetic_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

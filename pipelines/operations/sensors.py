@@ -1,0 +1,125 @@
+"""The secretariat's sensors (Dagster):
+
+inbox_sensor              every 30 s: new submissions in the inbox (or files in the drop folder)
+eurostat_update_sensor    live mode, every 6 hours: Eurostat's table of contents against what was loaded
+alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py)
+"""
+
+import dagster as dg
+import duckdb
+
+from pipelines.errors import DownloadFailed
+from pipelines.operations.alerts import send_alert
+from pipelines.operations.selection import (
+    REFRESH_JOB,
+    asset_graph_of,
+    eurostat_last_updates,
+    run_request_for,
+    selection_for,
+)
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
+from pipelines.publishing.plan import plan_refresh
+from pipelines.settings import load_settings
+from pipelines.sources.catalog import load_catalog
+from pipelines.uploads.dropbox import process_drop_folder
+from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
+
+
+@dg.sensor(
+    name="inbox_sensor",
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a refresh when inbox folders are not yet in raw.city_submission_files. The run key is "
+    "the set of pending submission ids, so the same set never triggers twice (a failed load waits for a fix "
+    "or a new upload).",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    for dropped in process_drop_folder(settings):  # the secretariat's bulk drops become inbox submissions
+        state = "accepted" if dropped.accepted else f"rejected ({len(dropped.errors)} error(s), see quarantine)"
+        context.log.info(f"drop folder: {dropped.submission_id} {state}")
+    in_inbox = inbox_submission_ids(settings.inbox_dir)
+    if not in_inbox:
+        return dg.SkipReason(f"the inbox {settings.inbox_dir} holds no submission")
+    loaded: set[str] = set()
+    if settings.warehouse_path.exists():
+        try:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+                loaded = loaded_submission_ids(conn)
+        except (duckdb.IOException, duckdb.ConnectionException):  # another process holds the write lock
+            return dg.SkipReason("the warehouse is locked: a refresh is running; the inbox is checked again after it")
+    pending = [submission_id for submission_id in in_inbox if submission_id not in loaded]
+    if not pending:
+        return dg.SkipReason(f"all {len(in_inbox)} inbox submission(s) are loaded")
+    context.log.info(f"{len(pending)} submission(s) waiting in the inbox: {', '.join(pending)}")
+    return dg.RunRequest(
+        run_key=",".join(pending),
+        asset_selection=selection_for(
+            [CITY_SUBMISSIONS], asset_graph_of(context)
+        ),  # the uploads and what depends on them, not Eurostat
+        tags={
+            "sps/trigger": "inbox",
+            "sps/pending": str(len(pending)),
+            "sps/plan": f"{CITY_SUBMISSIONS} ({len(pending)} new inbox submission(s))",
+        },
+    )
+
+
+@dg.sensor(
+    name="eurostat_update_sensor",
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=6 * 3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Live mode: compares each dataset's 'last update of data' in Eurostat's table of contents with "
+    "what the published version loaded, and requests only the changed datasets and their downstream models.",
+)
+def eurostat_update_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    if settings.mode != "live":
+        return dg.SkipReason("offline mode (SPS_SNAPSHOT_DIR is set): there is no Eurostat to watch")
+    try:
+        last_updates = eurostat_last_updates(settings)
+    except DownloadFailed as exc:
+        return dg.SkipReason(f"Eurostat's table of contents is unreachable: {exc}")
+    eurostat = [f"raw/{spec.code}" for spec in load_catalog() if spec.live == "eurostat_sdmx"]
+    plan = plan_refresh(settings, last_updates=last_updates)
+    if plan.full:  # nothing usable published: the weekly schedule or `sps refresh` does the first build
+        return dg.SkipReason(f"no incremental plan ({plan.reason}); run a full refresh first")
+    return run_request_for(plan, eurostat, "eurostat_update_sensor", asset_graph_of(context))
+
+
+@dg.run_failure_sensor(
+    name="alert_on_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="E-mails (SPS_SMTP_*, SPS_ALERT_EMAIL_TO) and/or posts to SPS_ALERT_WEBHOOK_URL when a run fails.",
+)
+def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    steps = []
+    for event in context.get_step_failure_events():
+        error = event.event_specific_data.error
+        steps.append(f"{event.step_key}: {_first_line(error.message if error else '')}")
+    body = "\n".join(
+        [
+            f"Run {run.run_id} of job {run.job_name} failed.",
+            f"Trigger: {run.tags.get('sps/trigger', 'manual')}. Plan: {run.tags.get('sps/plan', 'full')}.",
+            *(f"  FAILED {step}" for step in steps),
+            _first_line(context.failure_event.message or ""),
+            "The published version analysts see is unchanged. `sps status` and the Dagster UI show details.",
+        ]
+    )
+    for delivery in send_alert(
+        f"refresh run {run.run_id[:8]} failed",
+        body,
+        {"run_id": run.run_id, "job": run.job_name, "failed_steps": steps},
+    ):
+        log = context.log.info if delivery.ok else context.log.error
+        log(f"alert via {delivery.channel}: {'sent' if delivery.ok else 'NOT sent'} ({delivery.detail})")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text and text.strip() else ""
+
+
+sensors = [inbox_sensor, eurostat_update_sensor, alert_on_run_failure]

@@ -1,0 +1,656 @@
+"""`sps export`: tables of the published version, in the formats analysts and cities use.
+
+    csv, parquet   a whole published table (observations, indicators, geographies, police-recorded offences)
+    sdmx-csv       observations as SDMX-CSV: dimension columns (UN SDG / Eurostat names) + OBS_VALUE + OBS_STATUS
+    xlsx           observations, one sheet per indicator and a metadata sheet
+    open-sdg       observations as Open SDG CSV, one file per indicator (Year, disaggregations, Units, GeoCode,
+                   Value) with a mapping file, so a city can publish them on its Open SDG site or upload them back
+
+Observations can be filtered by city (with its districts), indicator, period and source type. Every export
+writes a metadata sidecar (sources, licences, published version, generated at, filters). Only the published
+version is read; files appear whole or not at all (temporary name, then rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import SpsError
+from pipelines.shared.cells import neutralise_cell, neutralised_column
+from pipelines.sources.catalog import load_catalog
+
+EXPORT_TABLES = {
+    "observations": "fct_observations",
+    "indicators": "dim_indicators",
+    "geographies": "dim_geographies",
+    "police-recorded-offences": "fct_police_recorded_offences",
+}
+FORMATS = ("csv", "parquet", "sdmx-csv", "xlsx", "open-sdg")
+OBSERVATION_ONLY_FORMATS = {"sdmx-csv", "xlsx", "open-sdg"}
+SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+FORMAT_SUFFIX = {"csv": ".csv", "parquet": ".parquet", "sdmx-csv": ".csv", "xlsx": ".xlsx"}
+OBSERVATION_ORDER = (
+    "indicator_code, geo_code, period, source_dataset, sex nulls first, age_group nulls first, breakdown nulls first"
+)
+
+PERIOD_PATTERN = re.compile(r"^(\d{4})(?:\s*(?:-|to|\.\.)\s*(\d{4}))?$")
+
+# SDMX code lists (SDMX global CL_OBS_STATUS, UN SDG CL_UNIT_MEASURE) for the values this product holds.
+OBS_STATUS = {"b": "B", "d": "D", "e": "E", "f": "F", "p": "P", "u": "U"}
+UNIT_MEASURE = {
+    "% of respondents": "PT",
+    "% of population": "PT",
+    "% of built-up area": "PT",
+    "offences per 100 000 inhabitants": "PER_100000_POP",
+}
+SDMX_DATAFLOW = "SPS:SPS_MONITOR_OBS(1.0)"
+
+CITY_REPORT_SOURCE = {
+    "title": "Values reported by the city (voluntary local reporting)",
+    "provider": "the reporting city council",
+    "licence": "As stated by the reporting city council",
+}
+
+
+class ExportError(SpsError):
+    """An export cannot be written as asked; nothing was written."""
+
+
+# ------------------------------------------------------------------------------------------------ filters
+@dataclass(frozen=True)
+class PeriodRange:
+    first_year: int
+    last_year: int
+    text: str
+
+    @classmethod
+    def parse(cls, text: str | None, option: str = "--period") -> PeriodRange | None:
+        """'2019' (that year) or '2010-2019' (a range of years, inclusive); None when not given."""
+        if text is None or not text.strip():
+            return None
+        match = PERIOD_PATTERN.match(text.strip())
+        if not match:
+            raise ExportError(f"{option} {text!r}: write a year (2019) or a range of years (2010-2019)")
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        if last < first:
+            raise ExportError(f"{option} {text!r}: the range ends before it starts; write it as {last}-{first}")
+        return cls(first, last, text.strip())
+
+    def sql(self, column: str = "period_year") -> tuple[str, list]:
+        return f"{column} between ? and ?", [self.first_year, self.last_year]
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    cities: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    period: PeriodRange | None = None
+    source_types: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(
+        cls,
+        cities: list[str] | None = None,
+        indicators: list[str] | None = None,
+        period: str | None = None,
+        source_types: list[str] | None = None,
+    ) -> ExportFilters:
+        def split(values: list[str] | None, upper: bool = False) -> tuple[str, ...]:
+            items = [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+            return tuple(dict.fromkeys(v.upper() if upper else v for v in items))
+
+        return cls(split(cities, upper=True), split(indicators), PeriodRange.parse(period), split(source_types))
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.cities or self.indicators or self.period or self.source_types)
+
+    def as_dict(self) -> dict:
+        return {
+            "city": list(self.cities),
+            "indicator": list(self.indicators),
+            "period": self.period.text if self.period else None,
+            "source_type": list(self.source_types),
+        }
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.cities:
+            clauses.append(
+                "(geo_code in (select unnest(?::varchar[])) or "
+                "split_part(geo_code, ':', 1) in (select unnest(?::varchar[])) and geo_code like '%:%')"
+            )
+            params += [list(self.cities), list(self.cities)]
+        if self.indicators:
+            clauses.append("indicator_code in (select unnest(?::varchar[]))")
+            params.append(list(self.indicators))
+        if self.period:
+            clause, values = self.period.sql()
+            clauses.append(clause)
+            params += values
+        if self.source_types:
+            clauses.append("source_type in (select unnest(?::varchar[]))")
+            params.append(list(self.source_types))
+        return (" where " + " and ".join(clauses)) if clauses else "", params
+
+    def check_against(self, conn: duckdb.DuckDBPyConnection, version: str) -> None:
+        """Every filter value must exist in the published version: a typo is an error, never an empty file."""
+        checks = (
+            (
+                "--city",
+                self.cities,
+                "select geo_code from dim_geographies where geo_level = 'city'",
+                "sps export geographies",
+            ),
+            ("--indicator", self.indicators, "select indicator_code from dim_indicators", "sps export indicators"),
+            ("--source-type", self.source_types, "select distinct source_type from fct_observations", None),
+        )
+        for option, wanted, sql, where_to_look in checks:
+            if not wanted:
+                continue
+            known = {row[0] for row in conn.execute(sql).fetchall()}
+            unknown = [w for w in wanted if w not in known]
+            if unknown:
+                hint = f"see `{where_to_look}`" if where_to_look else "one of " + ", ".join(sorted(known))
+                raise ExportError(f"{option} {', '.join(unknown)}: not in published version {version} ({hint})")
+
+
+# ------------------------------------------------------------------------------------------------ results
+@dataclass
+class ExportResult:
+    table: str
+    format: str
+    rows: int
+    version: str
+    paths: list[Path] = field(default_factory=list)
+    sidecar: Path | None = None
+
+
+def resolve_format(out: Path, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise ExportError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+        expected = FORMAT_SUFFIX.get(fmt)
+        if expected and out.suffix.lower() != expected:
+            raise ExportError(f"--out {out}: a {fmt} export is written to a {expected} file")
+        if fmt == "open-sdg" and out.suffix:
+            raise ExportError(
+                f"--out {out}: an open-sdg export is a folder (one CSV per indicator); give a folder name"
+            )
+        return fmt
+    try:
+        return SUFFIX_FORMATS[out.suffix.lower()]
+    except KeyError:
+        raise ExportError(
+            f"--out {out}: use a .csv, .parquet or .xlsx file name, or choose a format with --format "
+            f"({', '.join(FORMATS)})"
+        ) from None
+
+
+def sidecar_path(out: Path, fmt: str) -> Path:
+    return out / "metadata.json" if fmt == "open-sdg" else out.with_name(out.name + ".metadata.json")
+
+
+# ------------------------------------------------------------------------------------------------ entry
+def check_export_request(what: str, out: Path, fmt: str | None, filters: ExportFilters) -> str:
+    """The checks that need no data (format, filters, target folder), run before the published version is
+    opened; returns the format."""
+    fmt = resolve_format(out, fmt)
+    table = EXPORT_TABLES[what]
+    if table != "fct_observations" and fmt in OBSERVATION_ONLY_FORMATS:
+        raise ExportError(f"{what}: --format {fmt} is for observations only; use csv or parquet for {what}")
+    if table != "fct_observations" and not filters.is_empty:
+        raise ExportError(
+            f"{what}: the filters (--city, --indicator, --period, --source-type) apply to observations only; "
+            "export `observations`, or drop them"
+        )
+    parent = out.parent
+    if not parent.exists():
+        raise ExportError(f"--out {out}: folder {parent} does not exist; create it or choose another place")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"--out {out}: folder {parent} is not writable; choose another place")
+    if fmt == "open-sdg" and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"--out {out}: already exists and is not an empty folder; choose a new folder name")
+    if fmt != "open-sdg" and out.is_dir():
+        raise ExportError(f"--out {out}: is a folder; give a file name")
+    return fmt
+
+
+def export_published(
+    conn: duckdb.DuckDBPyConnection,
+    what: str,
+    out: Path,
+    fmt: str | None = None,
+    filters: ExportFilters | None = None,
+) -> ExportResult:
+    """Write `what` of the published version open on `conn` to `out`, with a metadata sidecar."""
+    filters = filters or ExportFilters()
+    fmt = check_export_request(what, out, fmt, filters)
+    table = EXPORT_TABLES[what]
+    version, published_at = conn.execute("select version, published_at from _publication").fetchall()[0]
+    filters.check_against(conn, version)
+    where, params = filters.where()
+    rows = conn.execute(f"select count(*) from {table}{where}", params).fetchall()[0][0]
+    if rows == 0:
+        raise ExportError(
+            f"no observation of published version {version} matches the filters "
+            f"{json.dumps(filters.as_dict())}; nothing was written. Widen the filters"
+        )
+    writer = {
+        "csv": _write_table,
+        "parquet": _write_table,
+        "sdmx-csv": _write_sdmx_csv,
+        "xlsx": _write_xlsx,
+        "open-sdg": _write_open_sdg,
+    }[fmt]
+    result = ExportResult(table=table, format=fmt, rows=rows, version=version)
+    sidecar = sidecar_path(out, fmt)
+    try:
+        result.paths = writer(conn, table, out, fmt, where, params, filters, version)
+        metadata = export_metadata(conn, result, filters, where, params, published_at)
+        _write_atomic(sidecar, json.dumps(metadata, indent=2, default=str).encode("utf-8"))
+    except (OSError, duckdb.IOException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise ExportError(f"--out {out}: cannot write ({reason}); nothing was written") from None
+    result.sidecar = sidecar
+    return result
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _tmp(out: Path) -> Path:
+    return out.with_name(f".{out.name}.part")
+
+
+# ------------------------------------------------------------------------------------------------ csv, parquet
+def _write_table(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    tmp = _tmp(out)
+    order = f"order by {OBSERVATION_ORDER}" if table == "fct_observations" else ""
+    select = "*"
+    if fmt == "csv":  # a spreadsheet must never run a cell: quote text that starts like a formula
+        types = conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
+        select = ", ".join(neutralised_column(name) if dtype == "VARCHAR" else name for name, dtype in types)
+    options = "(format csv, header true)" if fmt == "csv" else "(format parquet)"
+    try:
+        conn.execute(f"copy (select {select} from {table}{where} {order}) to '{tmp.as_posix()}' {options}", params)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [out]
+
+
+# ------------------------------------------------------------------------------------------------ SDMX-CSV
+SDMX_COLUMNS = (
+    "DATAFLOW",
+    "FREQ",
+    "SERIES",
+    "REF_AREA",
+    "SEX",
+    "AGE",
+    "BREAKDOWN",
+    "SOURCE_DATASET",
+    "COMPARABILITY_GROUP",
+    "UNIT_MEASURE",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "OBS_STATUS",
+    "OBS_FLAG",
+    "LOWER_BOUND",
+    "UPPER_BOUND",
+    "UNCERTAINTY_METHOD",
+    "SOURCE_TYPE",
+    "NATURE",
+    "COMMENT_OBS",
+)
+
+
+def sdmx_select(where: str) -> str:
+    """SQL of the SDMX-CSV rows: one per observation, dimensions first (SDMX-CSV 1.0, UN SDG concept names)."""
+    status = " ".join(
+        f"when contains(coalesce(flags, ''), '{flag}') then '{code}'" for flag, code in OBS_STATUS.items()
+    )
+    units = " ".join(f"when unit = '{text}' then '{code}'" for text, code in UNIT_MEASURE.items())
+    return f"""
+        select '{SDMX_DATAFLOW}' as DATAFLOW, 'A' as FREQ, indicator_code as SERIES, geo_code as REF_AREA,
+               case sex when 'female' then 'F' when 'male' then 'M' else '_T' end as SEX,
+               coalesce(age_group, '_T') as AGE, coalesce(breakdown, '_T') as BREAKDOWN,
+               source_dataset as SOURCE_DATASET, comparability_group as COMPARABILITY_GROUP,
+               case {units} else unit end as UNIT_MEASURE,
+               period as TIME_PERIOD, value as OBS_VALUE,
+               case when value is null then 'O' {status} else 'A' end as OBS_STATUS,
+               flags as OBS_FLAG, ci_low as LOWER_BOUND, ci_high as UPPER_BOUND,
+               uncertainty_method as UNCERTAINTY_METHOD, source_type as SOURCE_TYPE,
+               case when is_official then 'C' else 'N' end as NATURE,
+               {neutralised_column("quality_note").replace(" as quality_note", "")} as COMMENT_OBS
+        from fct_observations{where}
+        order by {OBSERVATION_ORDER}"""
+
+
+def _write_sdmx_csv(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    tmp = _tmp(out)
+    try:
+        conn.execute(f"copy ({sdmx_select(where)}) to '{tmp.as_posix()}' (format csv, header true)", params)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [out]
+
+
+# ------------------------------------------------------------------------------------------------ XLSX
+# A sheet lists every column of fct_observations as published (its dbt contract, in that order) but the ones the
+# sheet itself stands for or that repeat another: the internal key, the indicator (one sheet per indicator) and
+# the period's year; the geography's name follows its code.
+XLSX_LEFT_OUT = ("observation_id", "indicator_code", "period_year")
+
+
+def xlsx_columns(conn) -> list[str]:
+    columns = [name for (name,) in conn.execute("select column_name from (describe fct_observations)").fetchall()]
+    kept = [name for name in columns if name not in XLSX_LEFT_OUT]
+    return [*kept[:1], "geo_name", *kept[1:]] if kept and kept[0] == "geo_code" else kept
+
+
+def sheet_names(codes: list[str]) -> dict[str, str]:
+    """Excel sheet names (at most 31 characters, unique) for indicator codes."""
+    names: dict[str, str] = {}
+    used = {"metadata"}
+    for code in codes:
+        name = code[:31]
+        counter = 2
+        while name.lower() in used:
+            suffix = f"~{counter}"
+            name = code[: 31 - len(suffix)] + suffix
+            counter += 1
+        used.add(name.lower())
+        names[code] = name
+    return names
+
+
+def _write_xlsx(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    from openpyxl import Workbook
+
+    indicators = conn.execute(
+        f"""select i.indicator_code, i.indicator_name, i.unit, i.definition, i.sdg_targets, i.partnership_domain,
+                   i.comparability_caveat, count(*) as observations
+            from (select * from fct_observations{where}) o join dim_indicators i using (indicator_code)
+            group by all order by i.indicator_code""",
+        params,
+    ).fetchall()
+    names = sheet_names([row[0] for row in indicators])
+    book = Workbook(write_only=True)
+    meta = book.create_sheet("metadata")
+    for line in _metadata_lines(conn, version, filters, where, params):
+        meta.append(line)
+    meta.append([])
+    meta.append(
+        [
+            "sheet",
+            "indicator_code",
+            "indicator_name",
+            "unit",
+            "sdg_targets",
+            "partnership_domain",
+            "observations",
+            "definition",
+            "comparability_caveat",
+        ]
+    )
+    for code, name, unit, definition, targets, domain, caveat, count in indicators:
+        meta.append([names[code], code, name, unit, targets, domain, count, definition, caveat])
+    header = xlsx_columns(conn)
+    columns = ", ".join(f"o.{c}" if c != "geo_name" else "g.geo_name" for c in header)
+    for code, *_ in indicators:
+        sheet = book.create_sheet(names[code])
+        sheet.append(header)
+        result = conn.execute(
+            f"""select {columns} from (select * from fct_observations{where}) o
+                left join dim_geographies g using (geo_code)
+                where o.indicator_code = ? order by {OBSERVATION_ORDER.replace("indicator_code, ", "")}""",
+            [*params, code],
+        )
+        while batch := result.fetchmany(5000):
+            for row in batch:
+                sheet.append([_excel_cell(v) for v in row])
+    tmp = _tmp(out)
+    try:
+        book.save(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [out]
+
+
+def _excel_cell(value):
+    if isinstance(value, datetime):  # Excel has no time zones: UTC without one
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return neutralise_cell(value)
+
+
+def _metadata_lines(conn, version, filters, where, params) -> list[list]:
+    published_at = conn.execute("select published_at from _publication").fetchall()[0][0]
+    lines = [
+        ["SPS Monitor: observations of the published version"],
+        ["published_version", version],
+        ["published_at", _excel_cell(published_at)],
+        ["generated_at", datetime.now(UTC).replace(tzinfo=None)],
+        ["filters", json.dumps(filters.as_dict())],
+        [],
+        ["source_dataset", "title", "provider", "licence", "observations"],
+    ]
+    for source in sources_of(conn, where, params):
+        lines.append([source["dataset"], source["title"], source["provider"], source["licence"], source["rows"]])
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ Open SDG
+OPEN_SDG_RESERVED = {
+    "Year",
+    "Value",
+    "Units",
+    "Unit multiplier",
+    "Unit measure",
+    "GeoCode",
+    "Observation status",
+    "Sex",
+    "Age",
+    "Source",
+}
+
+
+def split_breakdown(text: str | None) -> dict[str, str]:
+    """'Ethnicity=White; Region=London' -> {'Ethnicity': 'White', 'Region': 'London'}."""
+    parts: dict[str, str] = {}
+    for item in (text or "").split("; "):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key if sep else "Breakdown"
+        value = value if sep else item
+        if key in OPEN_SDG_RESERVED:
+            key = f"{key} (breakdown)"
+        parts[key] = value
+    return parts
+
+
+def open_sdg_geo_code(geo_code: str, city: str | None) -> str:
+    """GeoCode of a row: empty for the city the export is for (its headline), the district part for its
+    areas (UK011C:E05010887 -> E05010887), else the geography code."""
+    if city is None:
+        return geo_code
+    if geo_code == city:
+        return ""
+    if geo_code.startswith(f"{city}:"):
+        return geo_code.split(":", 1)[1]
+    return geo_code
+
+
+def plain_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
+def _write_open_sdg(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    import yaml
+
+    city = filters.cities[0] if len(filters.cities) == 1 else None
+    rows = conn.execute(
+        f"""select indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, source_dataset,
+                   comparability_group
+            from (select * from fct_observations{where}) where value is not null order by {OBSERVATION_ORDER}""",
+        params,
+    ).fetchall()
+    by_indicator: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_indicator.setdefault(row[0], []).append(row)
+    tmp = out.with_name(f".{out.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    written = []
+    try:
+        for code, items in by_indicator.items():
+            sources = sorted({r[8] for r in items})
+            breakdowns = [split_breakdown(r[5]) for r in items]
+            keys = sorted({k for b in breakdowns for k in b})
+            header = ["Year"]
+            header += ["Source"] if len(sources) > 1 else []
+            header += ["Sex"] if any(r[3] for r in items) else []
+            header += ["Age"] if any(r[4] for r in items) else []
+            keys_unique = len({(r[1], r[2], r[3], r[4], r[5], r[8]) for r in items}) == len(items)
+            header += [] if keys_unique else ["Comparability group"]
+            header += keys + ["Units", "GeoCode", "Value"]
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(header)
+            for r, extra in zip(items, breakdowns, strict=True):
+                cells = {
+                    "Year": r[2],
+                    "Source": r[8],
+                    "Sex": r[3] or "",
+                    "Age": r[4] or "",
+                    "Units": r[7] or "",
+                    "GeoCode": open_sdg_geo_code(r[1], city),
+                    "Comparability group": r[9],
+                    "Value": plain_number(r[6]),
+                    **extra,
+                }
+                writer.writerow([neutralise_cell(cells.get(name, "")) for name in header])
+            stem = f"indicator_{code}"
+            (tmp / f"{stem}.csv").write_text(buffer.getvalue(), encoding="utf-8")
+            mapping = {"indicator": code, "columns": {}}
+            if "Sex" in header:
+                mapping["columns"]["Sex"] = "sex"
+            if "Age" in header:
+                mapping["columns"]["Age"] = "age_group"
+            if "Source" in header:
+                mapping["columns"]["Source"] = "source"
+            else:
+                mapping["source"] = f"SPS Monitor published version {version} ({sources[0]})"
+            if not mapping["columns"]:
+                del mapping["columns"]
+            (tmp / f"{stem}.mapping.yml").write_text(
+                f"# Upload this file back with: sps upload {stem}.csv --city CITY --mapping {stem}.mapping.yml\n"
+                + yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True),
+                encoding="utf-8",
+            )
+            written.append(out / f"{stem}.csv")
+        if out.exists():
+            out.rmdir()  # an empty folder the user named
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+# ------------------------------------------------------------------------------------------------ metadata
+def sources_of(conn, where: str = "", params: list | None = None) -> list[dict]:
+    """Every source dataset behind the rows, with title, provider and licence as the version records them
+    (`_sources`; the source catalogue for versions published before it was recorded)."""
+    catalog = published_sources(conn)
+    found = conn.execute(
+        f"""select source_dataset, any_value(source_type), count(*) from fct_observations{where}
+            group by 1 order by 1""",
+        params or [],
+    ).fetchall()
+    sources = []
+    for dataset, source_type, count in found:
+        entry = catalog.get(dataset)
+        if entry is not None:
+            entry = dict(entry)
+        elif source_type == "city_report":
+            entry = dict(CITY_REPORT_SOURCE)
+        else:
+            entry = {"title": dataset, "provider": "unknown", "licence": "unknown"}
+        sources.append({"dataset": dataset, **entry, "rows": count})
+    return sources
+
+
+def published_sources(conn) -> dict[str, dict]:
+    """source dataset -> {title, provider, licence} of the published version open on `conn`."""
+    has_table = conn.execute("select count(*) from duckdb_tables() where table_name = '_sources'").fetchall()[0][0]
+    if has_table:
+        rows = conn.execute("select source_dataset, title, provider, licence from _sources").fetchall()
+        return {
+            code: {"title": title, "provider": provider, "licence": licence} for code, title, provider, licence in rows
+        }
+    return {
+        spec.code: {"title": spec.title, "provider": spec.provider, "licence": spec.licence} for spec in load_catalog()
+    }
+
+
+def export_metadata(conn, result: ExportResult, filters: ExportFilters, where: str, params: list, published_at):
+    sources = sources_of(conn, where, params) if result.table == "fct_observations" else []
+    licences = sorted({s["licence"] for s in sources})
+    return {
+        "title": f"SPS Monitor export of {result.table}",
+        "format": result.format,
+        "table": result.table,
+        "rows": result.rows,
+        "files": [p.name for p in result.paths],
+        "published_version": result.version,
+        "published_at": published_at,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "filters": filters.as_dict(),
+        "sources": sources,
+        "licence": "; ".join(licences) if licences else "CC BY 4.0 (Source: Eurostat) unless stated otherwise",
+        "citation": f"SPS Monitor, published version {result.version}, {result.table}. "
+        + ("Sources: " + "; ".join(f"{s['provider']} ({s['dataset']})" for s in sources) if sources else ""),
+        "notes": _format_note(result.format),
+    }
+
+
+FORMAT_NOTES = {
+    "sdmx-csv": (
+        "SDMX-CSV 1.0: DATAFLOW, dimensions (FREQ, SERIES, REF_AREA, SEX, AGE, BREAKDOWN, SOURCE_DATASET, "
+        "COMPARABILITY_GROUP, UNIT_MEASURE, TIME_PERIOD), OBS_VALUE, then attributes. OBS_STATUS uses the SDMX "
+        "code list (A normal, B break, D definition differs, E estimated, P provisional, U low reliability, "
+        "O missing); OBS_FLAG keeps Eurostat's flags verbatim; NATURE is C for official statistics, N otherwise. "
+        "TIME_PERIOD is the period as published (a year, or a survey year such as 2017/18)."
+    ),
+    "xlsx": "One sheet per indicator (sheet names are indicator codes, cut to 31 characters) and a metadata sheet.",
+    "open-sdg": (
+        "Open SDG CSV, one file per indicator: Year, disaggregations, Units, GeoCode, Value. GeoCode is empty for "
+        "the city the export is for and the district code for its areas. A Source column appears when a file mixes "
+        "sources, a Comparability group column when one source has several survey universes. Each file comes with "
+        "a mapping (indicator_<code>.mapping.yml) for `sps upload`."
+    ),
+}
+
+
+def _format_note(fmt: str) -> str:
+    return FORMAT_NOTES.get(fmt, "")

@@ -1,0 +1,526 @@
+"""Build a city's report (a self-contained HTML document) from the published version.
+
+    sps report --city ES002C [--period 2010-2019] [--lang en] --out barcelona.html
+
+The document has no script and loads nothing: styles are inline, charts are inline SVG. Every number that
+comes from the marts is printed inside a <data value="..."> element carrying the unformatted value and what it
+is (data-kind, data-indicator, data-period, ...), so tests and readers can check it against the marts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from pipelines.outputs.exports import PeriodRange
+from pipelines.outputs.report import svg
+from pipelines.outputs.report.data import CityReportData, CityValue, load_city_report_data
+from pipelines.outputs.report.errors import ReportError
+from pipelines.outputs.report.strings import DEFAULT_LANG, Strings
+from pipelines.settings import PROJECT_ROOT
+
+TEMPLATES = Path(__file__).with_name("templates")
+SDG_TARGETS = ("11.7.1", "11.7.2", "16.1.1", "16.1.3", "16.1.4")
+DOMAINS = ("sense of safety", "urban security", "public space liveability")
+METHODOLOGY_DIR = PROJECT_ROOT / "docs" / "methodology"
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+def decimals_for(unit: str | None) -> int:
+    return 1 if str(unit or "").startswith("%") else 2
+
+
+def format_number(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{decimals_for(unit)}f}"
+
+
+def number(value: float | None, unit: str | None, kind: str, **attributes: str | None) -> Markup:
+    """A number of the marts, formatted for people, with its raw value and identity for machines."""
+    if value is None:
+        return Markup("–")
+    attrs = "".join(
+        f' data-{name.replace("_", "-")}="{escape(str(v))}"' for name, v in attributes.items() if v is not None
+    )
+    return Markup(
+        f'<data value="{value!r}" data-kind="{escape(kind)}"{attrs}>{escape(format_number(value, unit))}</data>'
+    )
+
+
+def parse_targets(text: str | None) -> list[tuple[str, str]]:
+    """'11.7;16.1.4 (proxy)' -> [('11.7', 'headline'), ('16.1.4', 'proxy')]."""
+    targets = []
+    for item in (text or "").split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        match = re.match(r"^([0-9.]+)\s*(?:\((proxy|context)\))?", item)
+        if match:
+            targets.append((match.group(1), match.group(2) or "headline"))
+    return targets
+
+
+def methodology_caveats(indicator_code: str) -> list[str]:
+    """The bullets of the '## Caveats' section of docs/methodology/<code>.md, as plain text (none if absent)."""
+    path = METHODOLOGY_DIR / f"{indicator_code}.md"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bullets: list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith("## "):
+            inside = line.strip().lower() == "## caveats"
+            continue
+        if not inside:
+            continue
+        if line.startswith("- "):
+            bullets.append(line[2:].strip())
+        elif line.startswith("  ") and bullets and line.strip():
+            bullets[-1] += " " + line.strip()
+    plain = []
+    for bullet in bullets:
+        bullet = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", bullet)
+        plain.append(bullet.replace("`", "").replace("**", ""))
+    return plain
+
+
+# ---------------------------------------------------------------------------------------------- view model
+@dataclass
+class ReportDocument:
+    html: str
+    version: str
+    city_code: str
+    city_name: str
+
+
+def build_city_report(
+    conn: duckdb.DuckDBPyConnection,
+    city: str,
+    period: str | None = None,
+    lang: str = DEFAULT_LANG,
+    generated_at: datetime | None = None,
+) -> ReportDocument:
+    """The report of `city` from the published version open on `conn` (read-only)."""
+    t = Strings(lang)
+    try:
+        window = PeriodRange.parse(period)
+    except Exception as exc:  # the export's message, under the report's name
+        raise ReportError(str(exc)) from None
+    data = load_city_report_data(conn, city, window)
+    name = data.city["name"]
+    if not data.has_own_data:
+        where = f" in {window.text}" if window else ""
+        raise ReportError(
+            f"--city {data.city['geo_code']} ({name}): no value of the city itself{where} in published version "
+            f"{data.version} (only regional or national context), so there is nothing to report. Upload the city's "
+            "data (`sps upload`), choose another --period, or another city"
+        )
+    generated_at = generated_at or datetime.now(UTC)
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = environment.get_template("report.html.j2")
+    html = template.render(
+        t=t,
+        lang=t.lang,
+        css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        data=data,
+        city=data.city,
+        name=name,
+        version=data.version,
+        published_at=f"{data.published_at:%Y-%m-%d %H:%M}",
+        generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
+        period_text=t("period_range", first=window.first_year, last=window.last_year) if window else t("period_all"),
+        summary=_summary(data, t),
+        key_figures=[
+            {
+                "value": v,
+                "anchor": _anchor(v),
+                "interval": _interval(v, t),
+                "rank": next((_rank_text(p, t) for p in v.peers if p.peer_group == "all"), t("not_ranked")),
+            }
+            for v in data.values
+        ],
+        targets=_targets(data, t),
+        domains=_domains(data, t),
+        police=_police(data, t),
+        own=_own(data, t),
+        coverage=_coverage(data, t),
+        methods=_methods(data, t),
+        sources=_sources(data, t, generated_at),
+        number=number,
+        format_number=format_number,
+    )
+    return ReportDocument(html=html, version=data.version, city_code=data.city["geo_code"], city_name=name)
+
+
+def _summary(data: CityReportData, t: Strings) -> dict:
+    missing = sum(1 for c in data.coverage if not c["periods_with_value"])
+    return {
+        "text": t(
+            "summary_intro",
+            values=len(data.values),
+            city=data.city["name"],
+            context=len(data.police_context),
+            reported=len(data.submissions) + sum(r["areas"] for r in data.area_submissions),
+            local=len(data.local_indicators),
+            missing=missing,
+            catalogue=len(data.coverage),
+        ),
+        "facts": [
+            (t("fact_country"), f"{data.city['country_name']} ({data.city['country_code']})"),
+            (t("fact_nuts3"), data.city["nuts3_code"] or t("unknown")),
+            (
+                t("fact_population"),
+                f"{int(data.city['population']):,}"
+                + (f" ({data.city['population_year']})" if data.city["population_year"] else "")
+                if data.city["population"]
+                else t("unknown"),
+            ),
+            (t("fact_size_class"), data.city["size_class"] or t("unknown")),
+            (t("fact_partnership"), t("answer_yes") if data.city["is_partnership_city"] else t("answer_no")),
+            (t("fact_perception"), t("answer_yes") if data.city["is_perception_survey_city"] else t("answer_no")),
+        ],
+    }
+
+
+def _interval(value: CityValue, t: Strings) -> dict:
+    latest = value.latest
+    method = latest["uncertainty_method"]
+    unit = latest["unit"]
+    if latest["ci_low"] is None or latest["ci_high"] is None:
+        short = t("interval_not_applicable") if method == "not_applicable" else t("no_interval")
+        return {
+            "short": short,
+            "low": None,
+            "high": None,
+            "text": t(f"method_{method}") if t.has(f"method_{method}") else short,
+        }
+    key = "method_wilson_approximate" if method == "wilson" and latest["is_ci_approximate"] else f"method_{method}"
+    return {
+        "short": None,
+        "low": latest["ci_low"],
+        "high": latest["ci_high"],
+        "text": t(
+            "interval_text",
+            low=format_number(latest["ci_low"], unit),
+            high=format_number(latest["ci_high"], unit),
+            method=t(key) if t.has(key) else method,
+        ),
+        "unit": unit,
+    }
+
+
+def _trend(value: CityValue, t: Strings) -> str:
+    if value.previous is None:
+        return t("trend_first")
+    unit = value.latest["unit"]
+    return t(
+        "trend_text",
+        previous=format_number(value.previous.value, unit),
+        previous_period=value.previous.period,
+        change=f"{value.change:+.{decimals_for(unit)}f}",
+        verdict=t(f"verdict_{value.change_significance}") if value.change_significance != "first" else "",
+    )
+
+
+def _rank_text(peer, t: Strings) -> str:
+    if peer.rank is None:
+        return t("rank_none_alone") if peer.cities_with_value <= 1 else t("rank_none")
+    text = t("rank_text", rank=peer.rank, cities=peer.cities_in_group)
+    if peer.rank_best != peer.rank_worst:
+        return f"{text}, {t('rank_could_be', best=peer.rank_best, worst=peer.rank_worst)}"
+    return f"{text}, {t('rank_clear')}"
+
+
+def _anchor(value: CityValue) -> str:
+    return "ind-" + re.sub(r"[^a-z0-9]+", "-", f"{value.code}-{value.comparability_group}".lower()).strip("-")
+
+
+def _targets(data: CityReportData, t: Strings) -> list[dict]:
+    by_indicator: dict[str, list[CityValue]] = {}
+    for value in data.values:
+        by_indicator.setdefault(value.code, []).append(value)
+    context_by_indicator: dict[str, list[dict]] = {}
+    for row in data.police_context:
+        context_by_indicator.setdefault(row["indicator_code"], []).append(row)
+    groups = []
+    placed: set[str] = set()
+    for target in (*SDG_TARGETS, None):
+        rows = []
+        for indicator in data.indicators:
+            targets = parse_targets(indicator["sdg_targets"])
+            if target is None:
+                if indicator["indicator_code"] in placed:
+                    continue
+                role = targets[0][1] if targets else "context"
+            else:
+                matches = [r for code, r in targets if code == target]
+                if not matches:
+                    continue
+                role = matches[0]
+            placed.add(indicator["indicator_code"])
+            values = by_indicator.get(indicator["indicator_code"], [])
+            context = context_by_indicator.get(indicator["indicator_code"], [])
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "role": t(f"role_{role}"),
+                    "values": [
+                        {
+                            "value": v,
+                            "anchor": _anchor(v),
+                            "interval": _interval(v, t),
+                            "trend": _trend(v, t),
+                            "rank": next((_rank_text(p, t) for p in v.peers if p.peer_group == "all"), t("not_ranked")),
+                        }
+                        for v in values
+                    ],
+                    "context": context,
+                }
+            )
+        if rows:
+            groups.append(
+                {"key": target or "other", "title": t(f"target_{target}" if target else "target_other"), "rows": rows}
+            )
+    return groups
+
+
+def _domains(data: CityReportData, t: Strings) -> list[dict]:
+    domains = []
+    present = list(DOMAINS) + sorted({i["partnership_domain"] for i in data.indicators} - set(DOMAINS))
+    for domain in present:
+        cards = []
+        for value in (v for v in data.values if v.indicator["partnership_domain"] == domain):
+            unit = value.latest["unit"]
+            indicator_name = value.indicator["indicator_name"]
+            points = [
+                svg.Point(p.period, p.period_year, p.value, p.ci_low, p.ci_high, p.break_in_series)
+                for p in value.series
+            ]
+            medians = sorted(value.peer_medians.items())
+            described = ", ".join(f"{p.period}: {format_number(p.value, unit)}" for p in value.series)
+            chart = svg.series_chart(
+                points,
+                medians,
+                title=t("chart_title", city=data.city["name"], indicator=indicator_name),
+                description=t("chart_desc", indicator=indicator_name, city=data.city["name"], points=described),
+                unit=unit,
+                decimals=decimals_for(unit),
+                median_label=t("median_legend"),
+                band_label=t("band_legend"),
+            )
+            everyone = next((p for p in value.peers if p.peer_group == "all"), None)
+            strip = None
+            if len(value.peer_values) > 1:
+                strip = svg.peer_strip(
+                    [v for _, v in value.peer_values],
+                    value.latest["value"],
+                    value.latest["ci_low"],
+                    value.latest["ci_high"],
+                    everyone.median if everyone else None,
+                    title=t(
+                        "strip_title", city=data.city["name"], indicator=indicator_name, period=value.latest["period"]
+                    ),
+                    description=t(
+                        "strip_desc",
+                        count=len(value.peer_values),
+                        city=data.city["name"],
+                        value=format_number(value.latest["value"], unit),
+                        median=format_number(everyone.median if everyone else None, unit),
+                    ),
+                    decimals=decimals_for(unit),
+                )
+            survey = None
+            if value.survey:
+                s = value.survey
+                sample = f"{s['sample_size']} ({s['sample_size_kind']})" if s["sample_size"] else t("unknown")
+                survey = t(
+                    "survey_text",
+                    survey=s["survey_name"],
+                    producer=s["producer"],
+                    wave=s["wave"],
+                    question=s["question_wording"],
+                    sample=sample,
+                    deviation=s["deviation_from_sdg"] or "–",
+                )
+            cards.append(
+                {
+                    "value": value,
+                    "anchor": _anchor(value),
+                    "unit": unit,
+                    "interval": _interval(value, t),
+                    "trend": _trend(value, t),
+                    "chart": Markup(chart),
+                    "strip": Markup(strip) if strip else None,
+                    "series_caption": t(
+                        "series_caption",
+                        city=data.city["name"],
+                        unit=unit,
+                        first=value.series[0].period,
+                        last=value.series[-1].period,
+                    ),
+                    "strip_caption": t("strip_caption", period=value.latest["period"], city=data.city["name"]),
+                    "peers": [{"peer": p, "rank": _rank_text(p, t)} for p in value.peers],
+                    "survey": survey,
+                    "caveat": value.indicator["comparability_caveat"],
+                }
+            )
+        context = [r for r in data.police_context if _domain_of(data, r["indicator_code"]) == domain]
+        domains.append(
+            {
+                "key": domain,
+                "title": t(f"domain_{domain}") if t.has(f"domain_{domain}") else domain,
+                "cards": cards,
+                "context": context,
+            }
+        )
+    return domains
+
+
+def _domain_of(data: CityReportData, code: str) -> str | None:
+    return next((i["partnership_domain"] for i in data.indicators if i["indicator_code"] == code), None)
+
+
+def _police(data: CityReportData, t: Strings) -> dict:
+    names = {i["indicator_code"]: i["indicator_name"] for i in data.indicators}
+    return {
+        "intro": t("police_intro", city=data.city["name"]),
+        "rows": [
+            {
+                **r,
+                "indicator_name": names.get(r["indicator_code"], r["indicator_code"]),
+                "context_label": t("context_region") if r["context"] == "region" else t("context_national"),
+            }
+            for r in data.police_context
+        ],
+    }
+
+
+def _own(data: CityReportData, t: Strings) -> dict:
+    def reported(row: dict) -> str:
+        if row.get("report_version") is None:
+            return row.get("source_dataset") or ""
+        date = f"{row['reported_at']:%Y-%m-%d}" if row.get("reported_at") else ""
+        return t("reported_version", version=row["report_version"], date=date)
+
+    return {
+        "catalogue": [{**r, "reported": reported(r)} for r in data.submissions],
+        "areas": [{**r, "reported": reported(r)} for r in data.area_submissions],
+        "local": [{**r, "reported": reported(r)} for r in data.local_indicators],
+    }
+
+
+def _coverage(data: CityReportData, t: Strings) -> dict:
+    rows = []
+    for row in data.coverage:
+        present = bool(row["periods_with_value"])
+        if present:
+            status = t("status_city_reported") if row["is_reported"] else t("status_reported")
+            why = ""
+        else:
+            status = t("status_missing")
+            family = row["indicator_family"]
+            if family == "perception":
+                why = t("why_perception_in" if data.city["is_perception_survey_city"] else "why_perception_out")
+            elif t.has(f"why_{family}"):
+                why = t(f"why_{family}")
+            else:
+                why = t("why_other")
+        rows.append({**row, "present": present, "status": status, "why": why})
+    present = sum(1 for r in rows if r["present"])
+    return {
+        "intro": t("coverage_intro", city=data.city["name"], present=present, missing=len(rows) - present),
+        "rows": rows,
+    }
+
+
+def _methods(data: CityReportData, t: Strings) -> dict:
+    shown = {v.code for v in data.values} | {r["indicator_code"] for r in data.police_context}
+    shown |= {r["indicator_code"] for r in data.submissions}
+    caveats = []
+    for indicator in data.indicators:
+        if indicator["indicator_code"] not in shown:
+            continue
+        notes = []
+        if indicator["comparability_caveat"]:
+            notes.append(indicator["comparability_caveat"])
+        notes += [c for c in methodology_caveats(indicator["indicator_code"]) if c not in notes]
+        caveats.append({"indicator": indicator, "notes": notes})
+    paragraphs = [t("methods_uncertainty"), t("methods_ranks")]
+    if data.police_context:
+        paragraphs.append(t("methods_police"))
+    if data.submissions or data.area_submissions or data.local_indicators:
+        paragraphs.append(t("methods_city_reports"))
+    return {"paragraphs": paragraphs, "caveats": caveats, "flags": data.flags, "surveys": data.surveys}
+
+
+def _sources(data: CityReportData, t: Strings, generated_at: datetime) -> dict:
+    rows = []
+    for source in data.sources:
+        fresh = data.freshness.get(source["dataset"], {})
+        rows.append(
+            {
+                **source,
+                "loaded_at": f"{fresh['loaded_at']:%Y-%m-%d}" if fresh.get("loaded_at") else "",
+                "last_update": fresh.get("source_last_update") or "",
+            }
+        )
+    providers = sorted({s["provider"] + f" ({s['licence']})" for s in data.sources})
+    return {
+        "rows": rows,
+        "city_source": t("city_source", city=data.city["name"])
+        if (data.submissions or data.area_submissions or data.local_indicators)
+        else None,
+        "citation": t(
+            "citation",
+            year=generated_at.year,
+            city=data.city["name"],
+            code=data.city["geo_code"],
+            version=data.version,
+            providers="; ".join(providers) if providers else "–",
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- writing
+def check_report_target(out: Path) -> None:
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ReportError(f"--out {out}: the report is an HTML document; give a .html file name")
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {out}: folder {out.parent} does not exist; create it or choose another place")
+    if out.is_dir():
+        raise ReportError(f"--out {out}: is a folder; give a .html file name")
+
+
+def write_city_report(
+    conn: duckdb.DuckDBPyConnection, city: str, out: Path, period: str | None = None, lang: str = DEFAULT_LANG
+) -> ReportDocument:
+    """Build the report and write it to `out` whole (temporary name, then rename), or write nothing."""
+    check_report_target(out)
+    document = build_city_report(conn, city, period, lang)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        tmp.write_text(document.html, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ReportError(
+            f"--out {out}: cannot write ({exc.strerror or type(exc).__name__}); nothing was written. "
+            "Choose a writable folder"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return document

@@ -1,0 +1,143 @@
+"""The published-version store: where versions live, which one is current, and opening it read-only.
+
+    data/published/
+        20261125T120000123456Z.duckdb   read-only copies, newest last; the last N are kept
+        CURRENT                         one line: the file name of the version readers must open
+
+Readers (dashboard, exports, reports, the upload check) only ever open the file CURRENT names, read-only.
+Only `pipelines.publishing` writes new versions; the pointer is swapped atomically (write temp + rename), so
+a refresh that fails or is killed before the swap leaves CURRENT and the file it names exactly as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import NothingPublished, PublishError, SpsError
+from pipelines.settings import Settings
+
+POINTER = "CURRENT"
+TMP_SUFFIX = ".tmp"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_pointer(published_dir: Path, file_name: str) -> None:
+    tmp = published_dir / f".{POINTER}{TMP_SUFFIX}"
+    with open(tmp, "w") as fh:
+        fh.write(file_name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, published_dir / POINTER)
+    _fsync_dir(published_dir)
+
+
+def sweep_temporary_files(published_dir: Path) -> list[str]:
+    removed = []
+    for leftover in published_dir.glob(f".*{TMP_SUFFIX}*"):
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover.name)
+    return removed
+
+
+def list_versions(published_dir: Path) -> list[Path]:
+    return sorted(p for p in published_dir.glob("*.duckdb") if not p.name.startswith("."))
+
+
+def prune_versions(published_dir: Path, keep: int) -> list[str]:
+    current = current_version_path(published_dir, required=False)
+    versions = list_versions(published_dir)
+    removed = []
+    for old in versions[: max(0, len(versions) - max(1, keep))]:
+        if current is not None and old == current:
+            continue
+        old.chmod(0o644)
+        old.unlink()
+        removed.append(old.name)
+    return removed
+
+
+def current_version_path(published_dir: Path, required: bool = True) -> Path | None:
+    pointer = published_dir / POINTER
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        if required:
+            raise NothingPublished(str(published_dir)) from None
+        return None
+    path = published_dir / name
+    if not name or "/" in name or not path.is_file():
+        if required:
+            raise PublishError(f"{pointer} names {name!r}, which is not a published file")
+        return None
+    return path
+
+
+def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current published version (never the warehouse)."""
+    return duckdb.connect(str(current_version_path(settings.published_dir)), read_only=True)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    path: Path
+    published_at: str | None
+    health: str | None
+    observations: int | None
+    is_current: bool
+
+
+def describe_versions(published_dir: Path) -> list[VersionInfo]:
+    """Every kept version, oldest first, with when it was published, its health and its size."""
+    current = current_version_path(published_dir, required=False)
+    infos = []
+    for path in list_versions(published_dir):
+        published_at = health = observations = None
+        try:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                published_at = str(conn.execute("select published_at from _publication").fetchall()[0][0])[:19]
+                observations = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
+                tables = {row[0] for row in conn.execute("select table_name from duckdb_tables()").fetchall()}
+                if "_health" in tables:
+                    health = conn.execute("select status from _health").fetchall()[0][0]
+        except duckdb.Error:
+            health = "unreadable"
+        infos.append(VersionInfo(path.stem, path, published_at, health, observations, path == current))
+    return infos
+
+
+def rollback(published_dir: Path, version: str | None = None) -> tuple[str, str]:
+    """Point CURRENT at an earlier kept version (default: the one before the current). Returns (from, to).
+
+    Nothing is deleted: the newer versions stay on disk (until pruned) and `sps publish --rollback NEWER`
+    goes forward again. The next refresh plans against the version rolled back to."""
+    current = current_version_path(published_dir)
+    versions = list_versions(published_dir)
+    if version is None:
+        older = [path for path in versions if path.stem < current.stem]
+        if not older:
+            raise SpsError(f"{current.stem} is the oldest kept version; there is nothing to roll back to")
+        target = older[-1]
+    else:
+        target = published_dir / f"{version.removesuffix('.duckdb')}.duckdb"
+        if "/" in version or target not in versions:
+            kept = ", ".join(path.stem for path in versions)
+            raise SpsError(f"no published version {version!r}; kept versions: {kept}")
+    try:
+        with duckdb.connect(str(target), read_only=True) as conn:
+            conn.execute("select version from _publication").fetchall()
+    except duckdb.Error as exc:
+        raise SpsError(f"{target.name} cannot be read ({type(exc).__name__}); not switching to it") from exc
+    write_pointer(published_dir, target.name)
+    return current.stem, target.stem

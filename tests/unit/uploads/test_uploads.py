@@ -1,0 +1,230 @@
+"""City uploads: every problem at once, nothing lost, nothing written for the wrong city. Files here are small
+SYNTHETIC examples written by the tests; the real city files are exercised in tests/integration."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.settings import load_settings
+from pipelines.uploads.formats import Mapping
+from pipelines.uploads.submit import check_file, submit_upload
+from pipelines.uploads.tokens import TokenRejected, issue_upload_token, revoke_upload_token
+
+HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
+
+
+@pytest.fixture
+def env(tmp_path):
+    s = replace(load_settings(), data_dir=tmp_path / "data")
+    _, token = issue_upload_token(s.data_dir, "ES003C")
+    return s, token
+
+
+def test_a_clean_template_file_goes_to_the_inbox_byte_for_byte(env):
+    s, token = env
+    data = (HEADER + "\nfeel_safe_after_dark,ES003C,2019,,,,61.5,%,58.2,64.8,700,Synthetic survey,\n").encode()
+    result = submit_upload(data, "results.csv", "ES003C", token, None, s)
+    assert result.accepted and result.rows == 1 and not result.problems
+    folder = s.inbox_dir / result.submission_id
+    assert (folder / "original.csv").read_bytes() == data
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["city_code"] == "ES003C" and metadata["original_filename"] == "results.csv"
+    row = next(csv.DictReader(open(folder / "rows.csv", encoding="utf-8")))
+    assert (row["value"], row["unit"], row["ci_low"], row["sample_size"]) == ("61.5", "% of population", "58.2", "700")
+    assert not s.quarantine_dir.exists()
+
+
+def test_every_problem_is_reported_at_once_and_nothing_is_loaded(env):
+    s, token = env
+    lines = [
+        HEADER,
+        "homicide_rate,ES003C,2019,,,,0.87,per 100000,,,,,",  # 2: fine
+        "homicide_rate,ES002C,2019,,,,0.9,per 100000,,,,,",  # 3: another city
+        "no_such_code,ES003C,2019,,,,1,%,,,,,",  # 4: unknown indicator
+        "feel_safe_after_dark,ES003C,2099,other,,,140,%,,,,,",  # 5: future, sex, > 100
+        'feel_safe_after_dark,ES003C,2018,,,,"12,5",%,,,,,',  # 6: decimal comma in a comma file
+        "feel_safe_after_dark,ES003C,2017,,,,50,%,55,60,0,,",  # 7: interval, sample size
+        "homicide_rate,ES003C,2019,,,,0.87,per 100000,,,,,",  # 8: duplicate of 2
+        "homicide_rate,ES003C,19,,,,,%,,,,,",  # 9: period, empty value, unit
+    ]
+    result = submit_upload("\n".join(lines).encode(), "bad.csv", "ES003C", token, None, s)
+    assert not result.accepted
+    found = {(p.row, p.column, p.rule) for p in result.errors}
+    assert found == {
+        (3, "geo_code", "wrong_city"),
+        (4, "indicator_code", "unknown_indicator"),
+        (5, "period", "future_period"),
+        (5, "sex", "sex"),
+        (5, "value", "range"),
+        (6, "value", "not_a_number"),
+        (7, "ci_low", "interval"),
+        (7, "sample_size", "sample_size"),
+        (2, None, "duplicate_key"),
+        (8, None, "duplicate_key"),
+        (9, "period", "period_format"),
+        (9, "value", "required"),
+        (9, "unit", "unit"),
+    }
+    assert next(p for p in result.errors if p.row == 9 and p.column == "value").shown_value == "empty"
+    assert not s.inbox_dir.exists()
+    quarantined = s.quarantine_dir / result.submission_id
+    report = list(csv.DictReader(open(quarantined / "report.csv", encoding="utf-8")))
+    assert len(report) == len(result.problems) and (quarantined / "original.csv").exists()
+
+
+def test_tokens_are_per_city_hashed_and_revocable(env):
+    s, token = env
+    data = (HEADER + "\nhomicide_rate,ES003C,2019,,,,0.87,per 100000,,,,,\n").encode()
+    with pytest.raises(TokenRejected, match="for ES003C, not ES002C"):
+        submit_upload(data, "x.csv", "ES002C", token, None, s)
+    with pytest.raises(TokenRejected, match="not valid"):
+        submit_upload(data, "x.csv", "ES003C", token + "x", None, s)
+    stored = (s.data_dir / "tokens.json").read_text()
+    assert token.split(".", 1)[1] not in stored
+    revoke_upload_token(s.data_dir, token.split(".")[0])
+    with pytest.raises(TokenRejected, match="revoked"):
+        submit_upload(data, "x.csv", "ES003C", token, None, s)
+    assert not s.inbox_dir.exists() and not s.quarantine_dir.exists()
+
+
+def test_bom_semicolons_decimal_comma_crlf_and_windows_1252_are_accepted(env):
+    s, token = env
+    text = HEADER.replace(",", ";") + "\r\nfeel_safe_after_dark;ES003C;2019;;;;61,5;%;;;;Encuesta de València;\r\n"
+    for data in ("\ufeff" + text).encode("utf-8"), text.encode("cp1252"):
+        fmt, rows, problems = check_file(data, "semicolons.csv", "ES003C", None, s)
+        assert fmt == "sps_template" and not problems
+        assert rows[0]["value"] == "61.5" and rows[0]["source"] == "Encuesta de València"
+
+
+def test_xlsx_is_read_as_text_and_a_per_1000_rate_is_converted(env):
+    from openpyxl import Workbook
+
+    s, token = env
+    workbook = Workbook()
+    workbook.active.append(HEADER.split(","))
+    workbook.active.append(["homicide_rate", "ES003C", 2019, None, None, None, 0.0087, "per 1 000"] + [None] * 5)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    fmt, rows, problems = check_file(buffer.getvalue(), "rates.xlsx", "ES003C", None, s)
+    assert [p.rule for p in problems] == ["unit_converted"]
+    assert float(rows[0]["value"]) == pytest.approx(0.87) and rows[0]["unit"] == "offences per 100 000 inhabitants"
+
+
+def test_open_sdg_file_with_a_mapping(env):
+    s, _ = env
+    data = b"Year,Gender,Age,GeoCode,Value\n2018,,,,6.56\n2018,Men,,,6.61\n2018,,18 a 39,,6.4\n2018,,,d1,7.41\n"
+    mapping = Mapping(
+        local_name="Neighbourhood safety rating",
+        local_unit="score 1-10",
+        columns={"Gender": "sex", "Age": "age_group"},
+        values={"Gender": {"Men": "male"}},
+    )
+    fmt, rows, problems = check_file(data, "16-1-2.csv", "ES003C", mapping, s)
+    assert fmt == "open_sdg" and not problems
+    assert {r["indicator_code"] for r in rows} == {"local:ES003C:neighbourhood_safety_rating"}
+    assert [(r["geo_code"], r["parent_geo_code"], r["sex"], r["age_group"]) for r in rows] == [
+        ("ES003C", "", "", ""),
+        ("ES003C", "", "male", ""),
+        ("ES003C", "", "", "18 a 39"),
+        ("ES003C:d1", "ES003C", "", ""),
+    ]
+    _, _, missing = check_file(data, "16-1-2.csv", "ES003C", Mapping(), s)
+    assert any("which indicator it holds" in p.message for p in missing)
+
+
+def test_file_names_never_become_paths_and_formulas_are_neutralised(env):
+    s, token = env
+    data = (HEADER + '\nhomicide_rate,ES003C,2019,,,,0.87,per 100000,,,,"=HYPERLINK(""http://x"")",\n').encode()
+    result = submit_upload(data, "../../etc/x.csv", "ES003C", token, None, s)
+    assert result.accepted
+    folder = s.inbox_dir / result.submission_id
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "original.csv", "rows.csv"]
+    bad = (HEADER + "\n=cmd|' /C calc'!A0,ES003C,2019,,,,1,%,,,,,\n").encode()
+    rejected = submit_upload(bad, "f.csv", "ES003C", token, None, s)
+    report = (s.quarantine_dir / rejected.submission_id / "report.csv").read_text()
+    assert "'=cmd" in report and ",=cmd" not in report
+
+
+def test_size_limit_is_checked_before_parsing(env, monkeypatch):
+    s, _ = env
+    monkeypatch.setenv("SPS_UPLOAD_MAX_MB", "0.001")
+    _, _, problems = check_file(b"x" * 2000, "big.csv", "ES003C", None, s)
+    assert len(problems) == 1 and "over the" in problems[0].message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400) | st.text(max_size=400).map(lambda t: (HEADER + "\n" + t).encode("utf-8")))
+def test_random_bytes_and_mangled_csv_never_crash(env, data):
+    s, _ = env
+    fmt, rows, problems = check_file(data, "fuzz.csv", "ES003C", None, s)
+    assert problems or rows or fmt  # a clean acceptance or a clean report; no exception
+
+
+def test_cli_rejects_with_one_line_and_writes_the_report(tmp_path):
+    from tests.conftest import run_sps, sps_env
+
+    env_vars = sps_env(tmp_path / "data")
+    issued = run_sps(["token", "issue", "--city", "ES003C"], env_vars)
+    token = issued.stdout.strip().splitlines()[-1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "\nno_such,ES003C,2019,,,,1,%,,,,,\n")
+    result = run_sps(["upload", str(bad), "--city", "ES003C", "--token", token], env_vars)
+    assert result.returncode == 1 and "rejected: 1 error(s)" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (tmp_path / "bad.csv.report.csv").exists()
+    template = tmp_path / "template.xlsx"
+    assert run_sps(["template", "--out", str(template)], env_vars).returncode == 0
+    from openpyxl import load_workbook
+
+    assert load_workbook(template).sheetnames == ["data", "data dictionary", "indicators"]
+
+
+def test_workbooks_with_macros_or_a_zip_bomb_are_refused_without_reading_them(env):
+    import zipfile
+
+    s, _ = env
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/vbaProject.bin", b"\x00" * 10)
+    _, _, problems = check_file(buffer.getvalue(), "macro.xlsm", "ES003C", None, s)
+    assert len(problems) == 1 and "macros" in problems[0].message
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (210 * 1024 * 1024))
+    _, _, problems = check_file(bomb.getvalue(), "bomb.xlsx", "ES003C", None, s)
+    assert len(problems) == 1 and "zip bomb" in problems[0].message
+
+
+def test_a_big_change_against_the_published_value_warns_but_does_not_block():
+    from pipelines.uploads.validate import Catalogue, validate_rows
+
+    row = {
+        "indicator_code": "homicide_rate",
+        "geo_code": "ES003C",
+        "period": "2023",
+        "sex": "",
+        "age_group": "",
+        "breakdown": "",
+        "value": "2.0",
+        "unit": "per 100000",
+        "ci_low": "",
+        "ci_high": "",
+        "sample_size": "",
+        "source": "",
+        "note": "",
+        "source_row": 2,
+    }
+    previous = {("homicide_rate", "ES003C"): ("2022", 0.87)}
+    clean, problems = validate_rows([row], "ES003C", False, Catalogue.load(), previous)
+    assert [(p.severity, p.rule) for p in problems] == [("warning", "big_change")]
+    assert "0.87 in 2022" in problems[0].message and clean[0]["value"] == "2"
+    _, calm = validate_rows([dict(row, value="1.0")], "ES003C", False, Catalogue.load(), previous)
+    assert calm == []

@@ -1,0 +1,94 @@
+"""The Great Expectations suite over fct_observations finds SYNTHETIC rows that make no statistical sense, and is
+wired as an asset check on marts/fct_observations that publish waits for."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.warehouse.checks import FCT_OBSERVATIONS, validate_observations
+
+
+def _rows(**changes):
+    row = {
+        "observation_id": "ok",
+        "value": 50.0,
+        "ci_low": 45.0,
+        "ci_high": 55.0,
+        "source_type": "survey",
+        "uncertainty_method": "wilson",
+        "pct": 50.0,
+        "non_pct": None,
+    }
+    return row | changes
+
+
+def test_every_rule_names_its_offending_observations():
+    frame = pd.DataFrame(
+        [
+            _rows(),
+            _rows(observation_id="pct140", value=140.0, pct=140.0, ci_low=None, ci_high=None),
+            _rows(observation_id="negative_rate", value=-3.0, pct=None, non_pct=-3.0, ci_low=None, ci_high=None),
+            _rows(observation_id="inverted", ci_low=60.0, ci_high=40.0),
+            _rows(observation_id="unknown_source", source_type="blog"),
+            _rows(observation_id="unknown_method", uncertainty_method="guess"),
+        ]
+    )
+    outcomes = {rule: (count, sample) for rule, count, sample in validate_observations(frame)}
+    assert outcomes["percentages within 0-100"] == (1, ["pct140"])
+    assert outcomes["rates and counts not negative"] == (1, ["negative_rate"])
+    assert outcomes["interval low <= value"] == (1, ["inverted"])
+    assert outcomes["value <= interval high"] == (1, ["inverted"])
+    assert outcomes["known source type"] == (1, ["unknown_source"])
+    assert outcomes["known uncertainty method"] == (1, ["unknown_method"])
+
+
+def test_clean_observations_pass_every_rule():
+    outcomes = validate_observations(pd.DataFrame([_rows(), _rows(observation_id="b", ci_low=None, ci_high=None)]))
+    assert [count for _, count, _ in outcomes] == [0] * 6
+
+
+def test_the_suite_is_an_asset_check_on_fct_observations():
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetCheckKey(FCT_OBSERVATIONS, "gx_observations_make_sense")
+    assert key in graph.asset_check_keys
+    assert key in defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
+
+
+def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_id(tmp_path):
+    """The check builds its frame from DuckDB row ids and categorical text, then looks the sample's ids up:
+    the failures must still name the real observation_id, and the outcomes land in ops.gx_check_results."""
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.warehouse.checks import gx_observations_make_sense
+
+    path = tmp_path / "warehouse.duckdb"
+    rows = [
+        ("ok-1", 50.0, 45.0, 55.0, "survey", "wilson", "%"),
+        ("SYNTHETIC-pct140", 140.0, None, None, "survey", "wilson", "%"),
+        ("ok-2", 3.0, None, None, "eurostat", "not_applicable", "per 100 000 inhabitants"),
+        ("SYNTHETIC-negative", -3.0, None, None, "eurostat", "not_applicable", "per 100 000 inhabitants"),
+        ("SYNTHETIC-blog", 20.0, None, None, "blog", "none", "%"),
+    ]
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.fct_observations (observation_id varchar, value double, ci_low double, "
+            "ci_high double, source_type varchar, uncertainty_method varchar, unit varchar)"
+        )
+        conn.executemany("insert into marts.fct_observations values (?, ?, ?, ?, ?, ?, ?)", rows)
+    result = gx_observations_make_sense(DuckDBResource(database=str(path)))
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert "percentages within 0-100: 1 observation(s), e.g. SYNTHETIC-pct140" in result.description
+    assert "rates and counts not negative: 1 observation(s), e.g. SYNTHETIC-negative" in result.description
+    assert "known source type: 1 observation(s), e.g. SYNTHETIC-blog" in result.description
+    with duckdb.connect(str(path), read_only=True) as conn:
+        recorded = dict(conn.execute("select rule, sample from ops.gx_check_results where unexpected > 0").fetchall())
+    assert recorded == {
+        "percentages within 0-100": "SYNTHETIC-pct140",
+        "rates and counts not negative": "SYNTHETIC-negative",
+        "known source type": "SYNTHETIC-blog",
+    }

@@ -61,11 +61,11 @@ def test_a_long_report_is_summarised_by_rule_and_listed_page_by_page(page, monke
         return add_deferred(self, data_callable, *args, **kwargs)
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
-    import pipelines.uploads.submit as submit
+    import pipelines.uploads.api as uploads_api
 
     checks = []  # the file is checked once, not again on every change of page or rule
-    check_file = submit.check_file
-    monkeypatch.setattr(submit, "check_file", lambda *args: checks.append(1) or check_file(*args))
+    check_file = uploads_api.check_file
+    monkeypatch.setattr(uploads_api, "check_file", lambda *args: checks.append(1) or check_file(*args))
     at, data = page
     at.file_uploader[0].set_value(("many.csv", many_problems_csv(1200).encode(), "text/csv")).run()
     assert not at.exception

@@ -51,9 +51,9 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"
 
 
 def normalise(value: str) -> str:
-    """How answer and header texts are compared: Unicode NFC, case-folded, quotes unified, spaces collapsed."""
+    """How answer and header texts are compared: Unicode NFC, lower-cased, quotes unified, spaces collapsed."""
     value = unicodedata.normalize("NFC", value).translate(_QUOTES)
-    return _SPACE.sub(" ", value).strip().casefold()
+    return _SPACE.sub(" ", value).strip().lower()
 
 
 @cache

@@ -131,7 +131,17 @@ def proportions(sample, y: str, where: pl.Expr | None = None, by: str | None = N
     zeros = zeros.with_columns(
         (1 - pl.col("est")).alias("est"), pl.lit(None, pl.Float64).alias("lci"), pl.lit(None, pl.Float64).alias("uci")
     )
-    return pl.concat([ones, zeros], how="vertical_relaxed").select(*keys, "est", "se", "lci", "uci", "df", "deff", "n")
+    # With every answer alike (se 0) there is no logit interval and no design effect: R returns NaN or the values of
+    # a glm that did not converge there, svy NaN or 0. Both become null.
+    degenerate = (pl.col("se") == 0) | pl.col("se").is_nan()
+    return (
+        pl.concat([ones, zeros], how="vertical_relaxed")
+        .with_columns(
+            pl.when(degenerate | pl.col(c).is_nan()).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("lci", "uci", "deff")
+        )
+        .select(*keys, "est", "se", "lci", "uci", "df", "deff", "n")
+    )
 
 
 def _indicator_columns(frame: pl.DataFrame, indicator: Indicator) -> tuple[pl.Expr, pl.Expr] | None:

@@ -1,6 +1,6 @@
 """The comparability contract `sps_core_v1`: variable names, answer codes and indicator definitions of the SPS
 core survey module. These never change within `sps_core_v1` (a change is a new version of the module); the
-docs (docs/methodology/city_survey.md) carry the same tables, and tests/unit/test_survey_core.py checks that
+docs (docs/methodology/city_survey.md) carry the same tables, and tests/unit/surveys/test_core_docs.py checks that
 code and docs agree."""
 
 from __future__ import annotations

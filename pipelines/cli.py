@@ -170,9 +170,9 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
 def _all_source_keys() -> list[str]:
     """Every source's input key (a full plan's roots)."""
     from pipelines.operations.selection import SOURCE_KEYS
-    from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
+    from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
 
-    return [*SOURCE_KEYS, CITY_SUBMISSIONS]
+    return [*SOURCE_KEYS, CITY_SUBMISSIONS, CITY_SURVEYS]
 
 
 def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, settings, append: bool = False):

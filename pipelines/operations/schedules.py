@@ -25,7 +25,7 @@ from pipelines.operations.selection import (
     eurostat_last_updates,
     run_request_for,
 )
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
 from pipelines.publishing.plan import plan_refresh
 from pipelines.settings import load_settings
 
@@ -61,11 +61,15 @@ def weekly_eurostat_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
     cron_schedule="0 6 * * *",
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day 06:00: publish city uploads still waiting in the inbox or the drop folder.",
+    description="Every day 06:00: publish city uploads still waiting in the inbox or the drop folder, and city "
+    "surveys accepted or withdrawn since the published version.",
 )
 def daily_inbox_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     return run_request_for(
-        plan_refresh(load_settings()), [CITY_SUBMISSIONS], "daily_inbox_refresh", asset_graph_of(context)
+        plan_refresh(load_settings()),
+        [CITY_SUBMISSIONS, CITY_SURVEYS],
+        "daily_inbox_refresh",
+        asset_graph_of(context),
     )
 
 

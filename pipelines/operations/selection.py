@@ -8,11 +8,13 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
 from pipelines.publishing.plan import RefreshPlan
 from pipelines.settings import Settings
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.live import fetch_last_updates
+from pipelines.surveys.assets import STEP_KEY as SURVEY_STEP_KEY
+from pipelines.surveys.assets import SURVEY_KEYS
 
 REFRESH_JOB = "refresh"
 TIMEZONE = "Europe/Brussels"
@@ -26,6 +28,8 @@ def asset_keys_for(input_keys: Iterable[str]) -> list[dg.AssetKey]:
     for key in input_keys:
         if key == CITY_SUBMISSIONS:
             keys += [dg.AssetKey(["raw", "city_submissions"]), dg.AssetKey(["raw", "city_submission_files"])]
+        elif key == CITY_SURVEYS:
+            keys += list(SURVEY_KEYS)
         else:
             keys.append(dg.AssetKey(key.split("/")))
     return keys
@@ -35,6 +39,8 @@ def source_input_key(step_key: str) -> str | None:
     """The plan input key of a source asset's step ("raw__crim_off_cat" -> "raw/crim_off_cat"); None otherwise."""
     if step_key == "raw_city_submissions":
         return CITY_SUBMISSIONS
+    if step_key == SURVEY_STEP_KEY:
+        return CITY_SURVEYS
     key = "raw/" + step_key.removeprefix("raw__")
     return key if step_key.startswith("raw__") and key in SOURCE_KEYS else None
 

@@ -1,6 +1,7 @@
 """The secretariat's sensors (Dagster):
 
 inbox_sensor              every 30 s: new submissions in the inbox (or files in the drop folder)
+survey_store_sensor       every 30 s: city surveys accepted or withdrawn and not yet loaded
 eurostat_update_sensor    live mode, every 6 hours: Eurostat's table of contents against what was loaded
 alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py)
 """
@@ -17,10 +18,11 @@ from pipelines.operations.selection import (
     run_request_for,
     selection_for,
 )
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
 from pipelines.publishing.plan import plan_refresh
 from pipelines.settings import load_settings
 from pipelines.sources.catalog import load_catalog
+from pipelines.surveys.loader import loaded_survey_ids, pending_surveys
 from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
 
@@ -62,6 +64,36 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
             "sps/trigger": "inbox",
             "sps/pending": str(len(pending)),
             "sps/plan": f"{CITY_SUBMISSIONS} ({len(pending)} new inbox submission(s))",
+        },
+    )
+
+
+@dg.sensor(
+    name="survey_store_sensor",
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a refresh of the city survey assets (and what depends on them) when a survey was accepted "
+    "into, or withdrawn from, the survey store and the warehouse has not loaded it. The run key is the pending set.",
+)
+def survey_store_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    loaded: dict[str, list[str]] = {}
+    if settings.warehouse_path.exists():
+        try:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+                loaded = loaded_survey_ids(conn)
+        except (duckdb.IOException, duckdb.ConnectionException):
+            return dg.SkipReason("the warehouse is locked: a refresh is running; the survey store is checked after it")
+    new, withdrawn = pending_surveys(settings.data_dir, loaded)
+    if not new and not withdrawn:
+        return dg.SkipReason("every city survey and withdrawal in the survey store is loaded")
+    return dg.RunRequest(
+        run_key=",".join([*new, *(f"withdrawn:{s}" for s in withdrawn)]),
+        asset_selection=selection_for([CITY_SURVEYS], asset_graph_of(context)),
+        tags={
+            "sps/trigger": "survey_store",
+            "sps/plan": f"{CITY_SURVEYS} ({len(new)} new survey(s), {len(withdrawn)} withdrawal(s))",
         },
     )
 
@@ -122,4 +154,4 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text and text.strip() else ""
 
 
-sensors = [inbox_sensor, eurostat_update_sensor, alert_on_run_failure]
+sensors = [inbox_sensor, survey_store_sensor, eurostat_update_sensor, alert_on_run_failure]

@@ -3,6 +3,7 @@
     code                     sha256 of the dbt models, macros, seeds and the source catalogue
     raw/<dataset>            the sha256 (and Eurostat last-update date) of the file the warehouse last loaded
     raw/city_submissions     the sorted ids of the inbox submissions loaded
+    raw/city_surveys         the sorted ids of the city surveys loaded, and of the withdrawals loaded
 
 `plan.py` compares it with what is on disk now; `publish.py` records it.
 """
@@ -18,10 +19,12 @@ import duckdb
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.files import sha256_of
+from pipelines.surveys.loader import loaded_survey_ids
 from pipelines.uploads.inbox_loader import loaded_submission_ids
 
 CODE = "code"
 CITY_SUBMISSIONS = "raw/city_submissions"
+CITY_SURVEYS = "raw/city_surveys"
 MISSING = "missing"
 _CODE_GLOBS = (
     (DBT_PROJECT_DIR, ("models/**/*.sql", "models/**/*.yml", "macros/**/*.sql", "tests/**/*.sql", "*.yml")),
@@ -65,6 +68,9 @@ def loaded_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
         inputs[f"raw/{spec.code}"] = latest.get(spec.code, {"sha256": MISSING, "last_update": None})
     loaded = sorted(loaded_submission_ids(conn))
     inputs[CITY_SUBMISSIONS] = {"sha256": _ids_fingerprint(loaded), "ids": loaded}
+    surveys = loaded_survey_ids(conn)
+    keys = [*surveys["submissions"], *(f"withdrawn:{s}" for s in surveys["withdrawn"])]
+    inputs[CITY_SURVEYS] = {"sha256": _ids_fingerprint(keys), **surveys}
     return inputs
 
 

@@ -5,9 +5,10 @@ Every published file records, in `_publication.inputs_json`, the fingerprint of 
     code                     sha256 of the dbt models, macros, seeds and the source catalogue
     raw/<dataset>            the sha256 (and Eurostat last-update date) of the file the warehouse last loaded
     raw/city_submissions     the sorted ids of the inbox submissions loaded
+    raw/city_surveys         the sorted ids of the city surveys and withdrawals loaded
 
 A refresh first computes the same fingerprint from what is on disk now (the snapshot folder's files, the
-inbox and drop folder; in live mode Eurostat's table of contents) and compares:
+inbox and drop folder, the survey store; in live mode Eurostat's table of contents) and compares:
 
 - nothing differs            -> nothing is ingested, rebuilt or republished ("nothing changed");
 - the code differs, or there is no usable published version or warehouse -> a full rebuild;
@@ -25,10 +26,18 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CODE, MISSING, code_fingerprint, published_fingerprint
+from pipelines.publishing.fingerprint import (
+    CITY_SUBMISSIONS,
+    CITY_SURVEYS,
+    CODE,
+    MISSING,
+    code_fingerprint,
+    published_fingerprint,
+)
 from pipelines.settings import Settings
 from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
+from pipelines.surveys.loader import pending_surveys
 from pipelines.uploads.dropbox import pending_drops
 from pipelines.uploads.inbox_loader import inbox_submission_ids
 from pipelines.versions.store import current_version_path
@@ -141,4 +150,8 @@ def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str,
     waiting = [submission_id for submission_id in inbox_ids if submission_id not in published_ids]
     if drops or waiting:
         plan.changed[CITY_SUBMISSIONS] = f"{len(waiting)} new inbox submission(s), {len(drops)} dropped file(s)"
+    # city surveys: accepted into the survey store, or withdrawn, since the published version
+    new_surveys, withdrawals = pending_surveys(settings.data_dir, published.get(CITY_SURVEYS, {}))
+    if new_surveys or withdrawals:
+        plan.changed[CITY_SURVEYS] = f"{len(new_surveys)} new survey(s), {len(withdrawals)} withdrawal(s)"
     return plan

@@ -79,6 +79,28 @@ city_reports as (
     where is_latest and not is_local_indicator and value is not null
 ),
 
+city_surveys as (
+    -- The city's own survey run with the SPS core module (pipelines/surveys/): design-based estimates with their
+    -- own logit interval, Taylor-linearised standard error, design effect and unweighted n. Cells suppressed for
+    -- n < 30 are not published. City surveys are comparable with each other (sps_core_v1), never with the
+    -- urb_percep proxies or national series.
+    select
+        indicator_code, geo_code, period, period_year, sex, age_group, breakdown, value, flags,
+        ci_low as published_ci_low, ci_high as published_ci_high,
+        standard_error as own_standard_error,
+        sample_size as own_sample_size, design_effect as own_design_effect,
+        'city_survey' as source_type,
+        'city_survey' as source_dataset,
+        survey_id,
+        submission_id,
+        uploaded_at as reported_at,
+        'sps_core_v1' as comparability_group,
+        lineage_id,
+        note as quality_note
+    from {{ ref('int_city_survey_estimates_in_force') }}
+    where not is_suppressed
+),
+
 stacked as (
     select * from perception
     union all by name
@@ -89,6 +111,8 @@ stacked as (
     select * from submitted_surveys
     union all by name
     select * from city_reports
+    union all by name
+    select * from city_surveys
 ),
 
 flag_meanings as (
@@ -137,14 +161,18 @@ select
     obs.breakdown,
     obs.value,
     indicators.unit,
-    coalesce(obs.published_ci_low,
-        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'low') }}, 4)) as ci_low,
-    coalesce(obs.published_ci_high,
-        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'high') }}, 4))
+    -- A city survey row without its own interval (every answer alike) gets none: no Wilson interval is made up.
+    coalesce(obs.published_ci_low, case when obs.source_type <> 'city_survey' then
+        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'low') }}, 4) end)
+        as ci_low,
+    coalesce(obs.published_ci_high, case when obs.source_type <> 'city_survey' then
+        round({{ wilson_bound('obs.value', 'obs.proportion_sample_size', 'obs.design_effect', 'high') }}, 4) end)
         as ci_high,
     cast(obs.sample_size as bigint) as sample_size,
-    -- Standard error in the value's unit: from the published interval, else from the effective sample.
+    -- Standard error in the value's unit: a city survey's own (Taylor linearisation), else from the published
+    -- interval, else from the effective sample.
     case
+        when obs.source_type = 'city_survey' then obs.own_standard_error
         when obs.published_ci_low is not null
             then (obs.published_ci_high - obs.published_ci_low) / (2 * 1.959963984540054)
         when obs.proportion_sample_size > 0 and obs.value between 0 and 100
@@ -153,6 +181,7 @@ select
     end as standard_error,
     case
         when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
+        when obs.source_type = 'city_survey' then 'taylor_linearisation'
         when obs.published_ci_low is not null then 'published'
         when obs.proportion_sample_size is not null then 'wilson'
         else 'none'
@@ -168,8 +197,8 @@ select
     obs.submission_id,
     cast(obs.report_version as integer) as report_version,
     cast(obs.reported_at as timestamptz) as reported_at,
-    -- City reports are the city's own figures, not official statistics.
-    obs.source_type <> 'city_report' as is_official,
+    -- City reports and city surveys are the city's own figures, not official statistics.
+    obs.source_type not in ('city_report', 'city_survey') as is_official,
     obs.comparability_group,
     coalesce(flag_meanings.break_in_series, false) as break_in_series,
     obs.quality_note is not null or coalesce(flag_meanings.flag_warning, false) as has_quality_warning,

@@ -55,6 +55,11 @@ observed as (
         parent_geo_code,
         5 as preference
     from city_submitted
+    union
+    -- Districts of a city survey (CITY:district)
+    select distinct geo_code, 'district' as geo_level, parent_geo_code, 6 as preference
+    from {{ ref('int_city_survey_estimates_in_force') }}
+    where parent_geo_code is not null
 ),
 
 one_per_code as (
@@ -89,10 +94,13 @@ select
     false as has_geometry,
     case
         when one_per_code.preference = 5 then 'city submissions'
+        when one_per_code.preference = 6 then 'city surveys'
         else 'inferred from source codes'
     end as register_source,
     'unknown' as name_confidence,
     case
+        when one_per_code.geo_level = 'district' and one_per_code.preference = 6
+            then 'District of ' || one_per_code.parent_geo_code || ' in a city survey: no name or geometry.'
         when one_per_code.geo_level = 'district'
             then 'District of ' || one_per_code.parent_geo_code || ' reported in a city upload: no name or geometry.'
         when one_per_code.geo_level = 'city' then 'City code not in the GISCO 2021 register nor in the geography additions.'

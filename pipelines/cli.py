@@ -522,6 +522,117 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_problems(problems, report: Path, summarise) -> None:
+    """Every problem on its own line (a rule-by-rule summary first when there are more than 200)."""
+    if len(problems) > 200:
+        print(f"  {len(problems)} problems, rule by rule:")
+        for rule in summarise(problems):
+            first = f"first on line {rule.first_row}" if rule.first_row else "in the file"
+            print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
+        print("  The first 200:")
+    for problem in problems[:200]:
+        print(f"  {problem}")
+    if len(problems) > 200:
+        print(f"  ... and {len(problems) - 200} more (all in {report})")
+
+
+# ------------------------------------------------------------------------------------------------- survey
+def cmd_survey(args: argparse.Namespace) -> int:
+    from pipelines.surveys import api
+
+    settings = _settings()
+    if args.action == "form":
+        design, _ = api.read_design_files(args.design, None)
+        out = api.write_form(
+            Path(args.out),
+            args.lang,
+            args.city.strip().upper() if args.city else None,
+            api.districts_from_design(design),
+        )
+        print(f"sps survey form: wrote {out} (XLSForm {api.MODULE}; load it into KoboToolbox or ODK Central as is)")
+        return 0
+    if args.action == "list":
+        surveys = api.list_surveys(settings, args.city)
+        if not surveys:
+            print("sps survey list: no survey uploaded" + (f" for {args.city.upper()}" if args.city else ""))
+        for s in surveys:
+            state = f"WITHDRAWN {s['withdrawn_at'][:10]}" if s["withdrawn_at"] else "in force or superseded"
+            print(
+                f"{s['submission_id']}  {s['city_code']}  period {s['period']}  {s['respondents']} respondents  "
+                f"{s['estimates']} estimates  uploaded {str(s['uploaded_at'])[:10]}  {state}"
+            )
+        return 0
+    token = getattr(args, "token", None) or os.environ.get("SPS_UPLOAD_TOKEN", "")
+    if args.action == "withdraw":
+        record = api.withdraw_survey(args.submission_id, args.city, token, settings)
+        deleted = ", ".join(record["deleted"]) or "nothing"
+        print(
+            f"sps survey withdraw: {args.submission_id} withdrawn; deleted {deleted}. Its estimates leave the "
+            "published version at the next refresh; the withdrawal stays in the audit trail."
+        )
+        return 0
+    path = Path(args.file)
+    if not path.is_file():
+        raise SpsError(f"{path}: no such file")
+    design, margins = api.read_design_files(args.design, args.margins)
+    data = path.read_bytes()
+    report = path.with_name(path.name + ".report.csv")
+    if args.action == "estimate":
+        check = api.check_survey(data, path.name, args.city, design, margins, args.period, api.upload_max_bytes())
+        problems, accepted, errors = check.problems, check.accepted, check.errors
+    else:
+        result = api.submit_survey(data, path.name, args.city, token, settings, design, margins, args.period)
+        problems, accepted, errors = result.problems, result.accepted, result.errors
+    if problems:
+        report.write_text(api.report_csv(problems), encoding="utf-8")
+    _print_problems(problems, report, api.summarise)
+    if not accepted:
+        stored = "" if args.action == "estimate" else "; the file is kept in quarantine with its report"
+        raise SpsError(
+            f"{path.name} rejected: {len(errors)} error(s), {len(problems) - len(errors)} warning(s); nothing was "
+            f"loaded{stored}. The full report is in {report}; correct the file and try again"
+        )
+    if args.action == "estimate":
+        estimates = api.estimate_survey(check)
+        if args.out:
+            estimates.write_csv(args.out)
+            print(f"sps survey estimate: {estimates.height} estimate rows written to {args.out} (nothing stored)")
+        else:
+            import polars as pl
+
+            with pl.Config(
+                tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=40, tbl_hide_dataframe_shape=True
+            ):
+                print(
+                    estimates.select(
+                        "indicator_code",
+                        "geo_code",
+                        "sex",
+                        "age_group",
+                        "breakdown",
+                        "value",
+                        "ci_low",
+                        "ci_high",
+                        "deff",
+                        "n_eff",
+                        "sample_size",
+                        "flags",
+                    )
+                )
+        print(
+            f"sps survey estimate: {check.survey['achieved_n']} respondents, period {check.period}, "
+            f"{check.design.weighting} weights; nothing was stored (a dry run)"
+        )
+        return 0
+    print(
+        f"sps survey upload: {path.name} accepted as submission {result.submission_id}: {result.respondents} "
+        f"respondents, {result.estimates.height} estimate rows, {len(result.warnings)} warning(s)"
+        + (f" (report: {report})" if problems else "")
+    )
+    print("The microdata stay in the private store; the estimates are published by the next refresh.")
+    return 0
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from pipelines.uploads.api import write_template
 
@@ -676,6 +787,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("--out", required=True, help="template.csv or template.xlsx")
     template.set_defaults(func=cmd_template)
+
+    survey = sub.add_parser(
+        "survey",
+        help="the city safety survey kit: questionnaire, microdata upload, estimates, withdrawal",
+        description="The SPS core survey module (sps_core_v1): write the XLSForm, check and estimate a survey file "
+        "(a dry run), upload it (microdata stay in the private store; estimates are published by the next refresh), "
+        "list a city's surveys, or withdraw one (its microdata are deleted).",
+    )
+    survey_sub = survey.add_subparsers(dest="action", required=True)
+    form = survey_sub.add_parser("form", help="write the SPS core XLSForm for KoboToolbox / ODK Collect")
+    form.add_argument("--out", required=True, help="the XLSForm file (.xlsx)")
+    form.add_argument("--lang", help="languages, e.g. en,fr (default all eight: en, fr, es, it, nl, pl, lv, fi)")
+    form.add_argument(
+        "--city", help="Urban Audit code stored in every interview (an upload for another city is refused)"
+    )
+    form.add_argument("--design", help="a design.yml whose districts: are asked as a list")
+    for name, helptext in (
+        ("upload", "check a survey file, estimate it and keep it in the private store for the next refresh"),
+        ("estimate", "check a survey file and print its estimates; store nothing (a dry run)"),
+    ):
+        command = survey_sub.add_parser(name, help=helptext)
+        command.add_argument("file", help="Kobo / ODK export (CSV, XLSX), a plain CSV / XLSX, SPSS .sav or Stata .dta")
+        command.add_argument("--city", required=True, help="your city's Urban Audit code, e.g. PL013C")
+        if name == "upload":
+            command.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
+        else:
+            command.add_argument("--out", help="write the estimates to this CSV instead of printing them")
+        command.add_argument("--design", help="design.yml: column names, fpc, districts, survey facts")
+        command.add_argument("--margins", help="margins.csv: population by sex x age group (x district) to rake to")
+        command.add_argument("--period", help="the survey's period, e.g. 2026 (default: design.yml or fieldwork)")
+    withdraw = survey_sub.add_parser(
+        "withdraw", help="withdraw a survey: delete its microdata, unpublish its estimates"
+    )
+    withdraw.add_argument("submission_id")
+    withdraw.add_argument("--city", required=True)
+    withdraw.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
+    listing = survey_sub.add_parser("list", help="list the surveys uploaded (no microdata)")
+    listing.add_argument("--city", help="only this city's")
+    survey.set_defaults(func=cmd_survey)
     return parser
 
 

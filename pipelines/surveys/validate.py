@@ -128,7 +128,7 @@ def normalise_survey(raw: RawSurvey, city: str, spec: DesignSpec) -> Microdata:
                 row=1,
             )
         )
-    for question in absent_questions:
+    for question in absent_questions if len(absent_questions) < len(QUESTIONS) else []:
         if question == "harassment_place" and "harassment_12m" not in present:
             continue
         codes = [

@@ -1,6 +1,7 @@
-"""Upload page for city officers: download the template, upload a file with the city's token, see every
-problem at once (summarised by rule, listed page by page, the whole report downloadable), map an Open SDG
-file, submit. Uses the same code as `sps upload`."""
+"""Upload page for city officers. First tab: download the template, upload a file with the city's token, see every
+problem at once (summarised by rule, listed page by page, the whole report downloadable), map an Open SDG file,
+submit; the same code as `sps upload`. Second tab: the city safety survey kit (the questionnaire, a survey's
+microdata checked and estimated, submitted or withdrawn); the same code as `sps survey`, through surveys.api."""
 
 import hashlib
 import tempfile
@@ -11,6 +12,7 @@ import streamlit as st
 
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
 
 PAGE_SIZE = 500  # problems listed a page: a report can hold 150 000 of them
@@ -29,135 +31,283 @@ def _problem_table(problems: list[uploads.Problem]) -> pd.DataFrame:
     return frame.rename(columns={"row": "line", "message": "what to do"})
 
 
-st.title("Upload your city's data")
-settings = load_settings()
+def _values_tab(settings) -> None:
+    """Indicator values: the SPS template or an Open SDG file (the original page)."""
 
-with st.expander("Get the template", expanded=False):
-    st.markdown(
-        "One row per value: `indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, "
-        "ci_low, ci_high, sample_size, source, note`. You can also upload the Open SDG CSV files your city "
-        "already publishes and say below which indicator they hold."
-    )
-    left, right = st.columns(2)
-    for column, suffix, mime in (
-        (left, ".csv", "text/csv"),
-        (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ):
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"sps_upload_template{suffix}"
-            uploads.write_template(path)
-            column.download_button(
-                f"Template {suffix}", path.read_bytes(), file_name=path.name, mime=mime, key=f"template{suffix}"
+    with st.expander("Get the template", expanded=False):
+        st.markdown(
+            "One row per value: `indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, "
+            "ci_low, ci_high, sample_size, source, note`. You can also upload the Open SDG CSV files your city "
+            "already publishes and say below which indicator they hold."
+        )
+        left, right = st.columns(2)
+        for column, suffix, mime in (
+            (left, ".csv", "text/csv"),
+            (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"sps_upload_template{suffix}"
+                uploads.write_template(path)
+                column.download_button(
+                    f"Template {suffix}", path.read_bytes(), file_name=path.name, mime=mime, key=f"template{suffix}"
+                )
+
+    city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C").strip().upper()
+    token = st.text_input("Upload token", type="password", help="Issued by the secretariat for your city.")
+    uploaded = st.file_uploader("File (CSV or XLSX)", type=["csv", "tsv", "txt", "xlsx"])
+    if not (city and token and uploaded):
+        st.info("Enter your city code and token, and choose a file.")
+        return
+    try:
+        uploads.verify_upload_token(settings.data_dir, token, city)
+    except SpsError as exc:
+        st.error(str(exc))
+        return
+
+    data = uploaded.getvalue()
+    mapping = None
+    shape = uploads.inspect_file(data, uploaded.name)
+    if not shape.problems and shape.format == "open_sdg":
+        st.subheader("This is an Open SDG file: say what it holds")
+        choice = st.selectbox("Indicator", ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
+        mapping = uploads.Mapping()
+        if choice.startswith("("):
+            mapping.local_name = st.text_input("Name of the local indicator")
+            mapping.local_unit = st.text_input("Its unit", placeholder="0-10 scale")
+            mapping.local_description = st.text_area("What it measures")
+        else:
+            mapping.indicator = choice
+        if "Units" not in shape.header and "Unit measure" not in shape.header and not mapping.local_unit:
+            mapping.unit = st.text_input("Unit of the values (the file has no Units column)", placeholder="%")
+        for column in [c for c in shape.header if c not in uploads.OPEN_SDG_RESERVED]:
+            target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
+            if target != "breakdown":
+                mapping.columns[column] = target
+            if target == "sex":
+                pairs = st.text_input(
+                    f"Values of '{column}' (label=female/male, comma separated)",
+                    placeholder="Women=female, Men=male",
+                    key=f"values-{column}",
+                )
+                mapping.values[column] = dict(p.split("=", 1) for p in pairs.replace(" ", "").split(",") if "=" in p)
+
+    # Checked once per file: changing page or rule below reruns the page, and a 1 M-row file takes seconds to check.
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    check_key = (digest, uploaded.name, city, repr(mapping))
+    checked = st.session_state.get("upload_check")
+    if checked is None or checked[0] != check_key:
+        _, rows, problems = uploads.check_file(data, uploaded.name, city, mapping, settings)
+        checked = (check_key, len(rows), problems)
+        st.session_state["upload_check"] = checked
+    _, row_count, problems = checked
+    report_id = hashlib.sha256(repr(check_key).encode()).hexdigest()[:16]  # a new report starts on page 1, all rules
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if problems:
+        (st.error if errors else st.warning)(
+            f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
+            + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
+        )
+        summary = uploads.summarise(problems)
+        st.markdown("**What is wrong, rule by rule**")
+        overview = pd.DataFrame(
+            [
+                {
+                    "rule": s.rule,
+                    "severity": s.severity,
+                    "problems": s.problems,
+                    "rows affected": s.rows,
+                    "first line": s.first_row,
+                    "what to do": s.example,
+                }
+                for s in summary
+            ]
+        )
+        overview["first line"] = overview["first line"].astype("Int64")
+        st.dataframe(overview, hide_index=True, width="stretch")
+
+        st.markdown("**Every problem, line by line**")
+        shown = problems
+        if len(problems) > PAGE_SIZE:
+            rule = st.selectbox(
+                "Show the problems of", ["all rules", *dict.fromkeys(s.rule for s in summary)], key=f"rule-{report_id}"
             )
-
-city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C").strip().upper()
-token = st.text_input("Upload token", type="password", help="Issued by the secretariat for your city.")
-uploaded = st.file_uploader("File (CSV or XLSX)", type=["csv", "tsv", "txt", "xlsx"])
-if not (city and token and uploaded):
-    st.info("Enter your city code and token, and choose a file.")
-    st.stop()
-try:
-    uploads.verify_upload_token(settings.data_dir, token, city)
-except SpsError as exc:
-    st.error(str(exc))
-    st.stop()
-
-data = uploaded.getvalue()
-mapping = None
-shape = uploads.inspect_file(data, uploaded.name)
-if not shape.problems and shape.format == "open_sdg":
-    st.subheader("This is an Open SDG file: say what it holds")
-    choice = st.selectbox("Indicator", ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
-    mapping = uploads.Mapping()
-    if choice.startswith("("):
-        mapping.local_name = st.text_input("Name of the local indicator")
-        mapping.local_unit = st.text_input("Its unit", placeholder="0-10 scale")
-        mapping.local_description = st.text_area("What it measures")
+            if rule != "all rules":
+                shown = [p for p in problems if p.rule == rule]
+            pages = -(-len(shown) // PAGE_SIZE)
+            page = st.pagination(pages, key=f"page-{report_id}-{rule}") if pages > 1 else 1
+            first = (page - 1) * PAGE_SIZE
+            st.caption(
+                f"Problems {_n(first + 1)}–{_n(min(first + PAGE_SIZE, len(shown)))} of {_n(len(shown))}"
+                + ("" if rule == "all rules" else f" of the rule {rule}")
+                + f" ({PAGE_SIZE} a page; download the whole report below)"
+            )
+            shown = shown[first : first + PAGE_SIZE]
+        st.dataframe(_problem_table(shown), hide_index=True, width="stretch")
+        st.download_button(
+            "Download the whole report (CSV)",
+            lambda: uploads.report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
+            file_name=f"{uploaded.name}.report.csv",
+            mime="text/csv",
+        )
     else:
-        mapping.indicator = choice
-    if "Units" not in shape.header and "Unit measure" not in shape.header and not mapping.local_unit:
-        mapping.unit = st.text_input("Unit of the values (the file has no Units column)", placeholder="%")
-    for column in [c for c in shape.header if c not in uploads.OPEN_SDG_RESERVED]:
-        target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
-        if target != "breakdown":
-            mapping.columns[column] = target
-        if target == "sex":
-            pairs = st.text_input(
-                f"Values of '{column}' (label=female/male, comma separated)",
-                placeholder="Women=female, Men=male",
-                key=f"values-{column}",
+        st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
+
+    if not errors and row_count and st.button("Submit", type="primary"):
+        result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
+        if result.accepted:
+            st.success(
+                f"Submitted as {result.submission_id}. Nothing you sent is lost: the original file is kept. "
+                "It is published by the next refresh; a later upload of the same values supersedes this one "
+                "and both versions are kept."
             )
-            mapping.values[column] = dict(p.split("=", 1) for p in pairs.replace(" ", "").split(",") if "=" in p)
+        else:  # pragma: no cover - the file was checked just above
+            st.error("The file was rejected when stored; see the report above.")
 
-# Checked once per file: changing page or rule below reruns the page, and a 1 M-row file takes seconds to check.
-digest = hashlib.sha256(data).hexdigest()[:16]
-check_key = (digest, uploaded.name, city, repr(mapping))
-checked = st.session_state.get("upload_check")
-if checked is None or checked[0] != check_key:
-    _, rows, problems = uploads.check_file(data, uploaded.name, city, mapping, settings)
-    checked = (check_key, len(rows), problems)
-    st.session_state["upload_check"] = checked
-_, row_count, problems = checked
-report_id = hashlib.sha256(repr(check_key).encode()).hexdigest()[:16]  # a new report starts on page 1, all rules
-errors = sum(p.severity == "error" for p in problems)
-warnings = len(problems) - errors
-if problems:
-    (st.error if errors else st.warning)(
-        f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
-        + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
-    )
-    summary = uploads.summarise(problems)
-    st.markdown("**What is wrong, rule by rule**")
-    overview = pd.DataFrame(
-        [
-            {
-                "rule": s.rule,
-                "severity": s.severity,
-                "problems": s.problems,
-                "rows affected": s.rows,
-                "first line": s.first_row,
-                "what to do": s.example,
-            }
-            for s in summary
-        ]
-    )
-    overview["first line"] = overview["first line"].astype("Int64")
-    st.dataframe(overview, hide_index=True, width="stretch")
 
-    st.markdown("**Every problem, line by line**")
-    shown = problems
-    if len(problems) > PAGE_SIZE:
-        rule = st.selectbox(
-            "Show the problems of", ["all rules", *dict.fromkeys(s.rule for s in summary)], key=f"rule-{report_id}"
-        )
-        if rule != "all rules":
-            shown = [p for p in problems if p.rule == rule]
-        pages = -(-len(shown) // PAGE_SIZE)
-        page = st.pagination(pages, key=f"page-{report_id}-{rule}") if pages > 1 else 1
-        first = (page - 1) * PAGE_SIZE
-        st.caption(
-            f"Problems {_n(first + 1)}–{_n(min(first + PAGE_SIZE, len(shown)))} of {_n(len(shown))}"
-            + ("" if rule == "all rules" else f" of the rule {rule}")
-            + f" ({PAGE_SIZE} a page; download the whole report below)"
-        )
-        shown = shown[first : first + PAGE_SIZE]
-    st.dataframe(_problem_table(shown), hide_index=True, width="stretch")
-    st.download_button(
-        "Download the whole report (CSV)",
-        lambda: uploads.report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
-        file_name=f"{uploaded.name}.report.csv",
-        mime="text/csv",
+def _survey_tab(settings) -> None:
+    """The city safety survey kit: questionnaire, check and estimates of a survey file, submit, withdraw. The
+    microdata stay in the private store; only estimates are ever published."""
+    st.markdown(
+        "Run the SPS core survey module (`sps_core_v1`) with KoboToolbox or ODK Collect, then upload the export "
+        "(CSV or XLSX, with codes or labels), a plain CSV/XLSX or an SPSS / Stata file. SPS Monitor checks every "
+        "respondent, estimates the SDG 16.1.4, 11.7.2, 16.1.3 and 16.3.1 indicators with their 95 % intervals, and "
+        "publishes the estimates at the next refresh. **Your microdata are never published**: they are kept "
+        "owner-only on the server and deleted if you withdraw the survey."
     )
-else:
-    st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
-
-if not errors and row_count and st.button("Submit", type="primary"):
-    result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
-    if result.accepted:
-        st.success(
-            f"Submitted as {result.submission_id}. Nothing you sent is lost: the original file is kept. "
-            "It is published by the next refresh; a later upload of the same values supersedes this one "
-            "and both versions are kept."
+    with st.expander("Get the questionnaire (XLSForm)", expanded=False):
+        langs = st.multiselect(
+            "Languages", list(surveys.LANGUAGES), default=list(surveys.LANGUAGES), key="survey_form_langs"
         )
-    else:  # pragma: no cover - the file was checked just above
-        st.error("The file was rejected when stored; see the report above.")
+        st.download_button(
+            "Questionnaire .xlsx",
+            lambda: _form_bytes(langs),
+            file_name="sps_core_v1.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="survey_form",
+            disabled=not langs,
+        )
+    city = st.text_input("Your city's code (Urban Audit)", placeholder="PL013C", key="survey_city").strip().upper()
+    token = st.text_input("Upload token", type="password", key="survey_token")
+    uploaded = st.file_uploader(
+        "Survey file",
+        type=["csv", "xlsx", "sav", "zsav", "dta"],
+        key="survey_file",
+        help="A KoboToolbox / ODK export of the SPS core form, a CSV / XLSX with the core variable names, or .sav/.dta",
+    )
+    design = st.file_uploader("design.yml (optional)", type=["yml", "yaml"], key="survey_design")
+    margins = st.file_uploader("Population margins (optional, CSV)", type=["csv"], key="survey_margins")
+    period = st.text_input("Survey period (if design.yml does not give it)", placeholder="2026", key="survey_period")
+    if not (city and token):
+        st.info("Enter your city code and token to check, submit or withdraw a survey.")
+        return
+    try:
+        surveys.verify_upload_token(settings.data_dir, token, city)
+    except SpsError as exc:
+        st.error(str(exc))
+        return
+    _withdraw_section(settings, city, token)
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    design_bytes = design.getvalue() if design else None
+    margins_bytes = margins.getvalue() if margins else None
+    key = (
+        hashlib.sha256(data + (design_bytes or b"") + (margins_bytes or b"")).hexdigest(),
+        uploaded.name,
+        city,
+        period,
+    )
+    checked = st.session_state.get("survey_check")
+    if checked is None or checked[0] != key:
+        check = surveys.check_survey(
+            data, uploaded.name, city, design_bytes, margins_bytes, period.strip() or None, surveys.upload_max_bytes()
+        )
+        estimates = surveys.estimate_survey(check) if check.accepted else None
+        checked = (key, check, estimates)
+        st.session_state["survey_check"] = checked
+    _, check, estimates = checked
+    if check.problems:
+        errors = len(check.errors)
+        (st.error if errors else st.warning)(
+            f"{errors} error(s) and {len(check.warnings)} warning(s) in {uploaded.name}."
+            + (" Nothing can be submitted until the errors are corrected." if errors else " Warnings do not block.")
+        )
+        st.dataframe(_problem_table(check.problems[:PAGE_SIZE]), hide_index=True, width="stretch", key="survey_report")
+        st.download_button(
+            "Download the survey report (CSV)",
+            lambda: surveys.report_csv(check.problems),
+            file_name=f"{uploaded.name}.report.csv",
+            mime="text/csv",
+            key="survey_report_csv",
+        )
+    if not check.accepted:
+        return
+    st.success(
+        f"{uploaded.name}: {check.survey['achieved_n']} respondents, period {check.period}, "
+        f"{check.design.weighting} weights; {estimates.height} estimates "
+        f"({int(estimates['value'].is_not_null().sum())} publishable)."
+    )
+    totals = estimates.filter(
+        (estimates["geo_code"] == city)
+        & estimates["sex"].is_null()
+        & estimates["age_group"].is_null()
+        & estimates["breakdown"].is_null()
+    )
+    st.dataframe(
+        totals.select("indicator_code", "value", "ci_low", "ci_high", "deff", "sample_size", "flags", "note")
+        .to_pandas()
+        .round(1),
+        hide_index=True,
+        width="stretch",
+        key="survey_totals",
+    )
+    if st.button("Submit survey", type="primary", key="survey_submit"):
+        result = surveys.submit_survey(
+            data, uploaded.name, city, token, settings, design_bytes, margins_bytes, period.strip() or None
+        )
+        if result.accepted:
+            st.success(
+                f"Submitted as {result.submission_id}. The microdata stay in the private store; the estimates are "
+                "published by the next refresh."
+            )
+        else:  # pragma: no cover - the file was checked just above
+            st.error("The survey was rejected when stored; see the report above.")
+
+
+def _form_bytes(langs: list[str]) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sps_core_v1.xlsx"
+        surveys.write_form(path, langs)
+        return path.read_bytes()
+
+
+def _withdraw_section(settings, city: str, token: str) -> None:
+    active = [s for s in surveys.list_surveys(settings, city) if not s["withdrawn_at"]]
+    if not active:
+        return
+    with st.expander(f"Withdraw a survey of {city} ({len(active)} uploaded)", expanded=False):
+        st.markdown(
+            "Withdrawing deletes the survey's microdata (the file you sent and its normalised copy) at once; its "
+            "estimates leave the published version at the next refresh. The withdrawal itself stays on record."
+        )
+        labels = {
+            f"{s['submission_id']} (period {s['period']}, {s['respondents']} respondents)": s["submission_id"]
+            for s in active
+        }
+        choice = st.selectbox("Survey", list(labels), key="survey_withdraw_choice")
+        if st.button("Withdraw this survey", key="survey_withdraw"):
+            try:
+                surveys.withdraw_survey(labels[choice], city, token, settings)
+            except SpsError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"{labels[choice]} withdrawn: its microdata are deleted.")
+
+
+st.title("Upload your city's data")
+values_tab, survey_tab = st.tabs(["Indicator values", "City survey (microdata)"])
+with values_tab:
+    _values_tab(load_settings())
+with survey_tab:
+    _survey_tab(load_settings())

@@ -60,6 +60,11 @@ CITY_REPORT_SOURCE = {
     "provider": "the reporting city council",
     "licence": "As stated by the reporting city council",
 }
+CITY_SURVEY_SOURCE = {
+    "title": "City safety survey (SPS core module sps_core_v1): design-based estimates from the city's microdata",
+    "provider": "the city that ran the survey (estimates computed by SPS Monitor; microdata never published)",
+    "licence": "As stated by the city that ran the survey",
+}
 
 
 class ExportError(SpsError):
@@ -594,6 +599,8 @@ def sources_of(conn, where: str = "", params: list | None = None) -> list[dict]:
             entry = dict(entry)
         elif source_type == "city_report":
             entry = dict(CITY_REPORT_SOURCE)
+        elif source_type == "city_survey":
+            entry = dict(CITY_SURVEY_SOURCE)
         else:
             entry = {"title": dataset, "provider": "unknown", "licence": "unknown"}
         sources.append({"dataset": dataset, **entry, "rows": count})

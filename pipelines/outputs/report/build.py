@@ -465,6 +465,8 @@ def _methods(data: CityReportData, t: Strings) -> dict:
         paragraphs.append(t("methods_police"))
     if data.submissions or data.area_submissions or data.local_indicators:
         paragraphs.append(t("methods_city_reports"))
+    if any(v.latest.get("source_type") == "city_survey" for v in data.values):
+        paragraphs.append(t("methods_city_surveys"))
     return {"paragraphs": paragraphs, "caveats": caveats, "flags": data.flags, "surveys": data.surveys}
 
 

@@ -21,12 +21,28 @@ DIFFERENT = "#999999"  # grey
 NO_TEST = "#E69F00"  # orange: no uncertainty available, cannot be tested
 COMPARISON_DOMAIN = ["selected city", "not statistically different", "statistically different", "no interval"]
 COMPARISON_RANGE = [SELECTED, NOT_DIFFERENT, DIFFERENT, NO_TEST]
+LOW_RELIABILITY = "u"  # Eurostat's flag, also set by the city survey kit (n 30-99 or CV above 30 %)
+
+
+def _with_reliability(data: pd.DataFrame) -> pd.DataFrame:
+    """A `low_reliability` column (flag u) when the frame has flags: such values are drawn hollow."""
+    if "flags" not in data:
+        return data
+    return data.assign(low_reliability=data["flags"].fillna("").astype(str).str.contains(LOW_RELIABILITY))
+
+
+def _hollow_when_unreliable() -> alt.FillOpacity:
+    return alt.FillOpacity(
+        "low_reliability:N",
+        scale=alt.Scale(domain=[False, True], range=[1.0, 0.1]),
+        legend=alt.Legend(title="hollow: low reliability (u)", orient="top", labelExpr="datum.value ? 'u' : 'ok'"),
+    )
 
 
 def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150) -> alt.Chart:
     """Horizontal bars, best first, with 95 % interval whiskers where an interval exists. When the frame
     has a `comparison` column, bars are coloured by it (selected / not different / different)."""
-    data = frame.sort_values("value", ascending=False).head(limit)
+    data = _with_reliability(frame.sort_values("value", ascending=False).head(limit))
     colour = (
         alt.Color(
             "comparison:N",
@@ -45,7 +61,16 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
     # An explicit order: layered charts ignore a sort by field, and every layer must share it.
     order = data[name_col].tolist()
     y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
-    bars = alt.Chart(data).mark_bar().encode(x=alt.X("value:Q", title=unit), y=y, color=colour, tooltip=tooltip)
+    encoding = {"x": alt.X("value:Q", title=unit), "y": y, "color": colour, "tooltip": tooltip}
+    if "low_reliability" in data and data["low_reliability"].any():
+        # Hollow bars for low reliability: the outline keeps the bar's colour, the fill fades.
+        stroke = (
+            alt.Stroke("comparison:N", scale=alt.Scale(domain=COMPARISON_DOMAIN, range=COMPARISON_RANGE), legend=None)
+            if "comparison" in data
+            else colour
+        )
+        encoding.update(fillOpacity=_hollow_when_unreliable(), stroke=stroke)
+    bars = alt.Chart(data).mark_bar(strokeWidth=1.5).encode(**encoding)
     layers = [bars]
     if "ci_low" in data and data["ci_low"].notna().any():
         layers.append(
@@ -59,6 +84,7 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
 def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
     """One line per city over time, 95 % interval bars where known, breaks in series marked with a
     different point shape, and national / regional survey references as dashed ticks."""
+    series = _with_reliability(series)
     base = alt.Chart(series).encode(
         x=alt.X("period_year:O", title="period (first year)"),
         color=alt.Color("city:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(title=None, orient="top")),
@@ -83,6 +109,12 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
                 scale=alt.Scale(domain=[False, True], range=["circle", "diamond"]),
             ),
             tooltip=tooltip,
+            # Low reliability (flag u): a hollow mark, its outline in the line's colour.
+            **(
+                {"fillOpacity": _hollow_when_unreliable()}
+                if "low_reliability" in series and series["low_reliability"].any()
+                else {}
+            ),
         ),
     ]
     if series["ci_low"].notna().any():

@@ -28,6 +28,7 @@ import psutil
 
 from benchmarks.findings import FINDINGS
 from benchmarks.scale import generate, upload_rows, write_upload_csv
+from benchmarks.survey_estimates import bench_survey_estimates, survey_target
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -570,6 +571,8 @@ def evaluate(results: dict) -> list[dict]:
             f"report built in {errors['report_s']['median']:.1f} s",
             renders,
         )
+    survey = survey_target(results.get("survey_estimates"))
+    add(survey["id"], survey["target"], survey["measured"], survey["met"])
     return targets
 
 
@@ -786,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
             results["dashboard"][str(factor)] = bench_dashboard(data_dir, 20 if not args.tiny else 2)
     log("uploads")
     results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), args.repeats, log)
+    log("survey estimates")
+    results["survey_estimates"] = bench_survey_estimates(work, args.repeats, log, 3_000 if args.tiny else 100_000)
     results["before_after"] = BEFORE_AFTER
     log("start-up")
     first = Path(results["scales"][str(args.scales[0])]["data_dir"])

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.errors import SpsError
 from pipelines.shared.cells import neutralise_cell, neutralised_column
@@ -303,8 +304,9 @@ def _write_table(conn, table, out, fmt, where, params, filters, version) -> list
 
 
 # ------------------------------------------------------------------------------------------------ SDMX-CSV
-SDMX_COLUMNS = (
-    "DATAFLOW",
+# The SPS_MONITOR_OBS data structure: dimensions (TIME_PERIOD last), the measure, then attributes. The tests
+# build a pysdmx schema from these three lists and validate the export against the SDMX-ML schemas.
+SDMX_DIMENSIONS = (
     "FREQ",
     "SERIES",
     "REF_AREA",
@@ -315,9 +317,13 @@ SDMX_COLUMNS = (
     "COMPARABILITY_GROUP",
     "UNIT_MEASURE",
     "TIME_PERIOD",
-    "OBS_VALUE",
+)
+SDMX_MEASURE = "OBS_VALUE"
+SDMX_ATTRIBUTES = (
     "OBS_STATUS",
     "OBS_FLAG",
+    "REPORTING_YEAR_START_DAY",
+    "PERIOD_AS_PUBLISHED",
     "LOWER_BOUND",
     "UPPER_BOUND",
     "UNCERTAINTY_METHOD",
@@ -325,10 +331,62 @@ SDMX_COLUMNS = (
     "NATURE",
     "COMMENT_OBS",
 )
+SDMX_COLUMNS = ("DATAFLOW", *SDMX_DIMENSIONS, SDMX_MEASURE, *SDMX_ATTRIBUTES)
+
+YEAR = re.compile(r"\d{4}")
+YEAR_PAIR = re.compile(r"(\d{4})\s*(?:/|-|–|to|\.\.)\s*(\d{2}|\d{4})")
 
 
-def sdmx_select(where: str) -> str:
-    """SQL of the SDMX-CSV rows: one per observation, dimensions first (SDMX-CSV 1.0, UN SDG concept names)."""
+def sdmx_time_period(period: str, year_start: str | None = None) -> tuple[str, str | None]:
+    """(TIME_PERIOD, REPORTING_YEAR_START_DAY) of a period label as published, in SDMX's own time formats.
+
+    - a year: itself (2019);
+    - a split year (2017/18, 2017-18, 2017/2018): the reporting year 2017-A1, which starts on the source's
+      `year_start` (--04-01 for the ONS financial years) or on 1 January when the source does not say;
+    - a span of years (ONS's pooled '2018 to 2020', or 2018-2020): an SDMX time range, start and duration.
+      When the source's years start on `year_start`, the span's years are the reporting years *ending* in
+      them, as ONS labels them ('year ending March 2018 to year ending March 2020' = 2017-04-01/P3Y).
+    """
+    text = period.strip()
+    if YEAR.fullmatch(text):
+        return text, None
+    match = YEAR_PAIR.fullmatch(text)
+    if match:
+        first, end = int(match.group(1)), match.group(2)
+        if len(end) == 4:
+            last = int(end)
+        else:  # two digits: the next year (1999/00 too), or a later year of the same century (2018-20)
+            last = first + 1 if int(end) == (first + 1) % 100 else first - first % 100 + int(end)
+        if last == first + 1 and " to " not in f" {text} ":
+            return f"{first}-A1", year_start
+        if last > first:
+            years = last - first + 1
+            start = f"{first - 1}-{year_start[2:]}" if year_start else f"{first}-01-01"
+            return f"{start}/P{years}Y", None
+    raise ExportError(
+        f"period {period!r} is not a year (2019), a split year (2019/20) nor a span of years (2018 to 2020), so it "
+        "has no SDMX time format; nothing was written. Leave its rows out with --period, --city or --source-type"
+    )
+
+
+def sdmx_periods(conn, where: str, params: list) -> pa.Table:
+    """Every (source_dataset, period) of the rows with its TIME_PERIOD and REPORTING_YEAR_START_DAY."""
+    starts = {spec.code: spec.reporting_year_start for spec in load_catalog()}
+    pairs = conn.execute(f"select distinct source_dataset, period from fct_observations{where}", params).fetchall()
+    rows = []
+    for source, period in pairs:
+        try:
+            time_period, start_day = sdmx_time_period(period, starts.get(source))
+        except ExportError as exc:
+            raise ExportError(f"{source}: {exc}") from None
+        rows.append((source, period, time_period, start_day))
+    names = ["source_dataset", "period", "time_period", "reporting_year_start_day"]
+    return pa.table({name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(names)})
+
+
+def sdmx_select(where: str, periods: str = "_sdmx_periods") -> str:
+    """SQL of the SDMX-CSV rows: one per observation, dimensions first (SDMX-CSV 1.0, UN SDG concept names).
+    `periods` names the relation of sdmx_periods()."""
     status = " ".join(
         f"when contains(coalesce(flags, ''), '{flag}') then '{code}'" for flag, code in OBS_STATUS.items()
     )
@@ -339,22 +397,26 @@ def sdmx_select(where: str) -> str:
                coalesce(age_group, '_T') as AGE, coalesce(breakdown, '_T') as BREAKDOWN,
                source_dataset as SOURCE_DATASET, comparability_group as COMPARABILITY_GROUP,
                case {units} else unit end as UNIT_MEASURE,
-               period as TIME_PERIOD, value as OBS_VALUE,
+               p.time_period as TIME_PERIOD, value as OBS_VALUE,
                case when value is null then 'O' {status} else 'A' end as OBS_STATUS,
-               flags as OBS_FLAG, ci_low as LOWER_BOUND, ci_high as UPPER_BOUND,
+               flags as OBS_FLAG, p.reporting_year_start_day as REPORTING_YEAR_START_DAY,
+               o.period as PERIOD_AS_PUBLISHED, ci_low as LOWER_BOUND, ci_high as UPPER_BOUND,
                uncertainty_method as UNCERTAINTY_METHOD, source_type as SOURCE_TYPE,
                case when is_official then 'C' else 'N' end as NATURE,
                {neutralised_column("quality_note").replace(" as quality_note", "")} as COMMENT_OBS
-        from fct_observations{where}
+        from (select * from fct_observations{where}) o
+        join {periods} p using (source_dataset, period)
         order by {OBSERVATION_ORDER}"""
 
 
 def _write_sdmx_csv(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
     tmp = _tmp(out)
+    conn.register("_sdmx_periods", sdmx_periods(conn, where, params))
     try:
         conn.execute(f"copy ({sdmx_select(where)}) to '{tmp.as_posix()}' (format csv, header true)", params)
         os.replace(tmp, out)
     finally:
+        conn.unregister("_sdmx_periods")
         tmp.unlink(missing_ok=True)
     return [out]
 
@@ -647,7 +709,9 @@ FORMAT_NOTES = {
         "COMPARABILITY_GROUP, UNIT_MEASURE, TIME_PERIOD), OBS_VALUE, then attributes. OBS_STATUS uses the SDMX "
         "code list (A normal, B break, D definition differs, E estimated, P provisional, U low reliability, "
         "O missing); OBS_FLAG keeps Eurostat's flags verbatim; NATURE is C for official statistics, N otherwise. "
-        "TIME_PERIOD is the period as published (a year, or a survey year such as 2017/18)."
+        "TIME_PERIOD is an SDMX time period: a year (2019); a reporting year for split years (2017/18 -> "
+        "2017-A1, starting on REPORTING_YEAR_START_DAY, --04-01 for the ONS financial years); a time range for "
+        "pooled years (ONS '2018 to 2020' -> 2017-04-01/P3Y). PERIOD_AS_PUBLISHED keeps the source's label."
     ),
     "xlsx": "One sheet per indicator (sheet names are indicator codes, cut to 31 characters) and a metadata sheet.",
     "open-sdg": (

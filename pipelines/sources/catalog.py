@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import yaml
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+MONTH_DAY = re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")  # xs:gMonthDay, as SDMX writes it
 FORMATS = {
     "sdmx_tsv",
     "eurostat_label_csv",
@@ -32,6 +34,9 @@ class DatasetSpec:
     dimensions: tuple[str, ...] = field(default_factory=tuple)
     live_path: str | None = None
     columns: tuple[str, ...] = field(default_factory=tuple)
+    # First day of the source's reporting year as SDMX writes it (--MM-DD) when its periods are not calendar
+    # years (ONS: financial years April to March); None for calendar years or when the source does not say.
+    reporting_year_start: str | None = None
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -76,9 +81,15 @@ def load_catalog() -> tuple[DatasetSpec, ...]:
             dimensions=tuple(entry.get("dimensions", ())),
             live_path=entry.get("live_path"),
             columns=tuple(entry.get("columns", ())),
+            reporting_year_start=entry.get("reporting_year_start"),
         )
         if spec.format not in FORMATS:
             raise ValueError(f"{CATALOG_PATH}: dataset {spec.code} has unknown format {spec.format!r}")
+        if spec.reporting_year_start is not None and not MONTH_DAY.fullmatch(spec.reporting_year_start):
+            raise ValueError(
+                f"{CATALOG_PATH}: dataset {spec.code} has reporting_year_start {spec.reporting_year_start!r}; "
+                "write the first day of the reporting year as --MM-DD (e.g. --04-01)"
+            )
         specs.append(spec)
     return tuple(specs)
 

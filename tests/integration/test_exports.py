@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.outputs.exports import SDMX_COLUMNS
+from pipelines.outputs.exports import SDMX_ATTRIBUTES, SDMX_COLUMNS, SDMX_DIMENSIONS, SDMX_MEASURE
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
@@ -27,12 +27,17 @@ def _version(published_db) -> str:
     return published_db.execute("select version from _publication").fetchall()[0][0]
 
 
-def test_sdmx_csv_has_dimension_columns_and_every_obs_value_equals_fct_observations(
-    refreshed_data_dir, published_db, tmp_path
-):
-    out = tmp_path / "observations.sdmx.csv"
+@pytest.fixture(scope="module")
+def sdmx_export(refreshed_data_dir, tmp_path_factory) -> Path:
+    """The whole published version as SDMX-CSV, written once for the tests that read it."""
+    out = tmp_path_factory.mktemp("sdmx") / "observations.sdmx.csv"
     done = run_sps(["export", "observations", "--format", "sdmx-csv", "--out", str(out)], sps_env(refreshed_data_dir))
     assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_sdmx_csv_has_dimension_columns_and_every_obs_value_equals_fct_observations(sdmx_export, published_db):
+    out = sdmx_export
     with open(out, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames) == SDMX_COLUMNS
@@ -56,7 +61,7 @@ def test_sdmx_csv_has_dimension_columns_and_every_obs_value_equals_fct_observati
             None if row["BREAKDOWN"] == "_T" else row["BREAKDOWN"],
             row["SOURCE_DATASET"],
             row["COMPARABILITY_GROUP"],
-            row["TIME_PERIOD"],
+            row["PERIOD_AS_PUBLISHED"],
         )
         keys.add(key)
         value, flags = expected[key]
@@ -77,9 +82,69 @@ def test_sdmx_csv_has_dimension_columns_and_every_obs_value_equals_fct_observati
     sidecar = json.loads(out.with_name(out.name + ".metadata.json").read_text())
     assert sidecar["published_version"] == _version(published_db) and sidecar["rows"] == len(rows)
     assert sidecar["format"] == "sdmx-csv" and sidecar["generated_at"]
+    # Financial years are reporting years starting in April; ONS's pooled years a time range; years stay years.
+    periods = {
+        (r["SOURCE_DATASET"], r["PERIOD_AS_PUBLISHED"], r["TIME_PERIOD"], r["REPORTING_YEAR_START_DAY"]) for r in rows
+    }
+    assert ("ons_sdg_16_1_4", "2017/18", "2017-A1", "--04-01") in periods
+    assert ("ons_sdg_16_1_1", "2019/20", "2019-A1", "--04-01") in periods
+    assert ("ons_sdg_16_1_3", "2018 to 2020", "2017-04-01/P3Y", "") in periods
+    assert all(time == label and not start for _, label, time, start in periods if len(label) == 4)
+    assert all(time == f"{label[:4]}-A1" and start == "--04-01" for _, label, time, start in periods if "/" in label)
     licences = {s["dataset"]: s["licence"] for s in sidecar["sources"]}
     assert licences["urb_percep"] == "CC BY 4.0 (Source: Eurostat)"
     assert licences["ons_sdg_16_1_4"] == "Open Government Licence v3.0"
+
+
+def sps_monitor_schema():
+    """The SPS_MONITOR_OBS structure as pysdmx models it, from the export's own lists of components."""
+    from pysdmx.model import Component, Components, Concept, DataType, Role
+    from pysdmx.model.dataflow import Schema
+
+    components = [
+        Component(name, True, Role.DIMENSION, Concept(name), DataType.PERIOD if name == "TIME_PERIOD" else None)
+        for name in SDMX_DIMENSIONS
+    ]
+    components.append(Component(SDMX_MEASURE, False, Role.MEASURE, Concept(SDMX_MEASURE), DataType.DOUBLE))
+    components += [
+        Component(name, False, Role.ATTRIBUTE, Concept(name), attachment_level="O") for name in SDMX_ATTRIBUTES
+    ]
+    return Schema("dataflow", "SPS", "SPS_MONITOR_OBS", Components(components), "1.0")
+
+
+def as_validated_sdmx_ml(data, schema) -> list[str]:
+    """The TIME_PERIODs of `data` after pysdmx wrote them as SDMX-ML 2.1 (generic time series) and read them back
+    validating against the official SDMX 2.1 XML schemas, whose ObservationalTimePeriodType is every SDMX time
+    format: years, reporting periods (2017-A1), time ranges (2017-04-01/P3Y)."""
+    from pysdmx.io import read_sdmx, write_sdmx
+    from pysdmx.io.format import Format
+    from pysdmx.io.pd import PandasDataset
+
+    xml = write_sdmx([PandasDataset(structure=schema, data=data)], Format.DATA_SDMX_ML_2_1_GENTS)
+    message = read_sdmx(xml, validate=True)  # raises pysdmx.errors.Invalid naming the bad value
+    return sorted(message.data[0].data["TIME_PERIOD"].astype(str))
+
+
+# pysdmx reads SDMX-CSV with pandas' chunked type guessing, which warns that 2019 and 2017-A1 share a column.
+@pytest.mark.filterwarnings("ignore::pandas.errors.DtypeWarning")
+def test_pysdmx_reads_the_sdmx_csv_and_every_time_period_is_an_sdmx_time_period(sdmx_export, published_db):
+    from pysdmx.errors import Invalid
+    from pysdmx.io import get_datasets
+
+    datasets = get_datasets(sdmx_export)
+    assert len(datasets) == 1 and datasets[0].short_urn == "Dataflow=SPS:SPS_MONITOR_OBS(1.0)"
+    data = datasets[0].data.astype(str)  # SDMX-CSV is text: every cell as written
+    assert list(data.columns) == list(SDMX_COLUMNS[1:])
+    assert len(data) == published_db.execute("select count(*) from fct_observations").fetchall()[0][0]
+    # One observation per distinct TIME_PERIOD: the schema check is on the value, so this covers every row.
+    sample = data.drop_duplicates("TIME_PERIOD").replace({"nan": None, "<NA>": None})
+    schema = sps_monitor_schema()
+    assert as_validated_sdmx_ml(sample, schema) == sorted(set(data["TIME_PERIOD"]))
+    assert {"2019", "2017-A1", "2017-04-01/P3Y"} <= set(data["TIME_PERIOD"])
+    # The same check refuses the labels the export wrote before (2017/18, '2018 to 2020').
+    for label in ("2017/18", "2018 to 2020"):
+        with pytest.raises(Invalid, match="ObservationalTimePeriodType"):
+            as_validated_sdmx_ml(sample.head(1).assign(TIME_PERIOD=label), schema)
 
 
 def test_xlsx_has_a_sheet_per_indicator_and_a_metadata_sheet(refreshed_data_dir, published_db, tmp_path):

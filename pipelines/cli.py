@@ -277,6 +277,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"sps export: wrote {result.rows} rows of {result.table} as {result.format} (published version "
         f"{result.version}) to {files}; metadata in {result.sidecar}"
+        + (f"; Frictionless data package descriptor in {result.descriptor}" if result.descriptor else "")
     )
     return 0
 

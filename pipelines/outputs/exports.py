@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.errors import SpsError
+from pipelines.outputs import datapackage
 from pipelines.shared.cells import neutralise_cell, neutralised_column
 from pipelines.sources.catalog import load_catalog
 
@@ -181,6 +182,7 @@ class ExportResult:
     version: str
     paths: list[Path] = field(default_factory=list)
     sidecar: Path | None = None
+    descriptor: Path | None = None  # the folder's datapackage.json (csv exports)
 
 
 def resolve_format(out: Path, fmt: str | None) -> str:
@@ -230,6 +232,8 @@ def check_export_request(what: str, out: Path, fmt: str | None, filters: ExportF
         raise ExportError(f"--out {out}: already exists and is not an empty folder; choose a new folder name")
     if fmt != "open-sdg" and out.is_dir():
         raise ExportError(f"--out {out}: is a folder; give a file name")
+    if fmt == "csv":
+        datapackage.check_folder(out)
     return fmt
 
 
@@ -266,11 +270,22 @@ def export_published(
         result.paths = writer(conn, table, out, fmt, where, params, filters, version)
         metadata = export_metadata(conn, result, filters, where, params, published_at)
         _write_atomic(sidecar, json.dumps(metadata, indent=2, default=str).encode("utf-8"))
+        if fmt == "csv":
+            result.descriptor = _write_datapackage(conn, table, out, where, params, metadata)
     except (OSError, duckdb.IOException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
         raise ExportError(f"--out {out}: cannot write ({reason}); nothing was written") from None
     result.sidecar = sidecar
     return result
+
+
+def _write_datapackage(conn, table, out, where, params, metadata) -> Path:
+    """Add the CSV to the folder's Frictionless data package descriptor (pipelines/outputs/datapackage.py)."""
+    schema = datapackage.table_schema(conn, table, where, params)
+    package = datapackage.package_with(out, datapackage.resource_descriptor(out, schema, metadata))
+    path = datapackage.descriptor_path(out)
+    _write_atomic(path, json.dumps(package, indent=2, ensure_ascii=False, default=str).encode("utf-8"))
+    return path
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

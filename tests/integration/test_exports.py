@@ -6,7 +6,10 @@ bad request is one line with nothing written."""
 from __future__ import annotations
 
 import csv
+import io
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +24,15 @@ from tests.conftest import run_sps, sps_env
 
 pytestmark = pytest.mark.integration
 SEX = {"F": "female", "M": "male", "_T": None}
+FRICTIONLESS = str(Path(sys.executable).with_name("frictionless"))
+
+
+def frictionless_validate(source: Path) -> dict:
+    """The report of the `frictionless validate` command (the tool as a data user runs it) on `source`."""
+    done = subprocess.run(
+        [FRICTIONLESS, "validate", source.name, "--json"], cwd=source.parent, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
 
 
 def _version(published_db) -> str:
@@ -145,6 +157,77 @@ def test_pysdmx_reads_the_sdmx_csv_and_every_time_period_is_an_sdmx_time_period(
     for label in ("2017/18", "2018 to 2020"):
         with pytest.raises(Invalid, match="ObservationalTimePeriodType"):
             as_validated_sdmx_ml(sample.head(1).assign(TIME_PERIOD=label), schema)
+
+
+def test_csv_exports_come_with_a_datapackage_json_that_frictionless_validates(
+    refreshed_data_dir, published_db, tmp_path
+):
+    env = sps_env(refreshed_data_dir)
+    for what in ("observations", "indicators"):
+        done = run_sps(["export", what, "--out", str(tmp_path / f"{what}.csv")], env)
+        assert done.returncode == 0, done.stderr
+        assert f"Frictionless data package descriptor in {tmp_path / 'datapackage.json'}" in done.stdout
+    report = frictionless_validate(tmp_path / "datapackage.json")
+    assert report["valid"], [e["message"] for t in report["tasks"] for e in t["errors"]][:5]
+    rows = {t["name"]: t["stats"]["rows"] for t in report["tasks"]}
+    counts = published_db.execute(
+        "select (select count(*) from fct_observations), (select count(*) from dim_indicators)"
+    ).fetchall()[0]
+    assert rows == {"observations": counts[0], "indicators": counts[1]} and counts[0] > 100_000
+
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    observations = next(r for r in package["resources"] if r["path"] == "observations.csv")
+    fields = {f["name"]: f for f in observations["schema"]["fields"]}
+    assert [f["name"] for f in observations["schema"]["fields"]] == [
+        c for (c,) in published_db.execute("select column_name from (describe fct_observations)").fetchall()
+    ]
+    assert (fields["period"]["type"], fields["period_year"]["type"], fields["value"]["type"]) == (
+        "string",
+        "integer",
+        "number",
+    )
+    assert fields["is_official"]["type"] == "boolean" and fields["reported_at"]["type"] == "datetime"
+    assert observations["schema"]["primaryKey"] == ["observation_id"]
+    assert fields["value"]["unit"] == "as given in the column unit of the same row"
+    assert set(fields["unit"]["constraints"]["enum"]) == {
+        u for (u,) in published_db.execute("select distinct unit from fct_observations").fetchall()
+    }
+    assert "Wilson" in fields["ci_low"]["description"]  # from the dbt docs of the mart
+    sidecar = json.loads((tmp_path / "observations.csv.metadata.json").read_text())
+    assert {lic["name"] for lic in observations["licenses"]} == {"CC-BY-4.0", "OGL-UK-3.0"}
+    assert len(observations["sources"]) == len(sidecar["sources"]) == 7
+    assert all(s["dataset"] in src["title"] for s, src in zip(sidecar["sources"], observations["sources"], strict=True))
+    assert observations["sps_published_version"] == _version(published_db)
+
+    # Without the descriptor frictionless guesses the types and trips on the survey years; with it, a wrong
+    # cell is caught where it is.
+    guessed = frictionless_validate(tmp_path / "observations.csv")
+    assert not guessed["valid"] and any("2014/15" in e["message"] for e in guessed["tasks"][0]["errors"])
+    lines = (tmp_path / "observations.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    cells = next(csv.reader([lines[1]]))
+    cells[header.index("period_year")] = "2019/20"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    lines[1] = buffer.getvalue()
+    (tmp_path / "observations.csv").write_text("".join(lines), encoding="utf-8")
+    broken = frictionless_validate(tmp_path / "datapackage.json")
+    errors = [e for t in broken["tasks"] for e in t["errors"]]
+    assert not broken["valid"] and [(e["type"], e["fieldName"], e["rowNumber"]) for e in errors] == [
+        ("type-error", "period_year", 2)
+    ]
+
+
+@pytest.mark.parametrize(
+    "content", ['{"name": "a-city-package", "resources": []}', "not json at all"], ids=["foreign", "unreadable"]
+)
+def test_a_datapackage_json_sps_did_not_write_is_never_overwritten(refreshed_data_dir, tmp_path, content):
+    (tmp_path / "datapackage.json").write_text(content)
+    done = run_sps(["export", "indicators", "--out", str(tmp_path / "indicators.csv")], sps_env(refreshed_data_dir))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "already has a datapackage.json that sps export did not write" in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["datapackage.json"]
+    assert (tmp_path / "datapackage.json").read_text() == content
 
 
 def test_xlsx_has_a_sheet_per_indicator_and_a_metadata_sheet(refreshed_data_dir, published_db, tmp_path):

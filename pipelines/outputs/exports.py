@@ -3,8 +3,9 @@
     csv, parquet   a whole published table (observations, indicators, geographies, police-recorded offences)
     sdmx-csv       observations as SDMX-CSV: dimension columns (UN SDG / Eurostat names) + OBS_VALUE + OBS_STATUS
     xlsx           observations, one sheet per indicator and a metadata sheet
-    open-sdg       observations as Open SDG CSV, one file per indicator (Year, disaggregations, Units, GeoCode,
-                   Value) with a mapping file, so a city can publish them on its Open SDG site or upload them back
+    open-sdg       observations as an Open SDG data folder keyed by SDG indicator id (data/indicator_16-1-4.csv,
+                   indicator-config/, meta/; pipelines/outputs/open_sdg.py) with a mapping file per data file, so a
+                   city can drop them into its Open SDG data repository or upload them back
 
 Observations can be filtered by city (with its districts), indicator, period and source type. Every export
 writes a metadata sidecar (sources, licences, published version, generated at, filters). Only the published
@@ -13,8 +14,6 @@ version is read; files appear whole or not at all (temporary name, then rename).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -27,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.errors import SpsError
-from pipelines.outputs import datapackage
+from pipelines.outputs import datapackage, open_sdg
 from pipelines.shared.cells import neutralise_cell, neutralised_column
 from pipelines.sources.catalog import load_catalog
 
@@ -183,6 +182,7 @@ class ExportResult:
     paths: list[Path] = field(default_factory=list)
     sidecar: Path | None = None
     descriptor: Path | None = None  # the folder's datapackage.json (csv exports)
+    left_out: dict[str, str] = field(default_factory=dict)  # indicator code -> why it is not in the export
 
 
 def resolve_format(out: Path, fmt: str | None) -> str:
@@ -265,6 +265,8 @@ def export_published(
         "open-sdg": _write_open_sdg,
     }[fmt]
     result = ExportResult(table=table, format=fmt, rows=rows, version=version)
+    if fmt == "open-sdg":
+        result.left_out = open_sdg_left_out(conn, where, params)
     sidecar = sidecar_path(out, fmt)
     try:
         result.paths = writer(conn, table, out, fmt, where, params, filters, version)
@@ -542,121 +544,63 @@ def _metadata_lines(conn, version, filters, where, params) -> list[list]:
 
 
 # ------------------------------------------------------------------------------------------------ Open SDG
-OPEN_SDG_RESERVED = {
-    "Year",
-    "Value",
-    "Units",
-    "Unit multiplier",
-    "Unit measure",
-    "GeoCode",
-    "Observation status",
-    "Sex",
-    "Age",
-    "Source",
-}
-
-
-def split_breakdown(text: str | None) -> dict[str, str]:
-    """'Ethnicity=White; Region=London' -> {'Ethnicity': 'White', 'Region': 'London'}."""
-    parts: dict[str, str] = {}
-    for item in (text or "").split("; "):
-        if not item:
-            continue
-        key, sep, value = item.partition("=")
-        key = key if sep else "Breakdown"
-        value = value if sep else item
-        if key in OPEN_SDG_RESERVED:
-            key = f"{key} (breakdown)"
-        parts[key] = value
-    return parts
-
-
-def open_sdg_geo_code(geo_code: str, city: str | None) -> str:
-    """GeoCode of a row: empty for the city the export is for (its headline), the district part for its
-    areas (UK011C:E05010887 -> E05010887), else the geography code."""
-    if city is None:
-        return geo_code
-    if geo_code == city:
-        return ""
-    if geo_code.startswith(f"{city}:"):
-        return geo_code.split(":", 1)[1]
-    return geo_code
-
-
-def plain_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
-
-
-def _write_open_sdg(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
-    import yaml
-
-    city = filters.cities[0] if len(filters.cities) == 1 else None
+def open_sdg_rows(conn, where: str, params: list) -> list[open_sdg.Observation]:
     rows = conn.execute(
         f"""select indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, source_dataset,
                    comparability_group
             from (select * from fct_observations{where}) where value is not null order by {OBSERVATION_ORDER}""",
         params,
     ).fetchall()
-    by_indicator: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_indicator.setdefault(row[0], []).append(row)
+    return [open_sdg.Observation(*row) for row in rows]
+
+
+def open_sdg_indicators(conn) -> dict[str, open_sdg.IndicatorInfo]:
+    rows = conn.execute(
+        "select indicator_code, indicator_name, unit, definition, sdg_targets, comparability_caveat from dim_indicators"
+    ).fetchall()
+    return {row[0]: open_sdg.IndicatorInfo(*row) for row in rows}
+
+
+def _write_open_sdg(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    city = filters.cities[0] if len(filters.cities) == 1 else None
+    published_at = conn.execute("select published_at from _publication").fetchall()[0][0]
+    folder = open_sdg.build_folder(
+        open_sdg_rows(conn, where, params),
+        open_sdg_indicators(conn),
+        published_sources(conn),
+        city,
+        version,
+        str(published_at),
+    )
+    if not folder.data_files:
+        raise ExportError(
+            "none of the matching observations has an SDG indicator or target in the catalogue "
+            f"({', '.join(sorted(folder.left_out))}); nothing was written. Export them as csv instead"
+        )
     tmp = out.with_name(f".{out.name}.part")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    written = []
     try:
-        for code, items in by_indicator.items():
-            sources = sorted({r[8] for r in items})
-            breakdowns = [split_breakdown(r[5]) for r in items]
-            keys = sorted({k for b in breakdowns for k in b})
-            header = ["Year"]
-            header += ["Source"] if len(sources) > 1 else []
-            header += ["Sex"] if any(r[3] for r in items) else []
-            header += ["Age"] if any(r[4] for r in items) else []
-            keys_unique = len({(r[1], r[2], r[3], r[4], r[5], r[8]) for r in items}) == len(items)
-            header += [] if keys_unique else ["Comparability group"]
-            header += keys + ["Units", "GeoCode", "Value"]
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(header)
-            for r, extra in zip(items, breakdowns, strict=True):
-                cells = {
-                    "Year": r[2],
-                    "Source": r[8],
-                    "Sex": r[3] or "",
-                    "Age": r[4] or "",
-                    "Units": r[7] or "",
-                    "GeoCode": open_sdg_geo_code(r[1], city),
-                    "Comparability group": r[9],
-                    "Value": plain_number(r[6]),
-                    **extra,
-                }
-                writer.writerow([neutralise_cell(cells.get(name, "")) for name in header])
-            stem = f"indicator_{code}"
-            (tmp / f"{stem}.csv").write_text(buffer.getvalue(), encoding="utf-8")
-            mapping = {"indicator": code, "columns": {}}
-            if "Sex" in header:
-                mapping["columns"]["Sex"] = "sex"
-            if "Age" in header:
-                mapping["columns"]["Age"] = "age_group"
-            if "Source" in header:
-                mapping["columns"]["Source"] = "source"
-            else:
-                mapping["source"] = f"SPS Monitor published version {version} ({sources[0]})"
-            if not mapping["columns"]:
-                del mapping["columns"]
-            (tmp / f"{stem}.mapping.yml").write_text(
-                f"# Upload this file back with: sps upload {stem}.csv --city CITY --mapping {stem}.mapping.yml\n"
-                + yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True),
-                encoding="utf-8",
-            )
-            written.append(out / f"{stem}.csv")
+        for relative, text in folder.files.items():
+            path = tmp / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
         if out.exists():
             out.rmdir()  # an empty folder the user named
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return written
+    return [out / relative for relative in folder.data_files]
+
+
+def open_sdg_left_out(conn, where: str, params: list) -> dict[str, str]:
+    """Indicators of the rows that an Open SDG folder leaves out (no SDG link in the catalogue), with why."""
+    codes = conn.execute(f"select distinct indicator_code from fct_observations{where}", params).fetchall()
+    indicators = open_sdg_indicators(conn)
+    return {
+        code: "no SDG indicator or target in the catalogue (sdg_targets)"
+        for (code,) in codes
+        if open_sdg.open_sdg_id(indicators[code].sdg_targets) is None
+    }
 
 
 # ------------------------------------------------------------------------------------------------ metadata
@@ -700,12 +644,15 @@ def published_sources(conn) -> dict[str, dict]:
 def export_metadata(conn, result: ExportResult, filters: ExportFilters, where: str, params: list, published_at):
     sources = sources_of(conn, where, params) if result.table == "fct_observations" else []
     licences = sorted({s["licence"] for s in sources})
+    files = [p.name if result.format != "open-sdg" else f"{p.parent.name}/{p.name}" for p in result.paths]
+    extra = {"left_out": result.left_out} if result.left_out else {}
     return {
         "title": f"SPS Monitor export of {result.table}",
         "format": result.format,
         "table": result.table,
         "rows": result.rows,
-        "files": [p.name for p in result.paths],
+        "files": files,
+        **extra,
         "published_version": result.version,
         "published_at": published_at,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -730,10 +677,14 @@ FORMAT_NOTES = {
     ),
     "xlsx": "One sheet per indicator (sheet names are indicator codes, cut to 31 characters) and a metadata sheet.",
     "open-sdg": (
-        "Open SDG CSV, one file per indicator: Year, disaggregations, Units, GeoCode, Value. GeoCode is empty for "
-        "the city the export is for and the district code for its areas. A Source column appears when a file mixes "
-        "sources, a Comparability group column when one source has several survey universes. Each file comes with "
-        "a mapping (indicator_<code>.mapping.yml) for `sps upload`."
+        "An Open SDG data folder: data/indicator_<SDG id>.csv (Year, Series, disaggregations, Units, GeoCode, "
+        "Value), indicator-config/<SDG id>.yml and meta/<SDG id>.yml, as in a city's Open SDG data repository. "
+        "Files are keyed by the SDG indicator of the catalogue (16.1.4 -> indicator_16-1-4.csv); indicators that "
+        "share one are told apart by the Series column; indicators linked to a target only go to <goal>-<target>-x "
+        "(not a global SDG indicator). GeoCode is empty for the city the export is for and the district code for "
+        "its areas. A Source column appears when a file mixes sources, a Comparability group column when one "
+        "source has several survey universes. Each data file comes with a mapping (indicator_<SDG id>.mapping.yml) "
+        "for `sps upload`."
     ),
 }
 

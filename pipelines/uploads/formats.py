@@ -26,7 +26,7 @@ from pipelines.uploads.parse import WHITESPACE, Table
 from pipelines.uploads.problems import Problem, error
 
 OPEN_SDG_RESERVED = {"Year", "Value", "Units", "Unit multiplier", "Unit measure", "GeoCode", "Observation status"}
-TARGETS = {"sex", "age_group", "breakdown", "unit", "note", "source"}
+TARGETS = {"indicator", "sex", "age_group", "breakdown", "unit", "note", "source"}
 LOCAL_FIELDS = ["local_indicator_name", "local_indicator_unit", "local_indicator_description"]
 
 
@@ -163,14 +163,29 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
 
 def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table, list[Problem]]:
     problems: list[Problem] = []
-    if not mapping.indicator and not mapping.local_name:
+    # A file of several indicators (an Open SDG file's Series) names each row's indicator in one column, its
+    # labels mapped to catalogue codes under `values` (as `sps export --format open-sdg` writes the mapping).
+    indicator_columns = [name for name, target in mapping.columns.items() if target == "indicator"]
+    if not mapping.indicator and not mapping.local_name and not indicator_columns:
         problems.append(
             error(
                 "mapping",
                 "An Open SDG file needs to say which indicator it holds: give a "
-                "catalogue indicator (--indicator CODE) or a local indicator name in the mapping.",
+                "catalogue indicator (--indicator CODE) or a local indicator name in the mapping, or map the "
+                "column that names each row's indicator (e.g. Series) to 'indicator'.",
             )
         )
+    if len(indicator_columns) > 1:
+        problems.append(
+            error(
+                "mapping",
+                f"Columns {', '.join(repr(c) for c in indicator_columns)} are all mapped to 'indicator'; map one "
+                "column to it.",
+                row=1,
+                column=indicator_columns[1],
+            )
+        )
+    indicator_column = indicator_columns[0] if indicator_columns else None
     for source, target in mapping.columns.items():
         if source not in table.header:
             problems.append(
@@ -205,6 +220,11 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             source=mapping.source or "",
             source_row=index,
         )
+        if indicator_column is not None:
+            label = raw.get(indicator_column, "")
+            row["indicator_code"] = mapping.values.get(indicator_column, {}).get(label, label) or (
+                mapping.indicator or ""
+            )
         geo = raw.get("GeoCode", "")
         row["geo_code"] = f"{city}:{geo}" if geo else city
         breakdown = []
@@ -213,6 +233,8 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
                 continue
             value = mapping.values.get(name, {}).get(value, value)
             target = mapping.columns.get(name)
+            if target == "indicator":
+                continue
             if target in ("sex", "age_group", "unit", "note", "source"):
                 row[target] = value.lower() if target == "sex" else value
             else:

@@ -10,15 +10,15 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipelines.outputs.exports import SDMX_ATTRIBUTES, SDMX_COLUMNS, SDMX_DIMENSIONS, SDMX_MEASURE
+from pipelines.outputs.open_sdg import open_sdg_id, split_breakdown
 from pipelines.settings import load_settings
-from pipelines.uploads.formats import Mapping
-from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.tokens import issue_upload_token
 from tests.conftest import run_sps, sps_env
 
@@ -267,7 +267,7 @@ def test_sheet_names_fit_excel():
 
 
 @pytest.mark.parametrize("city", ["ES002C", "LV001C"])
-def test_open_sdg_export_of_a_city_goes_back_through_the_upload_path_with_the_same_values(
+def test_open_sdg_export_of_a_city_goes_back_through_sps_upload_with_the_same_values(
     refreshed_data_dir, published_db, tmp_path, city
 ):
     out = tmp_path / "open_sdg"
@@ -276,29 +276,130 @@ def test_open_sdg_export_of_a_city_goes_back_through_the_upload_path_with_the_sa
         sps_env(refreshed_data_dir),
     )
     assert done.returncode == 0, done.stderr
-    files = sorted(out.glob("indicator_*.csv"))
+    files = sorted((out / "data").glob("indicator_*.csv"))
     published = published_db.execute(
-        "select indicator_code, period, value from fct_observations where geo_code = ? and value is not null",
+        """select o.indicator_code, o.period, o.value, i.sdg_targets from fct_observations o
+           join dim_indicators i using (indicator_code) where geo_code = ? and value is not null""",
         [city],
     ).fetchall()
-    assert len(files) == len({r[0] for r in published}) >= 4
+    assert [f.name for f in files] == sorted({f"indicator_{open_sdg_id(r[3])}.csv" for r in published})
+    assert [f.name for f in files] == ["indicator_16-1-4.csv"]  # the perception survey's four questions
     with open(files[0], newline="", encoding="utf-8") as fh:
-        assert next(csv.reader(fh)) == ["Year", "Units", "GeoCode", "Value"]
-    # The city-reporting path: a token for the city, the real submit function, a data folder of its own.
+        assert next(csv.reader(fh)) == ["Year", "Series", "Units", "GeoCode", "Value"]
+    # The command a city officer runs, with the mapping written beside the file, into a data folder of its own.
+    upload_env = sps_env(tmp_path / "data")
     settings = replace(load_settings(), data_dir=tmp_path / "data")
     _, token = issue_upload_token(settings.data_dir, city)
     got = []
     for path in files:
-        mapping = Mapping.from_yaml(path.with_name(path.stem + ".mapping.yml"))
-        result = submit_upload(path.read_bytes(), path.name, city, token, mapping, settings)
-        assert result.accepted and not result.errors, [str(p) for p in result.problems]
-        with open(Path(result.stored_at) / "rows.csv", newline="", encoding="utf-8") as fh:
+        mapping = path.with_name(path.stem + ".mapping.yml")
+        assert f"sps upload {path.name} --city CITY --mapping {mapping.name}" in mapping.read_text()
+        done = run_sps(["upload", str(path), "--city", city, "--mapping", str(mapping), "--token", token], upload_env)
+        assert done.returncode == 0 and "accepted as submission" in done.stdout, done.stdout + done.stderr
+        submission = done.stdout.split("accepted as submission ")[1].split(":")[0]
+        with open(settings.inbox_dir / submission / "rows.csv", newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 assert row["geo_code"] == city and not row["sex"] and not row["breakdown"]
                 got.append((row["indicator_code"], row["period"], float(row["value"])))
-    assert sorted(got) == sorted(published)
+    assert sorted(got) == sorted(r[:3] for r in published)
     metadata = json.loads((out / "metadata.json").read_text())
     assert metadata["format"] == "open-sdg" and metadata["published_version"] == _version(published_db)
+    assert metadata["files"] == ["data/indicator_16-1-4.csv"] and "left_out" not in metadata
+
+
+def read_open_sdg_folder(out: Path) -> list[tuple]:
+    """Every observation of an Open SDG folder as the project's Open SDG reader (pipelines/sources/open_sdg_csv.py,
+    the reader of the ONS files) loads its data files, with each file's mapping turning Series labels back into
+    indicator codes: (indicator, geo, period, sex, age, breakdown, source, comparability group, unit, value)."""
+    import duckdb
+    import yaml
+
+    from pipelines.sources.open_sdg_csv import load_open_sdg_csv
+
+    named = {"Year", "Series", "Source", "Sex", "Age", "Comparability group", "Units", "GeoCode", "Value"}
+    conn = duckdb.connect()
+    observations = []
+    for path in sorted((out / "data").glob("indicator_*.csv")):
+        mapping = yaml.safe_load(path.with_name(path.stem + ".mapping.yml").read_text(encoding="utf-8"))
+        load_open_sdg_csv(conn, path, "read_back", "'test' as lineage")
+        result = conn.execute("select * exclude (source_row, series_key, lineage) from read_back")
+        header = [d[0] for d in result.description]
+        for values in result.fetchall():
+            row = dict(zip(header, values, strict=True))
+            series = mapping.get("values", {}).get("Series", {})
+            indicator = series[row["Series"]] if "Series" in row else mapping["indicator"]
+            source = row.get("Source") or mapping["source"].rsplit("(", 1)[1].rstrip(")")
+            extra = {k.removesuffix(" (breakdown)"): v for k, v in row.items() if k not in named and k != "value"}
+            breakdown = frozenset((k, v) for k, v in extra.items() if v)
+            observations.append(
+                (
+                    indicator,
+                    row["GeoCode"],
+                    row["Year"],
+                    row.get("Sex") or None,
+                    row.get("Age") or None,
+                    breakdown,
+                    source,
+                    row.get("Comparability group"),
+                    row["Units"],
+                    row["value"],
+                )
+            )
+    return observations
+
+
+def test_the_open_sdg_folder_is_keyed_by_sdg_id_and_reads_back_as_the_same_observations(
+    refreshed_data_dir, published_db, tmp_path
+):
+    import yaml
+
+    out = tmp_path / "open_sdg"
+    done = run_sps(["export", "observations", "--format", "open-sdg", "--out", str(out)], sps_env(refreshed_data_dir))
+    assert done.returncode == 0, done.stderr
+    indicators = dict(published_db.execute("select indicator_code, sdg_targets from dim_indicators").fetchall())
+    ids = {
+        open_sdg_id(indicators[c])
+        for (c,) in published_db.execute("select distinct indicator_code from fct_observations").fetchall()
+    }
+    assert ids == {"11-7-2", "16-1-1", "16-1-3", "16-1-4", "16-1-x"}
+    assert sorted(p.name for p in (out / "data").iterdir()) == sorted(
+        f"indicator_{i}.{ext}" for i in ids for ext in ("csv", "mapping.yml")
+    )
+    assert sorted(p.name for p in (out / "meta").iterdir()) == sorted(f"{i}.yml" for i in ids)
+    assert sorted(p.name for p in (out / "indicator-config").iterdir()) == sorted(f"{i}.yml" for i in ids)
+
+    expected = []
+    for row in published_db.execute(
+        """select indicator_code, geo_code, period, sex, age_group, breakdown, source_dataset, comparability_group,
+                  unit, value from fct_observations"""
+    ).fetchall():
+        breakdown = frozenset((k.removesuffix(" (breakdown)"), v) for k, v in split_breakdown(row[5]).items())
+        expected.append((*row[:5], breakdown, *row[6:]))
+    got = read_open_sdg_folder(out)
+    assert len(got) == len(expected) > 100_000
+    # A file shows its comparability groups only where one cell has several; compare them where it does.
+    with_group = {g[0] for g in got if g[7] is not None}
+    assert with_group  # the ONS series of several survey universes
+    assert Counter(g if g[0] in with_group else (*g[:7], None, *g[8:]) for g in got) == Counter(
+        e if e[0] in with_group else (*e[:7], None, *e[8:]) for e in expected
+    )
+
+    # Several of our indicators share 16.1.4: the Series column tells them apart, the mapping maps it back.
+    with open(out / "data" / "indicator_16-1-4.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames[:2] == ["Year", "Series"] and reader.fieldnames[-3:] == ["Units", "GeoCode", "Value"]
+        series = {r["Series"] for r in reader}
+    names = dict(published_db.execute("select indicator_name, indicator_code from dim_indicators").fetchall())
+    mapping = yaml.safe_load((out / "data" / "indicator_16-1-4.mapping.yml").read_text())
+    assert mapping["columns"]["Series"] == "indicator" and mapping["values"]["Series"] == {s: names[s] for s in series}
+    assert len(series) == 5
+    config = yaml.safe_load((out / "indicator-config" / "16-1-4.yml").read_text())
+    assert config["indicator_number"] == "16.1.4" and config["indicator_name"] == "global_indicators.16-1-4-title"
+    assert config["reporting_status"] == "complete" and config["source_organisation_1"]
+    context = yaml.safe_load((out / "indicator-config" / "16-1-x.yml").read_text())
+    assert "not a global SDG indicator" in context["indicator_name"] and context["target_id"] == "16.1"
+    meta = yaml.safe_load((out / "meta" / "16-1-1.yml").read_text())
+    assert (meta["SDG_GOAL"], meta["SDG_TARGET"], meta["SDG_INDICATOR"]) == ("16", "16.1", "16.1.1")
 
 
 def test_filters_select_exactly_the_matching_observations(refreshed_data_dir, published_db, tmp_path):

@@ -139,6 +139,45 @@ def test_open_sdg_file_with_a_mapping(env):
     assert any("which indicator it holds" in p.message for p in missing)
 
 
+def test_an_open_sdg_file_of_several_indicators_names_each_rows_indicator_in_its_series_column(env):
+    s, _ = env
+    data = (
+        b"Year,Series,Units,GeoCode,Value\n"
+        b"2019,Feel safe walking alone at night in the city,% of respondents,,71.5\n"
+        b"2019,Feel safe walking alone at night in the neighbourhood,% of respondents,,80\n"
+        b"2019,feel_safe_city,% of respondents,,75\n"  # a code needs no mapping
+    )
+    mapping = Mapping(
+        columns={"Series": "indicator"},
+        values={
+            "Series": {
+                "Feel safe walking alone at night in the city": "feel_safe_night_city",
+                "Feel safe walking alone at night in the neighbourhood": "feel_safe_night_neighbourhood",
+            }
+        },
+        source="SYNTHETIC city survey",
+    )
+    fmt, rows, problems = check_file(data, "indicator_16-1-4.csv", "ES003C", mapping, s)
+    assert fmt == "open_sdg" and not problems
+    assert [(r["indicator_code"], r["breakdown"], r["value"]) for r in rows] == [
+        ("feel_safe_night_city", "", "71.5"),
+        ("feel_safe_night_neighbourhood", "", "80"),
+        ("feel_safe_city", "", "75"),
+    ]
+
+
+def test_an_unmapped_series_label_or_two_indicator_columns_are_reported(env):
+    s, _ = env
+    data = b"Year,Series,Other,Units,Value\n2019,Sense of safety,x,% of respondents,75\n"
+    _, _, problems = check_file(data, "f.csv", "ES003C", Mapping(columns={"Series": "indicator"}), s)
+    assert [(p.rule, p.column, p.value) for p in problems if p.severity == "error"] == [
+        ("unknown_indicator", "indicator_code", "Sense of safety")
+    ]
+    two = Mapping(columns={"Series": "indicator", "Other": "indicator"})
+    _, _, problems = check_file(data, "f.csv", "ES003C", two, s)
+    assert any(p.rule == "mapping" and "map one column to it" in p.message for p in problems)
+
+
 def test_file_names_never_become_paths_and_formulas_are_neutralised(env):
     s, token = env
     data = (HEADER + '\nhomicide_rate,ES003C,2019,,,,0.87,per 100000,,,,"=HYPERLINK(""http://x"")",\n').encode()

@@ -13,6 +13,41 @@ latest_population as (
 
 perception_cities as (
     select distinct geo_code from {{ ref('stg_eurostat__urb_percep') }}
+),
+
+-- Where a geography is drawn. Registered geographies have their GISCO point (Urban Audit 2021 city point, NUTS
+-- label point). A city without one is placed, first found: inside its own uploaded boundary
+-- (int_city_boundary_points), else at the label point of its NUTS 3 region, else of its NUTS 1 region (a city
+-- spanning several NUTS 3 regions: London); the last two are approximate and the map says so. A city with none
+-- of these (eight Latvian codes whose names are unknown) has no location and is listed beside the map.
+nuts_points as (
+    select geo_code, lon, lat from {{ ref('int_geographies_registered') }}
+    where register_source = 'GISCO NUTS 2021' and lat is not null
+),
+
+located as (
+    select
+        register.geo_code,
+        case
+            when register.lat is not null then register.lon
+            when register.geo_level = 'city' then coalesce(boundary.lon, nuts3.lon, nuts1.lon)
+        end as lon,
+        case
+            when register.lat is not null then register.lat
+            when register.geo_level = 'city' then coalesce(boundary.lat, nuts3.lat, nuts1.lat)
+        end as lat,
+        case
+            when register.lat is not null and register.geo_level = 'city' then 'urban_audit_point'
+            when register.lat is not null then 'nuts_label_point'
+            when register.geo_level <> 'city' then null
+            when boundary.lat is not null then 'city_boundary'
+            when nuts3.lat is not null then 'nuts3_label_point'
+            when nuts1.lat is not null then 'nuts1_label_point'
+        end as location_source
+    from register
+    left join {{ ref('int_city_boundary_points') }} as boundary on register.geo_code = boundary.geo_code
+    left join nuts_points as nuts3 on register.nuts3_code = nuts3.geo_code
+    left join nuts_points as nuts1 on register.nuts1_code = nuts1.geo_code
 )
 
 select
@@ -30,9 +65,12 @@ select
     register.nuts1_code,
     -- The city a district belongs to (districts come from city uploads as CITY:district).
     register.parent_geo_code,
-    register.lat,
-    register.lon,
+    located.lat,
+    located.lon,
     register.has_geometry,
+    located.location_source,
+    coalesce(located.location_source in ('nuts3_label_point', 'nuts1_label_point'), false)
+        as is_location_approximate,
     latest_population.population,
     latest_population.population_year,
     latest_population.population_source,
@@ -43,6 +81,7 @@ select
     register.register_source,
     register.register_note
 from register
+left join located on register.geo_code = located.geo_code
 left join latest_population on register.geo_code = latest_population.geo_code
 left join {{ ref('city_size_classes') }} as size_classes
     on register.geo_level = 'city'

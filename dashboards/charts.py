@@ -150,6 +150,28 @@ BASEMAP_STROKE = DIFFERENT
 CITY_SCHEME = "viridis"  # sequential, colour-blind safe, readable in greyscale
 REGION_SCHEME = "blues"
 REGION_CLASSES = 5  # quantile classes: police-recorded rates are strongly skewed
+# Where a city point stands (dim_geographies.location_source), told by the mark's shape, never by colour alone.
+OWN_POINT, APPROXIMATE = "own point", "approximate: centre of its region"
+LOCATION_SHAPES = {OWN_POINT: "circle", APPROXIMATE: "diamond"}
+LOCATION_WORDS = {
+    "urban_audit_point": "Urban Audit 2021 city point",
+    "city_boundary": "inside the boundary the city uploaded",
+    "nuts3_label_point": "approximate: label point of its NUTS 3 region {nuts3_code}",
+    "nuts1_label_point": "approximate: label point of its NUTS 1 region {nuts1_code}",
+}
+
+
+def city_locations(cities: pd.DataFrame) -> pd.DataFrame:
+    """`cities` with `location_kind` (own point / approximate) and `location` (in words, for the tooltip and the
+    table), from location_source and the NUTS codes of map_city_values."""
+    words, kinds = [], []
+    for row in cities.to_dict("records"):
+        source = row.get("location_source")
+        template = LOCATION_WORDS.get(source) if isinstance(source, str) else None
+        codes = {key: row.get(key) or "?" for key in ("nuts3_code", "nuts1_code")}
+        words.append(template.format(**codes) if template else "no map location")
+        kinds.append(APPROXIMATE if source in ("nuts3_label_point", "nuts1_label_point") else OWN_POINT)
+    return cities.assign(location=words, location_kind=kinds)
 
 
 def class_breaks(values, classes: int = REGION_CLASSES) -> list[float]:
@@ -260,8 +282,10 @@ def overview_map(
     height: int = 620,
 ) -> alt.LayerChart:
     """Country outlines as the base, NUTS 3 regions coloured by value (quantiles, `regions` from geo_features),
-    cities as points coloured by value (`cities` with name, geo_code, country, value, lon, lat). Each layer has
-    its own legend titled with the unit; points and areas never share a colour scale."""
+    cities as points coloured by value (`cities` with name, geo_code, country, value, lon, lat, location_source):
+    a circle at the city's own point, a diamond at its region's label point when it has no point of its own (the
+    tooltip and the shape legend say so). Each layer has its own legend titled with the unit; points and areas
+    never share a colour scale."""
     base = (
         alt.Chart(inline_features(countries))
         .mark_geoshape(fill=BASEMAP_FILL, stroke=BASEMAP_STROKE, strokeWidth=0.6, clip=True)
@@ -298,9 +322,12 @@ def overview_map(
             )
         )
     if len(cities):
+        if "location_kind" not in cities:
+            cities = city_locations(cities)
+        kinds = [k for k in LOCATION_SHAPES if k in set(cities["location_kind"])]
         layers.append(
-            alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat"]])
-            .mark_circle(size=70, opacity=0.95, stroke="#333333", strokeWidth=0.6, clip=True)
+            alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat", "location_kind", "location"]])
+            .mark_point(filled=True, size=80, opacity=0.95, stroke="#333333", strokeWidth=0.6, clip=True)
             .encode(
                 longitude=alt.Longitude("lon:Q"),
                 latitude=alt.Latitude("lat:Q"),
@@ -311,11 +338,17 @@ def overview_map(
                         title=["Cities", city_unit or unit], format=",.1f", orient="right", titleLimit=320
                     ),
                 ),
+                shape=alt.Shape(
+                    "location_kind:N",
+                    scale=alt.Scale(domain=kinds, range=[LOCATION_SHAPES[k] for k in kinds]),
+                    legend=alt.Legend(title="City location", orient="right", labelLimit=320),
+                ),
                 tooltip=[
                     alt.Tooltip("name:N", title="city"),
                     alt.Tooltip("geo_code:N"),
                     alt.Tooltip("country:N"),
                     alt.Tooltip("value:Q", title=city_unit or unit, format=",.1f"),
+                    alt.Tooltip("location:N", title="location"),
                 ],
             )
         )

@@ -305,18 +305,21 @@ def map_periods(published: Published, indicator_code: str) -> list[str]:
 
 
 def map_city_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
-    """Every city value of one indicator and period (totals), with its label point when it has one."""
-    return _query(
-        published,
-        f"""
+    """Every city value of one indicator and period (totals), with where the map draws it: its own point, or
+    the label point of its NUTS region (location_source; dim_geographies), or nowhere (lat null)."""
+    sql = f"""
         select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'city' as geo_level,
                g.country_code as country, o.period, o.value, o.unit, o.ci_low, o.ci_high, o.flags,
-               o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, o.lineage_id
+               o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, {{location}},
+               g.nuts3_code, g.nuts1_code, o.lineage_id
         from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city' and {MAP_TOTALS}
-        order by o.value desc, o.geo_code""",
-        [indicator_code, period],
-    )
+        order by o.value desc, o.geo_code"""
+    try:
+        return _query(published, sql.format(location="g.location_source"), [indicator_code, period])
+    except duckdb.BinderException:  # a version published before locations were (after a rollback): points only
+        fallback = "case when g.has_geometry and g.lat is not null then 'urban_audit_point' end as location_source"
+        return _query(published, sql.format(location=fallback), [indicator_code, period])
 
 
 def map_nuts3_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:

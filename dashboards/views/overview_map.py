@@ -1,7 +1,9 @@
 """Overview map: one indicator and period on an offline map of Europe (no tile server: the base layer is the
-GISCO NUTS 0 outlines of the published version). Cities are points coloured by value; for police-recorded
-indicators the NUTS 3 regions of crim_gen_reg are a choropleth. What cannot be drawn is listed beside the map,
-and the table and CSV below hold exactly what the page shows. Choices live in the URL."""
+GISCO NUTS 0 outlines of the published version). Cities are points coloured by value, at their Urban Audit point
+or, for cities without one (Riga, the UK and Turkish cities), at their NUTS region's label point, drawn as a
+diamond and called approximate in the tooltip, the legend and the table; for police-recorded indicators the
+NUTS 3 regions of crim_gen_reg are a choropleth. What cannot be drawn is listed beside the map, and the table
+and CSV below hold exactly what the page shows. Choices live in the URL."""
 
 import duckdb
 import pandas as pd
@@ -14,7 +16,7 @@ ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: 
 AREA, NO_OUTLINE = "map area (NUTS 3)", "listed: no NUTS 2021 outline"
 COLUMNS = [
     "shown_as", "geo_level", "geo_code", "name", "country", "period", "value", "unit", "ci_low", "ci_high", "flags",
-    "source_dataset", "comparability_group", "lon", "lat", "lineage_id",
+    "source_dataset", "comparability_group", "lon", "lat", "location", "lineage_id",
 ]  # fmt: skip
 
 st.title("Overview map")
@@ -103,7 +105,9 @@ if cities.empty and regions.empty:
     st.stop()
 
 # Split what can be drawn from what is listed beside the map.
-located = cities["has_geometry"].fillna(False).astype(bool) & cities["lat"].notna()
+cities = charts.city_locations(cities)
+regions["location"] = None
+located = cities["lat"].notna()
 in_frame = pd.Series(
     [charts.in_map_frame(lon, lat) for lon, lat in zip(cities["lon"], cities["lat"], strict=True)],
     index=cities.index,
@@ -141,8 +145,8 @@ with list_col:
         st.markdown(f"**Cities without a map location: {len(missing)}**")
     if len(missing):
         st.caption(
-            "No GISCO Urban Audit 2021 point for these codes (older Urban Audit codes and cities added from other "
-            "registers); their values are here and in the table below."
+            "Neither a GISCO Urban Audit 2021 point nor a known NUTS region for these codes (city codes whose "
+            "names are not known offline); their values are here and in the table below."
         )
         st.dataframe(
             missing[["name", "geo_code", "country", "value"]].rename(columns={"name": "city"}),
@@ -174,7 +178,13 @@ sources = "; ".join(source_label(s) for s in sorted(shown["source_dataset"].drop
 parts = [f"{meta['indicator_name']} ({code}), {period}{'' if country == 'all' else f', {country}'}."]
 parts.append(f"Unit: {unit}." if unit == city_unit else f"Units: cities {city_unit}; NUTS 3 regions {unit}.")
 parts.append(f"Source: {sources}.")
+approximate = int((points["location_kind"] == charts.APPROXIMATE).sum()) if len(points) else 0
 counts = [f"{len(points)} cities as points"] if len(cities) else []
+if approximate:
+    counts[0] += (
+        f" ({approximate} at an approximate location, drawn as diamonds: cities without an Urban Audit 2021 point "
+        "are placed at the label point of their NUTS 3 region, or NUTS 1 where they span several)"
+    )
 if len(regions):
     counts.append(
         f"{len(region_features)} NUTS 3 regions in quantile classes of the regions shown (about as many regions "
@@ -196,8 +206,8 @@ if not countries_base:
     caveats.append("The country outlines (gisco_nuts_outlines_0) are not in this version: no base map is drawn.")
 parts.append("Caveats: " + " ".join(caveats))
 parts.append(
-    "Base map: GISCO NUTS 2021 outlines, 1:60 million, and Urban Audit 2021 city points, © EuroGeographics for "
-    "the administrative boundaries; drawn offline from the published version."
+    "Base map: GISCO NUTS 2021 outlines, 1:60 million, Urban Audit 2021 city points and NUTS 2021 label points, "
+    "© EuroGeographics for the administrative boundaries; drawn offline from the published version."
 )
 st.caption(" ".join(parts))
 

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "overview_map.py")
 LISTED = ["city", "geo_code", "country", "value"]
+TOTALS = "o.sex is null and o.age_group is null and o.breakdown is null"
 pytestmark = pytest.mark.integration
 
 
@@ -62,7 +63,7 @@ def test_city_points_on_an_offline_base_map_with_unit_source_and_period(app_env)
     spec = map_spec(at)
     marks = layers(spec)
     assert marks[0][0] == "geoshape" and len(marks[0][1]) == 37  # NUTS 0 outlines: the base map, no tiles
-    assert marks[-1][0] == "circle"
+    assert marks[-1][0] == "point"
     assert spec["projection"]["type"] == "azimuthalEqualArea"
     assert "% of respondents" in json.dumps(spec["layer"][-1]["encoding"]["color"]["legend"]["title"])
     shown = shown_table(at)
@@ -74,21 +75,61 @@ def test_city_points_on_an_offline_base_map_with_unit_source_and_period(app_env)
     assert [b.label for b in at.get("download_button")][:1] == ["Download CSV"]
 
 
-def test_cities_without_geometry_listed_beside_the_map_are_the_published_ones(app_env, published_db):
+def test_every_city_of_the_2019_wave_is_on_the_map_those_without_a_point_of_their_own_approximately(
+    app_env, published_db
+):
     at = run()
     code, period = selected(at, "Indicator"), selected(at, "Period")
+    published = dict(
+        published_db.execute(
+            f"""select o.geo_code, g.location_source from fct_observations o join dim_geographies g using (geo_code)
+                where o.geo_level = 'city' and o.indicator_code = ? and o.period = ? and {TOTALS}""",
+            [code, period],
+        ).fetchall()
+    )
+    shown = shown_table(at)
+    on_map = shown[shown["shown_as"] == "map point"]
+    assert set(on_map["geo_code"]) == set(published) and len(published) == 100  # was 91 before issue 22
+    assert not any(list(d.value.columns) == LISTED for d in at.dataframe)  # nobody left beside the map
+    assert "Every city with a value has a map location." in [c.value for c in at.caption]
+    approximate = on_map[on_map["location"].str.startswith("approximate")]
+    assert set(approximate["geo_code"]) == {g for g, source in published.items() if source != "urban_audit_point"}
+    assert {"LV001C", "UK001C", "TR012C"} <= set(approximate["geo_code"])  # Riga, London, Istanbul
+    riga = on_map.set_index("geo_code").loc["LV001C"]
+    assert riga["location"] == "approximate: label point of its NUTS 3 region LV006"
+    assert (riga["lat"], riga["lon"]) == tuple(
+        published_db.execute("select lat, lon from dim_geographies where geo_code = 'LV006'").fetchall()[0]
+    )
+    london = on_map.set_index("geo_code").loc["UK001C"]
+    assert london["location"] == "approximate: label point of its NUTS 1 region UKI"
+    # Marked approximate by shape (a diamond), in the shape legend and in the tooltip, not by colour.
+    points = map_spec(at)["layer"][-1]
+    shape = points["encoding"]["shape"]
+    assert shape["scale"] == {
+        "domain": ["own point", "approximate: centre of its region"],
+        "range": ["circle", "diamond"],
+    }
+    assert shape["legend"]["title"] == "City location"
+    assert {"field": "location", "title": "location", "type": "nominal"} in points["encoding"]["tooltip"]
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{len(approximate)} at an approximate location, drawn as diamonds" in caption
+
+
+def test_only_cities_with_no_point_and_no_known_region_are_listed_beside_the_map(app_env, published_db):
+    at = run(indicator="feel_safe_city", period="2015")
+    assert not at.exception
     listed = frame_with(at, LISTED)
     expected = published_db.execute(
-        """select g.geo_code, o.value from dim_geographies g join fct_observations o using (geo_code)
-           where g.geo_level = 'city' and not g.has_geometry and o.indicator_code = ? and o.period = ?
-             and o.sex is null and o.age_group is null and o.breakdown is null""",
-        [code, period],
+        f"""select g.geo_code, o.value from dim_geographies g join fct_observations o using (geo_code)
+           where g.geo_level = 'city' and g.lat is null and o.indicator_code = 'feel_safe_city'
+             and o.period = '2015' and {TOTALS}""",
     ).fetchall()
-    assert len(expected) > 0
     assert sorted(zip(listed["geo_code"], listed["value"], strict=True)) == sorted(expected)
+    assert {g for g, _ in expected} == {f"LV00{i}C" for i in range(2, 10)}  # the Latvian codes with no name
     shown = shown_table(at)
     assert set(shown.loc[shown["shown_as"] == "listed: no map location", "geo_code"]) == {g for g, _ in expected}
     assert shown.loc[shown["shown_as"] == "map point", "lat"].notna().all()
+    assert (shown["shown_as"] == "map point").sum() == 102 - 8
 
 
 def test_police_recorded_indicator_shows_the_nuts3_choropleth(app_env, published_db):

@@ -189,6 +189,33 @@ def test_geography_register_knows_cities_without_gisco_points(published_db):
     assert missing == 19
 
 
+def test_every_city_with_data_has_a_map_location_but_the_unnamed_latvian_codes(published_db):
+    """Cities without an Urban Audit 2021 point (Riga, the UK and Turkish cities) are placed at their NUTS 3
+    region's label point (NUTS 1 for London, which spans several), flagged approximate; issue 22."""
+    rows = published_db.execute(
+        """select g.geo_code, g.lat, g.lon, g.location_source, g.is_location_approximate, g.has_geometry,
+                  coalesce(g.nuts3_code, g.nuts1_code) as region, r.lat, r.lon
+           from dim_geographies g left join dim_geographies r on r.geo_code = coalesce(g.nuts3_code, g.nuts1_code)
+           where g.geo_level = 'city' and g.geo_code in (select geo_code from fct_observations)"""
+    ).fetchall()
+    unplaced = {r[0] for r in rows if r[1] is None}
+    assert unplaced == {f"LV00{i}C" for i in range(2, 10)} and len(rows) - len(unplaced) == 107  # was 96
+    for code, lat, lon, source, approximate, has_geometry, _region, region_lat, region_lon in rows:
+        if has_geometry:
+            assert (source, approximate) == ("urban_audit_point", False), code
+        elif lat is not None:
+            assert approximate and source == ("nuts1_label_point" if code == "UK001C" else "nuts3_label_point")
+            assert (lat, lon) == (region_lat, region_lon), code
+    by_code = {r[0]: r for r in rows}
+    assert by_code["LV001C"][6] == "LV006" and by_code["UK001C"][6] == "UKI" and by_code["TR012C"][6] == "TR100"
+    assert (
+        published_db.execute(
+            "select count(*) from dim_geographies where geo_level <> 'city' and is_location_approximate"
+        ).fetchall()[0][0]
+        == 0
+    )
+
+
 def test_population_labels_are_matched_or_reported(published_db, snapshot_dir):
     total, matched, unmatched_without_reason = published_db.execute(
         "select count(*), count(geo_code), count(*) filter (where geo_code is null and unmatched_reason is null) "

@@ -209,12 +209,14 @@ def population_label_matches(published: Published) -> pd.DataFrame:
 
 
 def geographies_without_geometry(published: Published) -> pd.DataFrame:
-    return _query(
-        published,
-        """
-        select geo_code, geo_level, geo_name, name_confidence, register_note
-        from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code""",
-    )
+    """Cities absent from the GISCO register, with where the overview map places them (location_source)."""
+    sql = """
+        select geo_code, geo_level, geo_name, name_confidence, {location} as map_location, register_note
+        from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code"""
+    try:
+        return _query(published, sql.format(location="location_source"))
+    except duckdb.BinderException:  # a version published before locations were (after a rollback)
+        return _query(published, sql.format(location="cast(null as varchar)"))
 
 
 def peer_group_members(published: Published, peer_group: str) -> list[str]:

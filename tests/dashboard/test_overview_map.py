@@ -175,3 +175,28 @@ def test_an_unknown_indicator_in_the_url_falls_back_with_a_note(app_env):
     assert not at.exception
     assert selected(at, "Indicator") == "feel_safe_night_neighbourhood"
     assert any("no_such_indicator" in w.value for w in at.warning)
+
+
+def test_a_version_published_before_locations_still_maps_its_own_points(refreshed_data_dir, tmp_path):
+    """After a rollback to a version without dim_geographies.location_source, the map and the quality page still
+    read it: cities with an Urban Audit point are drawn, the others listed, as before issue 22."""
+    import shutil
+
+    import duckdb
+
+    from dashboards import charts, queries
+
+    current = queries.Published("old", str(tmp_path / "old.duckdb"))
+    name = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    shutil.copy(refreshed_data_dir / "published" / name, current.path)
+    with duckdb.connect(current.path) as conn:
+        conn.execute("alter table dim_geographies drop column location_source")
+        conn.execute("alter table dim_geographies drop column is_location_approximate")
+        conn.execute("update dim_geographies set lat = null, lon = null where not has_geometry")
+    cities = charts.city_locations(queries.map_city_values(current, "feel_safe_night_neighbourhood", "2019"))
+    assert len(cities) == 100
+    own = cities[cities["has_geometry"]]
+    assert (own["location"] == "Urban Audit 2021 city point").all() and len(own) == 91
+    assert set(cities.loc[~cities["has_geometry"], "location"]) == {"no map location"}
+    without = queries.geographies_without_geometry(current)
+    assert len(without) > 0 and without["map_location"].isna().all()

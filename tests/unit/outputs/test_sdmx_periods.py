@@ -62,3 +62,19 @@ def test_a_malformed_reporting_year_start_in_the_catalogue_is_refused(tmp_path, 
             catalog.load_catalog()
     finally:
         catalog.load_catalog.cache_clear()
+
+
+def test_an_export_with_a_period_of_no_sdmx_form_names_it_and_writes_nothing(tmp_path):
+    import duckdb
+
+    from pipelines.outputs.exports import ExportFilters, export_published
+
+    conn = duckdb.connect()  # a SYNTHETIC published version: the columns the check reads
+    conn.execute("create table _publication as select 'v-synthetic' as version, now() as published_at")
+    conn.execute(
+        "create table fct_observations as select * from (values ('a_city_report', '2019'), "
+        "('a_city_report', '2019-05')) t(source_dataset, period)"
+    )
+    with pytest.raises(ExportError, match=r"^a_city_report: period '2019-05' is not a year"):
+        export_published(conn, "observations", tmp_path / "o.csv", "sdmx-csv", ExportFilters())
+    assert list(tmp_path.iterdir()) == []

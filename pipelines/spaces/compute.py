@@ -1,0 +1,323 @@
+"""SDG 11.7.1 and its companions from a city's accepted layers (docs/methodology/open_public_space.md).
+
+Every area is measured in ETRS89-LAEA (EPSG:3035, equal area). Open spaces for public use (access free or
+restricted hours) are dissolved into one shape, so an overlap is counted once, and clipped to the city boundary:
+
+- open_public_space_share = open public space area in the boundary / boundary area x 100, per city and district;
+- open_public_space_per_capita = that area (m²) / inhabitants, where the boundary or districts give population;
+- open_space_within_400m_share = share of the area within 400 m (straight line) of an open public space: an
+  area-based approximation of UN-Habitat's population share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from pipelines.errors import SpsError
+from pipelines.spaces.layers import Layer
+from pipelines.spaces.observations import GEOMETRY_COLUMNS, Observation, district_geo_code
+from pipelines.spaces.vocabulary import COUNTED_ACCESS
+
+ACCESS_DISTANCE_M = 400.0  # UN-Habitat: open public space within 400 m walking distance
+# The 400 m zone is drawn around the dissolved spaces simplified to this tolerance (metres): far below any
+# distance that matters at 400 m, and it keeps the buffer of 20 000 spaces fast.
+ACCESS_SIMPLIFY_M = 2.0
+ADMINISTRATIVE_CAVEAT = (
+    "The boundary is the administrative area, not the built-up area UN-Habitat divides by: the share is lower "
+    "where the municipality includes farmland, forest or water."
+)
+ACCESS_NOTE = (
+    "Area-based approximation: share of the area within 400 m in a straight line of an open public space, not "
+    "the share of the population (UN-Habitat); walking distance along streets is longer."
+)
+
+
+class MissingBoundary(SpsError):
+    def __init__(self, city: str) -> None:
+        self.hint = "Send the city boundary (--kind boundary) or its districts (--kind districts) first."
+        super().__init__(f"{city} has no boundary and no districts: public-space shares need one of them.")
+
+
+@dataclass(frozen=True)
+class CityBoundary:
+    geometry: object  # EPSG:3035
+    boundary_type: str  # built_up | administrative
+    population: int | None
+    source: str  # boundary | districts
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str | None
+    population: int | None
+    geometry: object  # EPSG:3035, clipped to the boundary
+    feature_number: int
+
+
+@dataclass
+class SpaceResults:
+    observations: list[Observation] = field(default_factory=list)
+    geometries: list[dict] = field(default_factory=list)  # rows in GEOMETRY_COLUMNS for dim_public_spaces
+    figures: dict = field(default_factory=dict)  # areas (m²) behind the city figures, for reports and tests
+
+
+def _population(features) -> int | None:
+    values = [f.properties.get("population") for f in features]
+    return sum(int(v) for v in values) if values and all(v is not None for v in values) else None
+
+
+def city_boundary(boundary: Layer | None, districts: Layer | None, city: str) -> CityBoundary:
+    if boundary is not None and boundary.usable():
+        features = boundary.usable()
+        types = {f.properties.get("boundary_type") or "administrative" for f in features}
+        return CityBoundary(
+            shapely.union_all(boundary.projected()),
+            "built_up" if types == {"built_up"} else "administrative",
+            _population(features),
+            "boundary",
+        )
+    if districts is not None and districts.usable():
+        return CityBoundary(
+            shapely.union_all(districts.projected()), "administrative", _population(districts.usable()), "districts"
+        )
+    raise MissingBoundary(city)
+
+
+def city_districts(districts: Layer | None, boundary: CityBoundary) -> list[District]:
+    if districts is None:
+        return []
+    result = []
+    for feature, geometry in zip(districts.usable(), districts.projected(), strict=True):
+        clipped = geometry if boundary.source == "districts" else shapely.intersection(geometry, boundary.geometry)
+        population = feature.properties.get("population")
+        result.append(
+            District(
+                feature.properties["district_code"],
+                feature.properties.get("name"),
+                None if population is None else int(population),
+                clipped,
+                feature.number,
+            )
+        )
+    return result
+
+
+def _areas_in(shape, zones: list) -> np.ndarray:
+    """Area of `shape` inside each zone: its parts are indexed once, each zone intersects only its candidates."""
+    parts = shapely.get_parts(shape)
+    if len(parts) == 0 or not zones:
+        return np.zeros(len(zones))
+    tree = shapely.STRtree(parts)
+    areas = np.zeros(len(zones))
+    for index, zone in enumerate(zones):
+        candidates = tree.query(zone, predicate="intersects")
+        if len(candidates):
+            areas[index] = shapely.area(shapely.intersection(parts[candidates], zone)).sum()
+    return areas
+
+
+def _lonlat_geojson(geometries: np.ndarray) -> list[str]:
+    from pyproj import Transformer
+
+    from pipelines.spaces.layers import EQUAL_AREA_EPSG, _transform
+
+    back = Transformer.from_crs(EQUAL_AREA_EPSG, 4326, always_xy=True)
+    lonlat = _transform(geometries, back)
+    return list(shapely.to_geojson(shapely.set_precision(lonlat, 1e-6, mode="pointwise")))
+
+
+def compute_space_indicators(
+    city: str,
+    period: str,
+    spaces: Layer,
+    *,
+    boundary: Layer | None = None,
+    districts: Layer | None = None,
+    streets: Layer | None = None,
+    submissions: dict[str, str] | None = None,
+) -> SpaceResults:
+    """Indicators and the map layer from accepted layers. `submissions`: kind -> submission id (lineage)."""
+    submissions = submissions or {}
+    outline = city_boundary(boundary, districts, city)
+    zones = city_districts(districts, outline)
+    features = spaces.usable()
+    geoms = spaces.projected()
+    counted = np.array([f.properties.get("access") in COUNTED_ACCESS for f in features], dtype=bool)
+    street_geoms = streets.projected() if streets is not None and streets.usable() else np.empty(0, dtype=object)
+    # Dissolve: the union of every counted space (and street area) counts each square metre once.
+    dissolved = shapely.union_all(np.concatenate([geoms[counted], street_geoms]))
+    inside = shapely.intersection(dissolved, outline.geometry)
+    city_area = outline.geometry.area
+    open_area = inside.area
+    served = shapely.intersection(
+        shapely.buffer(shapely.simplify(dissolved, ACCESS_SIMPLIFY_M), ACCESS_DISTANCE_M), outline.geometry
+    )
+
+    variant = "open spaces and streets" if len(street_geoms) else "open spaces only"
+    boundary_label = "built-up area" if outline.boundary_type == "built_up" else "administrative boundary"
+    group = f"public_space_inventory:{variant}:{boundary_label}"
+    caveat = ADMINISTRATIVE_CAVEAT if outline.boundary_type == "administrative" else None
+    kinds = [kind for kind in ("boundary", "districts", "open-spaces", "streets") if kind in submissions]
+    lineage = "public_space/" + ";".join(f"{kind}:{submissions[kind]}" for kind in kinds)
+    spaces_submission = submissions.get("open-spaces")
+    results = SpaceResults(
+        figures={
+            "boundary_area_m2": city_area,
+            "open_public_space_area_m2": open_area,
+            "served_area_m2": served.area,
+            "spaces": len(features),
+            "spaces_counted": int(counted.sum()),
+            "boundary_type": outline.boundary_type,
+            "variant": variant,
+        }
+    )
+
+    def add(code: str, geo: str, value: float | None, parent: str | None, note: str | None, feature: str) -> None:
+        if value is None:
+            return
+        results.observations.append(
+            Observation(
+                code,
+                geo,
+                period,
+                round(value, 6),
+                group,
+                f"{lineage}/{feature}",
+                submission_id=spaces_submission,
+                parent_geo_code=parent,
+                note=note,
+            )
+        )
+
+    def notes(*texts: str | None) -> str | None:
+        return " ".join(t for t in texts if t) or None
+
+    count_note = f"{int(counted.sum())} of {len(features)} mapped spaces are open for public use."
+    add("open_public_space_share", city, 100 * open_area / city_area, None, notes(count_note, caveat), "city")
+    if outline.population:
+        add("open_public_space_per_capita", city, open_area / outline.population, None, None, "city")
+    add("open_space_within_400m_share", city, 100 * served.area / city_area, None, notes(ACCESS_NOTE, caveat), "city")
+
+    zone_geoms = [z.geometry for z in zones]
+    open_by_zone = _areas_in(inside, zone_geoms)
+    served_by_zone = _areas_in(served, zone_geoms)
+    for zone, open_m2, served_m2 in zip(zones, open_by_zone, served_by_zone, strict=True):
+        geo = district_geo_code(city, zone.code)
+        area = zone.geometry.area
+        if area <= 0:
+            continue
+        feature = f"district:{zone.code}"
+        add("open_public_space_share", geo, 100 * open_m2 / area, city, caveat, feature)
+        if zone.population:
+            add("open_public_space_per_capita", geo, open_m2 / zone.population, city, None, feature)
+        add("open_space_within_400m_share", geo, 100 * served_m2 / area, city, notes(ACCESS_NOTE, caveat), feature)
+    results.figures["district_areas_m2"] = {z.code: z.geometry.area for z in zones}
+    results.figures["district_open_areas_m2"] = {z.code: float(a) for z, a in zip(zones, open_by_zone, strict=True)}
+
+    results.geometries = _geometry_rows(
+        city, period, outline, zones, spaces, counted, streets, submissions, boundary, districts
+    )
+    return results
+
+
+def _space_districts(geoms: np.ndarray, zones: list[District]) -> list[str | None]:
+    """The district holding most of each space's area (None outside every district)."""
+    best: list[str | None] = [None] * len(geoms)
+    if not zones or len(geoms) == 0:
+        return best
+    zone_geoms = np.array([z.geometry for z in zones], dtype=object)
+    tree = shapely.STRtree(zone_geoms)
+    space_index, zone_index = tree.query(geoms, predicate="intersects")
+    if len(space_index) == 0:
+        return best
+    overlap = shapely.area(shapely.intersection(geoms[space_index], zone_geoms[zone_index]))
+    best_area = np.zeros(len(geoms))
+    for s, z, a in zip(space_index, zone_index, overlap, strict=True):
+        if a > best_area[s]:
+            best_area[s], best[s] = a, zones[z].code
+    return best
+
+
+def _geometry_rows(city, period, outline, zones, spaces, counted, streets, submissions, boundary, districts) -> list:
+    rows = []
+    in_boundary = shapely.area(shapely.intersection(spaces.projected(), outline.geometry))
+    owners = _space_districts(spaces.projected(), zones)
+    texts = _lonlat_geojson(spaces.projected())
+    for feature, geometry, is_counted, inside, owner, text in zip(
+        spaces.usable(), spaces.projected(), counted, in_boundary, owners, texts, strict=True
+    ):
+        rows.append(
+            {
+                "city_code": city,
+                "layer": "open_space",
+                "feature_id": feature.properties.get("space_id"),
+                "geo_code": district_geo_code(city, owner) if owner else city,
+                "name": feature.properties.get("name"),
+                "space_type": feature.properties.get("type"),
+                "access": feature.properties.get("access"),
+                "ownership": feature.properties.get("ownership"),
+                "is_counted": bool(is_counted),
+                "area_m2": geometry.area,
+                "area_in_boundary_m2": float(inside),
+                "period": period,
+                "submission_id": submissions.get("open-spaces"),
+                "feature_number": feature.number,
+                "geometry_json": text,
+            }
+        )
+    zone_texts = _lonlat_geojson(np.array([z.geometry for z in zones], dtype=object)) if zones else []
+    for zone, text in zip(zones, zone_texts, strict=True):
+        rows.append(
+            {
+                "city_code": city,
+                "layer": "district",
+                "feature_id": zone.code,
+                "geo_code": district_geo_code(city, zone.code),
+                "name": zone.name,
+                "area_m2": zone.geometry.area,
+                "area_in_boundary_m2": zone.geometry.area,
+                "period": period,
+                "submission_id": submissions.get("districts"),
+                "feature_number": zone.feature_number,
+                "geometry_json": text,
+            }
+        )
+    (outline_text,) = _lonlat_geojson(np.array([outline.geometry], dtype=object))
+    rows.append(
+        {
+            "city_code": city,
+            "layer": "boundary",
+            "feature_id": outline.source,
+            "geo_code": city,
+            "area_m2": outline.geometry.area,
+            "area_in_boundary_m2": outline.geometry.area,
+            "period": period,
+            "submission_id": submissions.get(outline.source),
+            "geometry_json": outline_text,
+        }
+    )
+    if streets is not None and streets.usable():
+        for feature, geometry, text in zip(
+            streets.usable(), streets.projected(), _lonlat_geojson(streets.projected()), strict=True
+        ):
+            rows.append(
+                {
+                    "city_code": city,
+                    "layer": "street",
+                    "feature_id": feature.properties.get("street_id"),
+                    "geo_code": city,
+                    "name": feature.properties.get("name"),
+                    "is_counted": True,
+                    "area_m2": geometry.area,
+                    "area_in_boundary_m2": shapely.intersection(geometry, outline.geometry).area,
+                    "period": period,
+                    "submission_id": submissions.get("streets"),
+                    "feature_number": feature.number,
+                    "geometry_json": text,
+                }
+            )
+    return [{name: row.get(name) for name in GEOMETRY_COLUMNS} for row in rows]

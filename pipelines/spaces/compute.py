@@ -153,9 +153,8 @@ def compute_space_indicators(
     inside = shapely.intersection(dissolved, outline.geometry)
     city_area = outline.geometry.area
     open_area = inside.area
-    served = shapely.intersection(
-        shapely.buffer(shapely.simplify(dissolved, ACCESS_SIMPLIFY_M), ACCESS_DISTANCE_M), outline.geometry
-    )
+    zone = shapely.buffer(shapely.simplify(dissolved, ACCESS_SIMPLIFY_M), ACCESS_DISTANCE_M, quad_segs=16)
+    served = shapely.intersection(zone, outline.geometry)
 
     variant = "open spaces and streets" if len(street_geoms) else "open spaces only"
     boundary_label = "built-up area" if outline.boundary_type == "built_up" else "administrative boundary"

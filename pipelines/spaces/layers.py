@@ -161,7 +161,7 @@ def read_layer(
             problems=[
                 error(
                     "file_size",
-                    f"The file is {len(data) / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit. Split the layer "
+                    f"The file is {_size(len(data))}, over the {_size(limit)} limit. Split the layer "
                     "(e.g. one file per district), simplify the shapes (about 1 m is enough), or ask the secretariat "
                     "to raise SPS_UPLOAD_MAX_MB.",
                 )
@@ -196,6 +196,10 @@ def read_layer(
     _apply_mapping(layer, mapping or LayerMapping())
     _check_geometries(layer, repair)
     return layer
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 # ------------------------------------------------------------------------------------------------ GeoJSON

@@ -48,7 +48,8 @@ def check_layer(
 def check_attributes(layer: Layer) -> None:
     kind = layer.kind
     present = {name for f in layer.features for name, value in f.properties.items() if value is not None}
-    _fill_ids(layer, present)
+    if _fill_ids(layer, present):
+        present.add(layer.id_property)
     missing = [name for name in REQUIRED_PROPERTIES[kind] if name not in present]
     for name in missing:
         layer.problems.append(
@@ -68,11 +69,12 @@ def check_attributes(layer: Layer) -> None:
         _check_boundary_parts(layer)
 
 
-def _fill_ids(layer: Layer, present: set[str]) -> None:
-    """Without an id property, open spaces and streets take the feature's own id (GeoJSON `id`, GeoPackage fid)."""
+def _fill_ids(layer: Layer, present: set[str]) -> bool:
+    """Without an id property, open spaces and streets take the feature's own id (GeoJSON `id`, GeoPackage fid).
+    True when ids were filled in."""
     id_property = layer.id_property
     if layer.kind not in ("open-spaces", "streets") or id_property in present:
-        return
+        return False
     if all(f.fid is not None for f in layer.features):
         for feature in layer.features:
             feature.properties[id_property] = feature.fid
@@ -85,9 +87,12 @@ def _fill_ids(layer: Layer, present: set[str]) -> None:
                 column=id_property,
             )
         )
-    elif layer.kind == "streets":
+        return True
+    if layer.kind == "streets":
         for feature in layer.features:
             feature.properties[id_property] = str(feature.number)
+        return True
+    return False
 
 
 def _check_value(layer: Layer, feature: Feature, name: str) -> None:

@@ -7,8 +7,8 @@
 - audit_poor_lighting_after_dark_share: % of after-dark audits rating lighting 0 or 1.
 - audit_count, audit_site_count.
 
-Spread: a 95 % percentile bootstrap interval over sites (whole sites resampled with their audits, 2 000
-resamples, fixed seed per figure so a refresh reproduces it): audits of one site are not independent, and sites
+Spread: a 95 % percentile bootstrap interval over sites (whole sites resampled with their audits, 1 000
+resamples, fixed seed per group so a refresh reproduces it): audits of one site are not independent, and sites
 are the units a city chose. Under two sites there is no interval. Site figures go to the site layer for the map.
 """
 
@@ -25,7 +25,7 @@ from pipelines.spaces.compute import District
 from pipelines.spaces.observations import Observation, breakdown, district_geo_code
 from pipelines.spaces.vocabulary import STANDARD_FORM_ID, TIMES_OF_DAY, audit_items, score_items
 
-BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_RESAMPLES = 1000
 POOR_LIGHTING = 1  # lighting scored 0 (none) or 1 (poor)
 COUNTS = ("audit_count", "audit_site_count")
 SITE_COLUMNS = (
@@ -72,24 +72,45 @@ def _districts_of(audits: AuditSet, zones: list[District]) -> list[str | None]:
     return found
 
 
-def _bootstrap(values: np.ndarray, sites: np.ndarray, key: str) -> tuple[float, float | None, float | None, float]:
-    """(mean over audits, 2.5 and 97.5 percentiles and SD of the site bootstrap). `values` may hold NaN (item
-    not answered); `sites` are integer codes."""
-    keep = np.isfinite(values)
-    values, sites = values[keep], sites[keep]
+def site_bootstrap(values: np.ndarray, sites: np.ndarray, key: str) -> list[tuple | None]:
+    """For each column of `values` (audits x figures, NaN = not answered): (mean over audits, 2.5 and 97.5
+    percentiles and SD of the bootstrap over sites, audits used, sites used), None when nothing was answered;
+    no interval under two sites.
+
+    One resampling of whole sites serves every figure of a group: a weights matrix (resamples x sites, how often
+    each site is drawn) times the per-site sums and counts gives every resampled mean in one product."""
     _, compact = np.unique(sites, return_inverse=True)
-    sums = np.bincount(compact, weights=values)
-    counts = np.bincount(compact).astype(float)
-    mean = float(sums.sum() / counts.sum())
-    if len(sums) < 2:
-        return mean, None, None, None
-    rng = np.random.default_rng(zlib.crc32(key.encode()))
-    estimates = np.empty(BOOTSTRAP_RESAMPLES)
-    for start in range(0, BOOTSTRAP_RESAMPLES, 250):  # bounded memory: 250 resamples x sites at a time
-        chunk = rng.integers(0, len(sums), size=(min(250, BOOTSTRAP_RESAMPLES - start), len(sums)))
-        estimates[start : start + len(chunk)] = sums[chunk].sum(axis=1) / counts[chunk].sum(axis=1)
-    low, high = np.percentile(estimates, [2.5, 97.5])
-    return mean, float(low), float(high), float(estimates.std(ddof=1))
+    m = int(compact.max()) + 1
+    answered = np.isfinite(values)
+    sums = np.zeros((m, values.shape[1]))
+    counts = np.zeros((m, values.shape[1]))
+    np.add.at(sums, compact, np.where(answered, values, 0.0))
+    np.add.at(counts, compact, answered)
+    resampled = None
+    if m >= 2:
+        rng = np.random.default_rng(zlib.crc32(key.encode()))
+        draws = rng.integers(0, m, size=(BOOTSTRAP_RESAMPLES, m))
+        rows = np.repeat(np.arange(BOOTSTRAP_RESAMPLES), m)
+        weights = np.bincount(rows * m + draws.ravel(), minlength=BOOTSTRAP_RESAMPLES * m)
+        weights = weights.reshape(BOOTSTRAP_RESAMPLES, m).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            resampled = (weights @ sums) / (weights @ counts)
+    results: list[tuple | None] = []
+    for k in range(values.shape[1]):
+        used = int(counts[:, k].sum())
+        if used == 0:
+            results.append(None)
+            continue
+        n_sites = int((counts[:, k] > 0).sum())
+        mean = float(sums[:, k].sum() / used)
+        if resampled is None or n_sites < 2:
+            results.append((mean, None, None, None, used, n_sites))
+            continue
+        column = resampled[:, k]
+        column = column[np.isfinite(column)]  # a resample drawing only sites that did not answer has no mean
+        low, high = np.percentile(column, [2.5, 97.5])
+        results.append((mean, float(low), float(high), float(column.std(ddof=1)), used, n_sites))
+    return results
 
 
 def compute_audit_indicators(
@@ -151,18 +172,27 @@ def compute_audit_indicators(
             )
         )
 
-    def estimate(code, geo, year, values, mask, key, label):
-        if not np.isfinite(values[mask]).any():
-            return
-        mean, low, high, se = _bootstrap(values[mask], sites[mask], f"{geo}/{year}/{key}")
-        used = int(np.isfinite(values[mask]).sum())
-        n_sites = len(np.unique(sites[mask][np.isfinite(values[mask])]))
-        note = (
-            f"{used} audits at {n_sites} sites; 95 % bootstrap interval over sites."
-            if low is not None
-            else f"{used} audits at one site: no interval."
-        )
-        add(code, geo, year, mean, key, label, (low, high, se), used, note)
+    # Every figure of a group (one geography, year and time of day) in one matrix: score, items, poor lighting.
+    figures = [("audit_safety_score", None)] + [("audit_parameter_score", item) for item in item_names]
+    figures.append(("audit_poor_lighting_after_dark_share", None))
+    matrix = np.column_stack([safety] + [item_values[item] for item in item_names] + [poor])
+
+    def estimate_group(geo, year, time, mask):
+        results = site_bootstrap(matrix[mask], sites[mask], f"{geo}/{year}/{time}")
+        for (code, item), result in zip(figures, results, strict=True):
+            lighting_by_day = code == "audit_poor_lighting_after_dark_share" and time != "after_dark"
+            if result is None or lighting_by_day:
+                continue
+            mean, low, high, se, used, n_sites = result
+            label = (
+                None if code == "audit_poor_lighting_after_dark_share" else breakdown(time_of_day=time, parameter=item)
+            )
+            note = (
+                f"{used} audits at {n_sites} sites; 95 % bootstrap interval over sites."
+                if low is not None
+                else f"{used} audits at one site: no interval."
+            )
+            add(code, geo, year, mean, f"{code}/{item or ''}/{time}", label, (low, high, se), used, note)
 
     for year in sorted(set(years)):
         for geo in [city, *sorted({g for g in geos if g})]:
@@ -178,12 +208,7 @@ def compute_audit_indicators(
                 label = breakdown(time_of_day=time)
                 add("audit_count", geo, year, float(mask.sum()), time, label, sample=int(mask.sum()))
                 add("audit_site_count", geo, year, float(len(np.unique(sites[mask]))), time, label)
-                estimate("audit_safety_score", geo, year, safety, mask, f"score/{time}", label)
-                for item in item_names:
-                    item_label = breakdown(time_of_day=time, parameter=item)
-                    estimate("audit_parameter_score", geo, year, item_values[item], mask, f"{item}/{time}", item_label)
-                if time == "after_dark":
-                    estimate("audit_poor_lighting_after_dark_share", geo, year, poor, mask, "poor_lighting", None)
+                estimate_group(geo, year, time, mask)
     return AuditResults(
         observations,
         _site_rows(city, audits, sites, site_names, owners, safety, item_values, poor, years, space_ids, submission_id),
@@ -191,40 +216,44 @@ def compute_audit_indicators(
 
 
 def _site_rows(city, audits, sites, site_names, owners, safety, item_values, poor, years, space_ids, submission_id):
+    """One row per site and year: audits and mean figures by day and after dark, where it is (for the map)."""
     rows = []
     times = np.array([a.time_of_day for a in audits.audits])
-    for code, site in enumerate(site_names):
-        for year in sorted(set(years[sites == code])):
-            mask = (sites == code) & (years == year)
-            members = np.flatnonzero(mask)
-            districts = [owners[i] for i in members if owners[i]]
-            owner = max(set(districts), key=districts.count) if districts else None
+    lons = np.array([a.lon for a in audits.audits])
+    lats = np.array([a.lat for a in audits.audits])
+    order = np.lexsort((years, sites))  # audits grouped by site, then year: one pass over them
+    keys = np.column_stack([sites[order], years[order].astype(object)])
+    starts = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)])
+    for members in np.split(order, starts[1:]):
+        site, year = site_names[sites[members[0]]], years[members[0]]
+        districts = [owners[i] for i in members if owners[i]]
+        owner = max(set(districts), key=districts.count) if districts else None
+        named = [audits.audits[i].site_name for i in members if audits.audits[i].site_name]
+        by_time = {t: members[times[members] == t] for t in TIMES_OF_DAY}
 
-            def mean(values, time, mask=mask):
-                chosen = values[mask & (times == time)]
-                chosen = chosen[np.isfinite(chosen)]
-                return round(float(chosen.mean()), 6) if len(chosen) else None
+        def mean(values, time, by_time=by_time):
+            chosen = values[by_time[time]]
+            chosen = chosen[np.isfinite(chosen)]
+            return round(float(chosen.mean()), 6) if len(chosen) else None
 
-            named = [audits.audits[i].site_name for i in members if audits.audits[i].site_name]
-
-            rows.append(
-                {
-                    "city_code": city,
-                    "site_id": site,
-                    "site_name": named[0] if named else None,
-                    "space_id": site if site in space_ids else None,
-                    "geo_code": district_geo_code(city, owner) if owner else city,
-                    "period": year,
-                    "lon": round(float(np.mean([audits.audits[i].lon for i in members])), 6),
-                    "lat": round(float(np.mean([audits.audits[i].lat for i in members])), 6),
-                    "audits_day": int((mask & (times == "day")).sum()),
-                    "audits_after_dark": int((mask & (times == "after_dark")).sum()),
-                    "safety_score_day": mean(safety, "day"),
-                    "safety_score_after_dark": mean(safety, "after_dark"),
-                    "feeling_day": mean(item_values["feeling"], "day"),
-                    "feeling_after_dark": mean(item_values["feeling"], "after_dark"),
-                    "poor_lighting_after_dark_share": mean(poor, "after_dark"),
-                    "submission_id": submission_id,
-                }
-            )
+        rows.append(
+            {
+                "city_code": city,
+                "site_id": site,
+                "site_name": named[0] if named else None,
+                "space_id": site if site in space_ids else None,
+                "geo_code": district_geo_code(city, owner) if owner else city,
+                "period": year,
+                "lon": round(float(lons[members].mean()), 6),
+                "lat": round(float(lats[members].mean()), 6),
+                "audits_day": len(by_time["day"]),
+                "audits_after_dark": len(by_time["after_dark"]),
+                "safety_score_day": mean(safety, "day"),
+                "safety_score_after_dark": mean(safety, "after_dark"),
+                "feeling_day": mean(item_values["feeling"], "day"),
+                "feeling_after_dark": mean(item_values["feeling"], "after_dark"),
+                "poor_lighting_after_dark_share": mean(poor, "after_dark"),
+                "submission_id": submission_id,
+            }
+        )
     return rows

@@ -106,17 +106,69 @@ def city_districts(districts: Layer | None, boundary: CityBoundary) -> list[Dist
     return result
 
 
-def _areas_in(shape, zones: list) -> np.ndarray:
-    """Area of `shape` inside each zone: its parts are indexed once, each zone intersects only its candidates."""
-    parts = shapely.get_parts(shape)
-    if len(parts) == 0 or not zones:
-        return np.zeros(len(zones))
-    tree = shapely.STRtree(parts)
+def dissolve(geoms: np.ndarray) -> np.ndarray:
+    """Disjoint polygons covering exactly the union of `geoms`: each group of overlapping or touching shapes is
+    unioned, every other shape is kept as it is (one union of 20 000 shapes costs several times more)."""
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(geoms), len(geoms)))
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(label, kind="stable")
+    bounds = np.flatnonzero(np.diff(label[order])) + 1
+    parts = [
+        geoms[group[0]] if len(group) == 1 else shapely.union_all(geoms[group]) for group in np.split(order, bounds)
+    ]
+    return _polygons(np.array(parts, dtype=object))
+
+
+def _polygons(geoms: np.ndarray) -> np.ndarray:
+    """The polygons of `geoms`, one per element (multipolygons and collections exploded, empties dropped)."""
+    parts = shapely.get_parts(geoms)
+    return parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+
+
+def clip(parts: np.ndarray, area) -> np.ndarray:
+    """`parts` cut to `area`: the parts wholly inside are kept as they are, only those crossing its edge are cut."""
+    if len(parts) == 0:
+        return parts
+    shapely.prepare(area)
+    inside = shapely.contains(area, parts)
+    crossing = ~inside & shapely.intersects(area, parts)
+    return np.concatenate([parts[inside], _polygons(shapely.intersection(parts[crossing], area))])
+
+
+def access_zone(parts: np.ndarray):
+    """Everything within ACCESS_DISTANCE_M of the dissolved spaces: the union of each part's buffer (one buffer of
+    the whole multipolygon is two orders of magnitude slower in GEOS), parts simplified first (a part the
+    simplification empties keeps its own shape)."""
+    if len(parts) == 0:
+        return shapely.Polygon()
+    simple = shapely.simplify(parts, ACCESS_SIMPLIFY_M, preserve_topology=False)
+    lost = shapely.is_empty(simple) | ~shapely.is_valid(simple)
+    simple[lost] = parts[lost]
+    return shapely.union_all(shapely.buffer(simple, ACCESS_DISTANCE_M, quad_segs=16))
+
+
+def _areas_in(parts: np.ndarray, zones: list) -> np.ndarray:
+    """Area of the disjoint `parts` inside each zone: parts wholly inside a zone count whole, only the parts
+    crossing its edge are intersected."""
     areas = np.zeros(len(zones))
+    if len(parts) == 0 or not zones:
+        return areas
+    tree = shapely.STRtree(parts)
+    part_areas = shapely.area(parts)
     for index, zone in enumerate(zones):
         candidates = tree.query(zone, predicate="intersects")
-        if len(candidates):
-            areas[index] = shapely.area(shapely.intersection(parts[candidates], zone)).sum()
+        if not len(candidates):
+            continue
+        shapely.prepare(zone)
+        inside = shapely.contains(zone, parts[candidates])
+        crossing = shapely.intersection(parts[candidates[~inside]], zone)
+        areas[index] = part_areas[candidates[inside]].sum() + shapely.area(crossing).sum()
     return areas
 
 
@@ -149,12 +201,12 @@ def compute_space_indicators(
     counted = np.array([f.properties.get("access") in COUNTED_ACCESS for f in features], dtype=bool)
     street_geoms = streets.projected() if streets is not None and streets.usable() else np.empty(0, dtype=object)
     # Dissolve: the union of every counted space (and street area) counts each square metre once.
-    dissolved = shapely.union_all(np.concatenate([geoms[counted], street_geoms]))
-    inside = shapely.intersection(dissolved, outline.geometry)
+    dissolved = dissolve(np.concatenate([geoms[counted], street_geoms]))
+    inside = clip(dissolved, outline.geometry)
     city_area = outline.geometry.area
-    open_area = inside.area
-    zone = shapely.buffer(shapely.simplify(dissolved, ACCESS_SIMPLIFY_M), ACCESS_DISTANCE_M, quad_segs=16)
-    served = shapely.intersection(zone, outline.geometry)
+    open_area = float(shapely.area(inside).sum())
+    served = clip(_polygons(np.array([access_zone(dissolved)], dtype=object)), outline.geometry)
+    served_area = float(shapely.area(served).sum())
 
     variant = "open spaces and streets" if len(street_geoms) else "open spaces only"
     boundary_label = "built-up area" if outline.boundary_type == "built_up" else "administrative boundary"
@@ -167,7 +219,7 @@ def compute_space_indicators(
         figures={
             "boundary_area_m2": city_area,
             "open_public_space_area_m2": open_area,
-            "served_area_m2": served.area,
+            "served_area_m2": served_area,
             "spaces": len(features),
             "spaces_counted": int(counted.sum()),
             "boundary_type": outline.boundary_type,
@@ -199,7 +251,7 @@ def compute_space_indicators(
     add("open_public_space_share", city, 100 * open_area / city_area, None, notes(count_note, caveat), "city")
     if outline.population:
         add("open_public_space_per_capita", city, open_area / outline.population, None, None, "city")
-    add("open_space_within_400m_share", city, 100 * served.area / city_area, None, notes(ACCESS_NOTE, caveat), "city")
+    add("open_space_within_400m_share", city, 100 * served_area / city_area, None, notes(ACCESS_NOTE, caveat), "city")
 
     zone_geoms = [z.geometry for z in zones]
     open_by_zone = _areas_in(inside, zone_geoms)
@@ -224,26 +276,36 @@ def compute_space_indicators(
 
 
 def _space_districts(geoms: np.ndarray, zones: list[District]) -> list[str | None]:
-    """The district holding most of each space's area (None outside every district)."""
+    """The district holding most of each space's area (None outside every district): a space wholly inside a
+    district belongs to it; only spaces crossing district borders are intersected."""
     best: list[str | None] = [None] * len(geoms)
     if not zones or len(geoms) == 0:
         return best
-    zone_geoms = np.array([z.geometry for z in zones], dtype=object)
-    tree = shapely.STRtree(zone_geoms)
-    space_index, zone_index = tree.query(geoms, predicate="intersects")
-    if len(space_index) == 0:
-        return best
-    overlap = shapely.area(shapely.intersection(geoms[space_index], zone_geoms[zone_index]))
+    tree = shapely.STRtree(geoms)
     best_area = np.zeros(len(geoms))
-    for s, z, a in zip(space_index, zone_index, overlap, strict=True):
-        if a > best_area[s]:
-            best_area[s], best[s] = a, zones[z].code
+    for zone in zones:
+        candidates = tree.query(zone.geometry, predicate="intersects")
+        if not len(candidates):
+            continue
+        shapely.prepare(zone.geometry)
+        inside = shapely.contains(zone.geometry, geoms[candidates])
+        for index in candidates[inside]:
+            best[index], best_area[index] = zone.code, np.inf
+        crossing = candidates[~inside]
+        overlap = shapely.area(shapely.intersection(geoms[crossing], zone.geometry))
+        for index, area in zip(crossing, overlap, strict=True):
+            if area > best_area[index]:
+                best[index], best_area[index] = zone.code, area
     return best
 
 
 def _geometry_rows(city, period, outline, zones, spaces, counted, streets, submissions, boundary, districts) -> list:
     rows = []
-    in_boundary = shapely.area(shapely.intersection(spaces.projected(), outline.geometry))
+    geoms = spaces.projected()
+    shapely.prepare(outline.geometry)
+    in_boundary = shapely.area(geoms)
+    crossing = ~shapely.contains(outline.geometry, geoms)  # only these need an intersection
+    in_boundary[crossing] = shapely.area(shapely.intersection(geoms[crossing], outline.geometry))
     owners = _space_districts(spaces.projected(), zones)
     texts = _lonlat_geojson(spaces.projected())
     for feature, geometry, is_counted, inside, owner, text in zip(

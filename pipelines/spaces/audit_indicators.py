@@ -120,8 +120,11 @@ def compute_audit_indicators(
     districts: list[District] | None = None,
     space_ids: set[str] | None = None,
     submission_id: str | None = None,
+    lineage: str | None = None,
 ) -> AuditResults:
+    """`lineage`: how rows name their uploads (default `safety_audit/<submission_id>`)."""
     zones = districts or []
+    lineage = lineage or f"safety_audit/{submission_id}"
     space_ids = space_ids or set()
     n = len(audits.audits)
     if n == 0:
@@ -157,7 +160,7 @@ def compute_audit_indicators(
                 year,
                 round(value, 6),
                 group,
-                f"safety_audit/{submission_id}/{geo}/{year}/{key}",
+                f"{lineage}/{geo}/{year}/{key}",
                 submission_id=submission_id,
                 parent_geo_code=city if geo != city else None,
                 breakdown=label,

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from pipelines.errors import SpsError
-from pipelines.spaces.layers import Layer
+from pipelines.spaces.layers import EQUAL_AREA_EPSG, Layer, transform_coordinates
 from pipelines.spaces.observations import GEOMETRY_COLUMNS, Observation, district_geo_code
 from pipelines.spaces.vocabulary import COUNTED_ACCESS
 
@@ -172,14 +173,42 @@ def _areas_in(parts: np.ndarray, zones: list) -> np.ndarray:
     return areas
 
 
-def _lonlat_geojson(geometries: np.ndarray) -> list[str]:
-    from pyproj import Transformer
-
-    from pipelines.spaces.layers import EQUAL_AREA_EPSG, _transform
-
+def map_shapes(geometries: np.ndarray) -> list[tuple[str, float, float]]:
+    """For each EPSG:3035 geometry: (GeoJSON text in lon/lat with 6 decimals, lon and lat of a point inside it)."""
+    if len(geometries) == 0:
+        return []
     back = Transformer.from_crs(EQUAL_AREA_EPSG, 4326, always_xy=True)
-    lonlat = _transform(geometries, back)
-    return list(shapely.to_geojson(shapely.set_precision(lonlat, 1e-6, mode="pointwise")))
+    lonlat = transform_coordinates(geometries, back)
+    texts = shapely.to_geojson(shapely.set_precision(lonlat, 1e-6, mode="pointwise"))
+    points = shapely.get_coordinates(shapely.point_on_surface(lonlat))
+    return [(t, round(float(x), 6), round(float(y), 6)) for t, (x, y) in zip(texts, points, strict=True)]
+
+
+def district_rows(city: str, zones: list[District], submission_id: str | None, period: str | None) -> list[dict]:
+    """The districts' rows of the map layer (also written for a city that sent districts but no inventory)."""
+    shapes = map_shapes(np.array([z.geometry for z in zones], dtype=object))
+    return [
+        _row(
+            city_code=city,
+            layer="district",
+            feature_id=zone.code,
+            geo_code=district_geo_code(city, zone.code),
+            name=zone.name,
+            area_m2=zone.geometry.area,
+            area_in_boundary_m2=zone.geometry.area,
+            period=period,
+            submission_id=submission_id,
+            feature_number=zone.feature_number,
+            shape=shape,
+        )
+        for zone, shape in zip(zones, shapes, strict=True)
+    ]
+
+
+def _row(shape: tuple[str, float, float], **values) -> dict:
+    text, lon, lat = shape
+    row = {**values, "geometry_json": text, "lon": lon, "lat": lat}
+    return {name: row.get(name) for name in GEOMETRY_COLUMNS}
 
 
 def compute_space_indicators(
@@ -269,9 +298,7 @@ def compute_space_indicators(
     results.figures["district_areas_m2"] = {z.code: z.geometry.area for z in zones}
     results.figures["district_open_areas_m2"] = {z.code: float(a) for z, a in zip(zones, open_by_zone, strict=True)}
 
-    results.geometries = _geometry_rows(
-        city, period, outline, zones, spaces, counted, streets, submissions, boundary, districts
-    )
+    results.geometries = _geometry_rows(city, period, outline, zones, spaces, counted, streets, submissions)
     return results
 
 
@@ -299,86 +326,67 @@ def _space_districts(geoms: np.ndarray, zones: list[District]) -> list[str | Non
     return best
 
 
-def _geometry_rows(city, period, outline, zones, spaces, counted, streets, submissions, boundary, districts) -> list:
-    rows = []
+def _geometry_rows(city, period, outline, zones, spaces, counted, streets, submissions) -> list:
     geoms = spaces.projected()
     shapely.prepare(outline.geometry)
     in_boundary = shapely.area(geoms)
     crossing = ~shapely.contains(outline.geometry, geoms)  # only these need an intersection
     in_boundary[crossing] = shapely.area(shapely.intersection(geoms[crossing], outline.geometry))
-    owners = _space_districts(spaces.projected(), zones)
-    texts = _lonlat_geojson(spaces.projected())
-    for feature, geometry, is_counted, inside, owner, text in zip(
-        spaces.usable(), spaces.projected(), counted, in_boundary, owners, texts, strict=True
-    ):
-        rows.append(
-            {
-                "city_code": city,
-                "layer": "open_space",
-                "feature_id": feature.properties.get("space_id"),
-                "geo_code": district_geo_code(city, owner) if owner else city,
-                "name": feature.properties.get("name"),
-                "space_type": feature.properties.get("type"),
-                "access": feature.properties.get("access"),
-                "ownership": feature.properties.get("ownership"),
-                "is_counted": bool(is_counted),
-                "area_m2": geometry.area,
-                "area_in_boundary_m2": float(inside),
-                "period": period,
-                "submission_id": submissions.get("open-spaces"),
-                "feature_number": feature.number,
-                "geometry_json": text,
-            }
+    owners = _space_districts(geoms, zones)
+    rows = [
+        _row(
+            city_code=city,
+            layer="open_space",
+            feature_id=feature.properties.get("space_id"),
+            geo_code=district_geo_code(city, owner) if owner else city,
+            name=feature.properties.get("name"),
+            space_type=feature.properties.get("type"),
+            access=feature.properties.get("access"),
+            ownership=feature.properties.get("ownership"),
+            is_counted=bool(is_counted),
+            area_m2=geometry.area,
+            area_in_boundary_m2=float(inside),
+            period=period,
+            submission_id=submissions.get("open-spaces"),
+            feature_number=feature.number,
+            shape=shape,
         )
-    zone_texts = _lonlat_geojson(np.array([z.geometry for z in zones], dtype=object)) if zones else []
-    for zone, text in zip(zones, zone_texts, strict=True):
-        rows.append(
-            {
-                "city_code": city,
-                "layer": "district",
-                "feature_id": zone.code,
-                "geo_code": district_geo_code(city, zone.code),
-                "name": zone.name,
-                "area_m2": zone.geometry.area,
-                "area_in_boundary_m2": zone.geometry.area,
-                "period": period,
-                "submission_id": submissions.get("districts"),
-                "feature_number": zone.feature_number,
-                "geometry_json": text,
-            }
+        for feature, geometry, is_counted, inside, owner, shape in zip(
+            spaces.usable(), geoms, counted, in_boundary, owners, map_shapes(geoms), strict=True
         )
-    (outline_text,) = _lonlat_geojson(np.array([outline.geometry], dtype=object))
+    ]
+    rows += district_rows(city, zones, submissions.get("districts"), period)
+    (shape,) = map_shapes(np.array([outline.geometry], dtype=object))
     rows.append(
-        {
-            "city_code": city,
-            "layer": "boundary",
-            "feature_id": outline.source,
-            "geo_code": city,
-            "area_m2": outline.geometry.area,
-            "area_in_boundary_m2": outline.geometry.area,
-            "period": period,
-            "submission_id": submissions.get(outline.source),
-            "geometry_json": outline_text,
-        }
+        _row(
+            city_code=city,
+            layer="boundary",
+            feature_id=outline.source,
+            geo_code=city,
+            area_m2=outline.geometry.area,
+            area_in_boundary_m2=outline.geometry.area,
+            period=period,
+            submission_id=submissions.get(outline.source),
+            shape=shape,
+        )
     )
     if streets is not None and streets.usable():
-        for feature, geometry, text in zip(
-            streets.usable(), streets.projected(), _lonlat_geojson(streets.projected()), strict=True
-        ):
+        street_geoms = streets.projected()
+        for feature, geometry, shape in zip(streets.usable(), street_geoms, map_shapes(street_geoms), strict=True):
             rows.append(
-                {
-                    "city_code": city,
-                    "layer": "street",
-                    "feature_id": feature.properties.get("street_id"),
-                    "geo_code": city,
-                    "name": feature.properties.get("name"),
-                    "is_counted": True,
-                    "area_m2": geometry.area,
-                    "area_in_boundary_m2": shapely.intersection(geometry, outline.geometry).area,
-                    "period": period,
-                    "submission_id": submissions.get("streets"),
-                    "feature_number": feature.number,
-                    "geometry_json": text,
-                }
+                _row(
+                    city_code=city,
+                    layer="street",
+                    feature_id=feature.properties.get("street_id"),
+                    geo_code=city,
+                    name=feature.properties.get("name"),
+                    is_counted=True,
+                    area_m2=geometry.area,
+                    area_in_boundary_m2=shapely.intersection(geometry, outline.geometry).area,
+                    period=period,
+                    submission_id=submissions.get("streets"),
+                    feature_number=feature.number,
+                    shape=shape,
+                )
             )
-    return [{name: row.get(name) for name in GEOMETRY_COLUMNS} for row in rows]
+    return rows

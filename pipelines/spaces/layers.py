@@ -128,7 +128,9 @@ def _lonlat_to(epsg: int) -> Transformer:
     return Transformer.from_crs(4326, epsg, always_xy=True)
 
 
-def _transform(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+def transform_coordinates(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
+    """Every coordinate of `geoms` (an array) through `transformer`, in one call."""
+
     def apply(coords: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
@@ -138,7 +140,7 @@ def _transform(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
 
 def to_equal_area(geoms: np.ndarray) -> np.ndarray:
     """Lon/lat geometries (an array) to ETRS89-LAEA (EPSG:3035), vectorised over every coordinate."""
-    return _transform(geoms, _lonlat_to(EQUAL_AREA_EPSG))
+    return transform_coordinates(geoms, _lonlat_to(EQUAL_AREA_EPSG))
 
 
 def read_layer(
@@ -469,7 +471,7 @@ def _reproject(layer: Layer, features: list[Feature]) -> bool:
             feature.geometry = None
         return False
     transformer = Transformer.from_crs(source, 4326, always_xy=True)
-    geoms = _transform(np.array([f.geometry for f in features], dtype=object), transformer)
+    geoms = transform_coordinates(np.array([f.geometry for f in features], dtype=object), transformer)
     for feature, geometry in zip(features, geoms, strict=True):
         feature.geometry = geometry
     name = source.to_string()

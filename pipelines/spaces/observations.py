@@ -47,9 +47,25 @@ GEOMETRY_COLUMNS = (
     "submission_id",
     "feature_number",  # position in the uploaded file
     "geometry_json",  # GeoJSON text, WGS 84 longitude/latitude, 6 decimals
+    "lon",  # a point inside the shape (labels, dim_geographies for districts)
+    "lat",
 )
-_NUMBERS = ("value", "ci_low", "ci_high", "standard_error", "area_m2", "area_in_boundary_m2")
-_INTEGERS = ("sample_size", "feature_number")
+_NUMBERS = (
+    "value",
+    "ci_low",
+    "ci_high",
+    "standard_error",
+    "area_m2",
+    "area_in_boundary_m2",
+    "lon",
+    "lat",
+    "safety_score_day",
+    "safety_score_after_dark",
+    "feeling_day",
+    "feeling_after_dark",
+    "poor_lighting_after_dark_share",
+)
+_INTEGERS = ("sample_size", "feature_number", "audits_day", "audits_after_dark")
 
 
 @cache

@@ -59,8 +59,10 @@ def report_csv(problems: list[Problem]) -> str:
     return buffer.getvalue()
 
 
-def _write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
-    """`files`: name -> its bytes, or a function that writes the file at the path it is given."""
+def write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
+    """A submission folder `parent/submission_id`, written whole or not at all (built under a temporary name and
+    renamed). `files`: name -> its bytes, or a function that writes the file at the path it is given. Also used by
+    the public-space uploads (pipelines/spaces/store.py)."""
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{submission_id}.tmp"
     final = parent / submission_id
@@ -120,7 +122,7 @@ def write_accepted(
     inbox: Path, submission_id: str, original: bytes, extension: str, rows: Iterable[dict], metadata: dict
 ) -> Path:
     """`rows`: the validated rows (validate.CleanRows, or dicts keyed by ROW_COLUMNS)."""
-    return _write_folder(
+    return write_folder(
         inbox,
         submission_id,
         {
@@ -134,7 +136,7 @@ def write_accepted(
 def write_rejected(
     quarantine: Path, submission_id: str, original: bytes, extension: str, problems: list[Problem], metadata: dict
 ) -> Path:
-    return _write_folder(
+    return write_folder(
         quarantine,
         submission_id,
         {

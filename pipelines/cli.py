@@ -170,9 +170,9 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
 def _all_source_keys() -> list[str]:
     """Every source's input key (a full plan's roots)."""
     from pipelines.operations.selection import SOURCE_KEYS
-    from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
+    from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
 
-    return [*SOURCE_KEYS, CITY_SUBMISSIONS, CITY_SURVEYS]
+    return [*SOURCE_KEYS, CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE]
 
 
 def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, settings, append: bool = False):
@@ -502,6 +502,100 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_problems(problems, report: Path) -> None:
+    from pipelines.spaces.api import summarise
+
+    if len(problems) > 200:
+        print(f"  {len(problems)} problems, rule by rule:")
+        for rule in summarise(problems):
+            first = f"first at {rule.first_row}" if rule.first_row else "in the file"
+            print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
+        print("  The first 200:")
+    for problem in problems[:200]:
+        where = f"{problem.column}" if problem.column else "file"
+        value = f" (value {problem.shown_value})" if problem.column else ""
+        print(f"  {problem.severity.upper()} {where}{value}: {problem.message}")
+    if len(problems) > 200:
+        print(f"  ... and {len(problems) - 200} more (all in {report})")
+
+
+def _finish_space_upload(command: str, path: Path, result, check: bool) -> int:
+    from pipelines.spaces.api import report_csv
+
+    # The report goes beside the file only when the file is rejected (the city corrects it there): an accepted
+    # file may sit in a folder that is not the city's to write (e.g. the read-only data snapshot); its warnings
+    # are printed and kept in the submission's metadata.json.
+    report = path.with_name(path.name + ".report.csv")
+    if not result.accepted:
+        report.write_text(report_csv(result.problems), encoding="utf-8")
+    _print_problems(result.problems, report)
+    if not result.accepted:
+        raise SpsError(
+            f"{path.name} rejected: {len(result.errors)} error(s), {len(result.warnings)} warning(s); "
+            f"nothing was loaded. The full report is in {report}; correct the file and upload it again"
+        )
+    what = "audit(s)" if result.kind == "audits" else f"{result.kind} feature(s)"
+    verb = "checked (not stored, --check)" if check else f"accepted as submission {result.submission_id}"
+    print(
+        f"sps {command}: {path.name} {verb}: {result.items} {what}, {len(result.warnings)} warning(s)"
+        + (" (shown above, kept with the submission)" if result.warnings and not check else "")
+    )
+    if not check:
+        print("It is published by the next refresh (`sps refresh`).")
+    return 0
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    from pipelines.spaces.api import LayerMapping, submit_space_upload
+
+    settings = _settings()
+    path = Path(args.file)
+    if not path.is_file():
+        raise SpsError(f"{path}: no such file")
+    try:
+        mapping = LayerMapping.from_yaml(Path(args.mapping).read_text(encoding="utf-8")) if args.mapping else None
+        extra = LayerMapping.from_options(args.map)
+    except (OSError, ValueError) as exc:
+        raise SpsError(str(exc)) from None
+    if mapping is None:
+        mapping = extra
+    else:
+        mapping.columns.update(extra.columns)
+    token = args.token or os.environ.get("SPS_UPLOAD_TOKEN", "")
+    result = submit_space_upload(
+        path.read_bytes(),
+        path.name,
+        args.city,
+        token,
+        args.kind,
+        settings,
+        mapping=mapping,
+        repair=args.repair,
+        period=args.period,
+        check_only=args.check,
+    )
+    return _finish_space_upload("space upload", path, result, args.check)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pipelines.spaces.api import submit_audit_upload, write_audit_form
+
+    if args.action == "form":
+        out = Path(args.out)
+        if out.suffix.lower() != ".xlsx":
+            raise SpsError(f"--out {out}: an XLSForm is an .xlsx file")
+        write_audit_form(out)
+        print(f"sps audit form: wrote {out} (XLSForm: load it in KoboToolbox or ODK Central)")
+        return 0
+    settings = _settings()
+    path = Path(args.file)
+    if not path.is_file():
+        raise SpsError(f"{path}: no such file")
+    token = args.token or os.environ.get("SPS_UPLOAD_TOKEN", "")
+    result = submit_audit_upload(path.read_bytes(), path.name, args.city, token, settings, check_only=args.check)
+    return _finish_space_upload("audit upload", path, result, args.check)
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from pipelines.uploads.api import issue_upload_token, list_upload_tokens, revoke_upload_token
 
@@ -780,6 +874,48 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id")
     token_sub.add_parser("list", help="list tokens (ids, cities, states; never the secrets)")
     token.set_defaults(func=cmd_token)
+
+    space = sub.add_parser(
+        "space",
+        help="upload a public-space layer (boundary, districts, open spaces, streets)",
+        description="Public-space assessment (SDG 11.7.1): check a GeoJSON or GeoPackage layer and report every "
+        "problem at once; a clean file goes to the public-space inbox and is computed by the next refresh, a file "
+        "with errors is kept in quarantine with its report (docs/methodology/open_public_space.md).",
+    )
+    space_sub = space.add_subparsers(dest="action", required=True)
+    space_upload = space_sub.add_parser("upload", help="check a layer and put it in the inbox")
+    space_upload.add_argument("file", help="GeoJSON (WGS 84) or GeoPackage")
+    space_upload.add_argument("--city", required=True, help="your city's Urban Audit code, e.g. ES003C")
+    space_upload.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
+    space_upload.add_argument(
+        "--kind", required=True, choices=["boundary", "districts", "open-spaces", "streets"], help="what the layer is"
+    )
+    space_upload.add_argument(
+        "--map",
+        action="append",
+        metavar="ATTR=property",
+        help="map an attribute of the file onto a property, e.g. coddistrit=district_code (repeatable)",
+    )
+    space_upload.add_argument("--mapping", help="a YAML mapping (columns: and values:), for values in your language")
+    space_upload.add_argument("--repair", action="store_true", help="repair invalid polygons (make_valid), reported")
+    space_upload.add_argument("--period", help="open spaces: the inventory's year (default: this year)")
+    space_upload.add_argument("--check", action="store_true", help="only check; store nothing")
+    space.set_defaults(func=cmd_space)
+
+    audit = sub.add_parser(
+        "audit",
+        help="the site safety audit form, and uploading audits",
+        description="Site safety audits by day and after dark (docs/methodology/safety_audits.md).",
+    )
+    audit_sub = audit.add_subparsers(dest="action", required=True)
+    audit_form = audit_sub.add_parser("form", help="write the audit form as an XLSForm (KoboToolbox, ODK Collect)")
+    audit_form.add_argument("--out", required=True, help="audit.xlsx")
+    audit_upload = audit_sub.add_parser("upload", help="check audits (Kobo/ODK export or CSV/XLSX) into the inbox")
+    audit_upload.add_argument("file", help="the export of the audit form (CSV or XLSX), or a CSV/XLSX with its columns")
+    audit_upload.add_argument("--city", required=True, help="your city's Urban Audit code, e.g. ES003C")
+    audit_upload.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
+    audit_upload.add_argument("--check", action="store_true", help="only check; store nothing")
+    audit.set_defaults(func=cmd_audit)
 
     template = sub.add_parser(
         "template",

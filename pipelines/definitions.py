@@ -10,6 +10,7 @@ from pipelines.publishing.assets import publish_assets
 from pipelines.settings import dbt_executable, load_settings
 from pipelines.sources.assets import raw_assets
 from pipelines.surveys.assets import survey_assets
+from pipelines.spaces.assets import space_assets
 from pipelines.uploads.assets import upload_assets
 from pipelines.warehouse.checks import asset_checks
 from pipelines.warehouse.dbt_assets import SpsDbtCliResource, sps_dbt_assets
@@ -28,7 +29,7 @@ refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, *upload_assets, *survey_assets, sps_dbt_assets, *publish_assets],
+    assets=[*raw_assets, *upload_assets, *survey_assets, *space_assets, sps_dbt_assets, *publish_assets],
     asset_checks=asset_checks,
     jobs=[refresh_job],
     schedules=schedules,

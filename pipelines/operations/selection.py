@@ -8,13 +8,14 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
 from pipelines.publishing.plan import RefreshPlan
 from pipelines.settings import Settings
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.live import fetch_last_updates
 from pipelines.surveys.assets import STEP_KEY as SURVEY_STEP_KEY
 from pipelines.surveys.assets import SURVEY_KEYS
+from pipelines.spaces.assets import KEYS as PUBLIC_SPACE_KEYS
 
 REFRESH_JOB = "refresh"
 TIMEZONE = "Europe/Brussels"
@@ -30,6 +31,8 @@ def asset_keys_for(input_keys: Iterable[str]) -> list[dg.AssetKey]:
             keys += [dg.AssetKey(["raw", "city_submissions"]), dg.AssetKey(["raw", "city_submission_files"])]
         elif key == CITY_SURVEYS:
             keys += list(SURVEY_KEYS)
+        elif key == PUBLIC_SPACE:
+            keys += list(PUBLIC_SPACE_KEYS.values())
         else:
             keys.append(dg.AssetKey(key.split("/")))
     return keys
@@ -41,6 +44,8 @@ def source_input_key(step_key: str) -> str | None:
         return CITY_SUBMISSIONS
     if step_key == SURVEY_STEP_KEY:
         return CITY_SURVEYS
+    if step_key == "raw_public_space":
+        return PUBLIC_SPACE
     key = "raw/" + step_key.removeprefix("raw__")
     return key if step_key.startswith("raw__") and key in SOURCE_KEYS else None
 

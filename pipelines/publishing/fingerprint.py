@@ -4,6 +4,7 @@
     raw/<dataset>            the sha256 (and Eurostat last-update date) of the file the warehouse last loaded
     raw/city_submissions     the sorted ids of the inbox submissions loaded
     raw/city_surveys         the sorted ids of the city surveys loaded, and of the withdrawals loaded
+    raw/public_space         the sorted ids of the public-space and audit submissions loaded
 
 `plan.py` compares it with what is on disk now; `publish.py` records it.
 """
@@ -20,11 +21,13 @@ from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.files import sha256_of
 from pipelines.surveys.loader import loaded_survey_ids
+from pipelines.spaces.load import loaded_public_space_ids
 from pipelines.uploads.inbox_loader import loaded_submission_ids
 
 CODE = "code"
 CITY_SUBMISSIONS = "raw/city_submissions"
 CITY_SURVEYS = "raw/city_surveys"
+PUBLIC_SPACE = "raw/public_space"
 MISSING = "missing"
 _CODE_GLOBS = (
     (DBT_PROJECT_DIR, ("models/**/*.sql", "models/**/*.yml", "macros/**/*.sql", "tests/**/*.sql", "*.yml")),
@@ -71,6 +74,8 @@ def loaded_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     surveys = loaded_survey_ids(conn)
     keys = [*surveys["submissions"], *(f"withdrawn:{s}" for s in surveys["withdrawn"])]
     inputs[CITY_SURVEYS] = {"sha256": _ids_fingerprint(keys), **surveys}
+    spaces = sorted(loaded_public_space_ids(conn))
+    inputs[PUBLIC_SPACE] = {"sha256": _ids_fingerprint(spaces), "ids": spaces}
     return inputs
 
 

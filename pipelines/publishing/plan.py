@@ -6,6 +6,7 @@ Every published file records, in `_publication.inputs_json`, the fingerprint of 
     raw/<dataset>            the sha256 (and Eurostat last-update date) of the file the warehouse last loaded
     raw/city_submissions     the sorted ids of the inbox submissions loaded
     raw/city_surveys         the sorted ids of the city surveys and withdrawals loaded
+    raw/public_space         the sorted ids of the public-space and audit submissions loaded
 
 A refresh first computes the same fingerprint from what is on disk now (the snapshot folder's files, the
 inbox and drop folder, the survey store; in live mode Eurostat's table of contents) and compares:
@@ -31,6 +32,7 @@ from pipelines.publishing.fingerprint import (
     CITY_SURVEYS,
     CODE,
     MISSING,
+    PUBLIC_SPACE,
     code_fingerprint,
     published_fingerprint,
 )
@@ -38,6 +40,7 @@ from pipelines.settings import Settings
 from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
 from pipelines.surveys.loader import pending_surveys
+from pipelines.spaces.load import inbox_public_space_ids
 from pipelines.uploads.dropbox import pending_drops
 from pipelines.uploads.inbox_loader import inbox_submission_ids
 from pipelines.versions.store import current_version_path
@@ -154,4 +157,8 @@ def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str,
     new_surveys, withdrawals = pending_surveys(settings.data_dir, published.get(CITY_SURVEYS, {}))
     if new_surveys or withdrawals:
         plan.changed[CITY_SURVEYS] = f"{len(new_surveys)} new survey(s), {len(withdrawals)} withdrawal(s)"
+    spaces_now = set(inbox_public_space_ids(settings))
+    spaces_published = set(published.get(PUBLIC_SPACE, {}).get("ids", []))
+    if spaces_now != spaces_published:
+        plan.changed[PUBLIC_SPACE] = f"{len(spaces_now - spaces_published)} new public-space submission(s)"
     return plan

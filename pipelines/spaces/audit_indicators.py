@@ -160,7 +160,7 @@ def compute_audit_indicators(
                 year,
                 round(value, 6),
                 group,
-                f"{lineage}/{geo}/{year}/{key}",
+                f"{lineage}/{geo}/{year}/{code}/{label or 'total'}",  # unique: the row's own key
                 submission_id=submission_id,
                 parent_geo_code=city if geo != city else None,
                 breakdown=label,
@@ -172,6 +172,7 @@ def compute_audit_indicators(
                 ),
                 sample_size=sample,
                 note=note,
+                has_caveat=code not in COUNTS and low is None,
             )
         )
 

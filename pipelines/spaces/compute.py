@@ -266,10 +266,11 @@ def compute_space_indicators(
                 period,
                 round(value, 6),
                 group,
-                f"{lineage}/{feature}",
+                f"{lineage}/{period}/{code}/{feature}",
                 submission_id=spaces_submission,
                 parent_geo_code=parent,
                 note=note,
+                has_caveat=caveat is not None and caveat in (note or ""),
             )
         )
 

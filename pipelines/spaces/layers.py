@@ -371,7 +371,7 @@ def _apply_mapping(layer: Layer, mapping: LayerMapping) -> None:
             layer.problems.append(
                 error(
                     "mapping",
-                    f"--map {source}={target}: {target!r} is not a property of a {layer.kind} layer (use one of "
+                    f"--map {source}={target}: {target!r} is not a property of the {layer.kind} layer (use one of "
                     f"{allowed}).",
                     column=source,
                     value=target,
@@ -428,7 +428,7 @@ def _check_geometries(layer: Layer, repair: bool) -> None:
                 error(
                     "geometry_type",
                     f"{layer.ref(feature)} is a {GEOMETRY_TYPE_NAMES.get(int(type_id), 'geometry')}, not a Polygon or "
-                    f"MultiPolygon. A {layer.kind} layer holds areas: draw the outline, or leave points and lines "
+                    f"MultiPolygon. This {layer.kind} layer holds areas: draw the outline, or leave points and lines "
                     "out of this file.",
                     row=feature.number,
                     column="geometry",

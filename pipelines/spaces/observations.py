@@ -28,6 +28,7 @@ OBSERVATION_COLUMNS = (
     "sample_size",  # audits behind an audit figure; empty for inventory figures
     "comparability_group",
     "note",
+    "has_caveat",  # the note holds a caveat on the figure itself (administrative boundary; an audit at one site)
     "submission_id",  # the upload the figure comes from (audits, or open spaces for inventory figures)
     "lineage_id",  # every upload and the feature id the row was computed from
 )
@@ -102,6 +103,7 @@ class Observation:
     uncertainty_method: str = "not_applicable"
     sample_size: int | None = None
     note: str | None = None
+    has_caveat: bool = False
 
     def as_row(self) -> dict:
         row = {name: getattr(self, name, None) for name in OBSERVATION_COLUMNS if name != "unit"}
@@ -122,7 +124,7 @@ def rows_table(rows: list[dict], columns: tuple[str, ...]) -> pa.Table:
             return pa.float64()
         if name in _INTEGERS:
             return pa.int64()
-        if name == "is_counted":
+        if name in ("is_counted", "has_caveat"):
             return pa.bool_()
         return pa.string()
 

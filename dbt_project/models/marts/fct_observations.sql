@@ -101,6 +101,25 @@ city_surveys as (
     where not is_suppressed
 ),
 
+public_space as (
+    -- SDG 11.7.1 and its companions from a city's public-space inventory, and its site-audit figures
+    -- (pipelines/spaces): their own interval (a bootstrap over sites) and uncertainty method, never a Wilson one.
+    select
+        indicator_code, geo_code, period, period_year, breakdown, value,
+        ci_low as published_ci_low, ci_high as published_ci_high,
+        standard_error as own_standard_error, uncertainty_method as own_uncertainty_method,
+        sample_size as own_sample_size,
+        case when source_dataset = 'safety_audits' then 'city_audit' else 'city_inventory' end as source_type,
+        source_dataset,
+        submission_id,
+        reported_at,
+        comparability_group,
+        note as quality_note,
+        has_caveat as own_quality_warning,
+        lineage_id
+    from {{ ref('stg_spaces__observations') }}
+),
+
 stacked as (
     select * from perception
     union all by name
@@ -113,6 +132,8 @@ stacked as (
     select * from city_reports
     union all by name
     select * from city_surveys
+    union all by name
+    select * from public_space
 ),
 
 flag_meanings as (
@@ -132,7 +153,8 @@ with_registry as (
         coalesce(stacked.own_design_effect, registry.design_effect) as design_effect,
         stacked.own_sample_size is null and registry.is_sample_size_approximate as is_sample_size_approximate,
         -- A Wilson interval only for a proportion: the indicator's unit is a percentage.
-        case when left(catalogue.unit, 1) = '%' then coalesce(stacked.own_sample_size, registry.sample_size) end
+        case when left(catalogue.unit, 1) = '%' and stacked.own_uncertainty_method is null
+            then coalesce(stacked.own_sample_size, registry.sample_size) end
             as proportion_sample_size
     from stacked
     left join {{ ref('survey_registry') }} as registry
@@ -172,6 +194,7 @@ select
     -- Standard error in the value's unit: a city survey's own (Taylor linearisation), else from the published
     -- interval, else from the effective sample.
     case
+        when obs.own_uncertainty_method is not null then obs.own_standard_error
         when obs.source_type = 'city_survey' then obs.own_standard_error
         when obs.published_ci_low is not null
             then (obs.published_ci_high - obs.published_ci_low) / (2 * 1.959963984540054)
@@ -180,6 +203,7 @@ select
                               / (obs.proportion_sample_size / coalesce(obs.design_effect, 1.0)))
     end as standard_error,
     case
+        when obs.own_uncertainty_method is not null then obs.own_uncertainty_method
         when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
         when obs.source_type = 'city_survey' then 'taylor_linearisation'
         when obs.published_ci_low is not null then 'published'
@@ -197,11 +221,12 @@ select
     obs.submission_id,
     cast(obs.report_version as integer) as report_version,
     cast(obs.reported_at as timestamptz) as reported_at,
-    -- City reports and city surveys are the city's own figures, not official statistics.
-    obs.source_type not in ('city_report', 'city_survey') as is_official,
+    -- City reports, surveys, inventories and audits are the city's own figures, not official statistics.
+    obs.source_type not in ('city_report', 'city_survey', 'city_inventory', 'city_audit') as is_official,
     obs.comparability_group,
     coalesce(flag_meanings.break_in_series, false) as break_in_series,
-    obs.quality_note is not null or coalesce(flag_meanings.flag_warning, false) as has_quality_warning,
+    coalesce(obs.own_quality_warning, obs.quality_note is not null) or coalesce(flag_meanings.flag_warning, false)
+        as has_quality_warning,
     obs.quality_note,
     obs.lineage_id
 from with_registry as obs

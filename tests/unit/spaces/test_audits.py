@@ -236,6 +236,9 @@ def test_audit_indicators_by_hand(districts):
     assert sites["w1"]["space_id"] == "w1" and sites["e1"]["space_id"] is None
     assert sites["w1"]["safety_score_day"] == 100.0 and sites["w1"]["audits_after_dark"] == 1
     assert sites["e1"]["geo_code"] == f"{CITY}:e"
+    lineage = [o.lineage_id for o in results.observations]
+    assert len(set(lineage)) == len(lineage)  # fct_observations keys on it
+    assert f"safety_audit/a1/{CITY}:w/2026/audit_safety_score/time_of_day=day" in lineage
     again = compute_audit_indicators(CITY, audits, districts=zones, submission_id="a1")
     assert [o.ci_low for o in again.observations] == [o.ci_low for o in results.observations]  # fixed seeds
 

@@ -179,7 +179,7 @@ def test_map_options_are_parsed_and_checked():
         LayerMapping.from_options(["coddistrit"])
     features = ((rect(0, 0, 10, 10), space("p")),)
     layer = check_layer(geojson(*features), "s.geojson", "open-spaces", LayerMapping({"space_id": "title"}))
-    assert "'title' is not a property of a open-spaces layer" in only_error(layer, "mapping").message
+    assert "'title' is not a property of the open-spaces layer" in only_error(layer, "mapping").message
     layer = check_layer(geojson(*features), "s.geojson", "open-spaces", LayerMapping({"nom": "name"}))
     assert (
         "the file has no attribute 'nom' (its attributes: space_id, type, access)"

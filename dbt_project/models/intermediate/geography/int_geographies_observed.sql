@@ -11,6 +11,14 @@ with city_submitted as (
     qualify row_number() over (partition by geo_code order by submission_id desc, source_row desc) = 1
 ),
 
+space_districts as (
+    -- Districts a city sent as its public-space districts layer: a name and a point (pipelines/spaces).
+    select geo_code, city_code as parent_geo_code, name, lon, lat
+    from {{ ref('stg_spaces__features') }}
+    where layer = 'district'
+    qualify row_number() over (partition by geo_code order by period desc nulls last, submission_id desc) = 1
+),
+
 observed as (
     select distinct geo_code, 'city' as geo_level, cast(null as varchar) as parent_geo_code, 1 as preference
     from {{ ref('stg_eurostat__urb_percep') }}
@@ -60,6 +68,13 @@ observed as (
     select distinct geo_code, 'district' as geo_level, parent_geo_code, 6 as preference
     from {{ ref('int_city_survey_estimates_in_force') }}
     where parent_geo_code is not null
+    union
+    select geo_code, 'district' as geo_level, parent_geo_code, 7 as preference
+    from space_districts
+    union
+    select distinct geo_code, case when parent_geo_code is null then 'city' else 'district' end as geo_level,
+        parent_geo_code, 8 as preference
+    from {{ ref('stg_spaces__observations') }}
 ),
 
 one_per_code as (
@@ -75,7 +90,7 @@ parents as (
 select
     one_per_code.geo_code,
     one_per_code.geo_level,
-    cast(null as varchar) as geo_name,
+    space_districts.name as geo_name,
     case
         when one_per_code.geo_level = 'district' then left(one_per_code.parent_geo_code, 2)
         when one_per_code.geo_level <> 'eu' then left(one_per_code.geo_code, 2)
@@ -89,16 +104,20 @@ select
         when one_per_code.geo_level = 'district' then parents.nuts1_code
     end as nuts1_code,
     one_per_code.parent_geo_code,
-    cast(null as double) as lon,
-    cast(null as double) as lat,
+    space_districts.lon,
+    space_districts.lat,
     false as has_geometry,
     case
         when one_per_code.preference = 5 then 'city submissions'
         when one_per_code.preference = 6 then 'city surveys'
+        when one_per_code.preference in (7, 8) then 'public-space uploads'
         else 'inferred from source codes'
     end as register_source,
-    'unknown' as name_confidence,
+    case when space_districts.name is not null then 'high' else 'unknown' end as name_confidence,
     case
+        when space_districts.geo_code is not null
+            then 'District of ' || one_per_code.parent_geo_code || ' from its public-space districts layer '
+                || '(outline in dim_public_spaces).'
         when one_per_code.geo_level = 'district' and one_per_code.preference = 6
             then 'District of ' || one_per_code.parent_geo_code || ' in a city survey: no name or geometry.'
         when one_per_code.geo_level = 'district'
@@ -108,4 +127,5 @@ select
     end as register_note
 from one_per_code
 left join parents on one_per_code.parent_geo_code = parents.geo_code
+left join space_districts on one_per_code.geo_code = space_districts.geo_code
 where one_per_code.geo_code not in (select geo_code from {{ ref('int_geographies_registered') }})

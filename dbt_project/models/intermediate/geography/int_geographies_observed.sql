@@ -13,10 +13,17 @@ with city_submitted as (
 
 space_districts as (
     -- Districts a city sent as its public-space districts layer: a name and a point (pipelines/spaces).
-    select geo_code, city_code as parent_geo_code, name, lon, lat
-    from {{ ref('stg_spaces__features') }}
-    where layer = 'district'
-    qualify row_number() over (partition by geo_code order by period desc nulls last, submission_id desc) = 1
+    -- A name several districts of a city share (València's district 17 in four parts) gets the code appended.
+    select
+        geo_code, parent_geo_code, lon, lat,
+        case when count(*) over (partition by parent_geo_code, name) > 1 then name || ' (' || feature_id || ')'
+            else name end as name
+    from (
+        select geo_code, city_code as parent_geo_code, feature_id, name, lon, lat
+        from {{ ref('stg_spaces__features') }}
+        where layer = 'district'
+        qualify row_number() over (partition by geo_code order by period desc nulls last, submission_id desc) = 1
+    ) as latest_districts
 ),
 
 observed as (

@@ -360,3 +360,155 @@ def overview_map(
 def feature_in_frame(feature: dict) -> bool:
     """Whether any vertex of a (Multi)Polygon feature lies inside MAP_FRAME, i.e. it is visible on the map."""
     return _frame_extent(feature["geometry"]) is not None
+
+
+# --- Public space (issue 20): one city's layers on an offline map, districts as a choropleth of SDG 11.7.1, and its
+# site audits by day and after dark. Shapes come from dim_public_spaces as GeoJSON text (docs/adr/0015).
+
+SPACE_TYPE_COLOURS = {  # Okabe-Ito; the map's tooltip and the page's table name the type in words
+    "park": "#009E73",
+    "garden": "#56B4E9",
+    "square": "#E69F00",
+    "playground": "#CC79A7",
+    "beach": "#F0E442",
+    "sports_ground": "#D55E00",
+    "street_plaza": "#0072B2",
+    "other": "#999999",
+}
+TIME_OF_DAY_COLOURS = {"day": "#E69F00", "after dark": "#0072B2"}
+SCORE_SCHEME = "viridis"
+MAP_SPACES_LIMIT = 5000  # the largest spaces drawn; a browser slows down beyond (the table lists them all)
+
+
+def shape_features(frame: pd.DataFrame, columns: tuple[str, ...]) -> list:
+    """GeoJSON features from rows with `geometry_json`, carrying `columns` as properties (NaN as null)."""
+    features = []
+    for row in frame[["geometry_json", *columns]].to_dict("records"):
+        properties = {c: (None if pd.isna(row[c]) else row[c]) for c in columns}
+        features.append({"type": "Feature", "geometry": json.loads(row["geometry_json"]), "properties": properties})
+    return features
+
+
+def public_space_map(
+    outline: list, districts: list, spaces: list, sites: pd.DataFrame, colour_by: str = "type", height: int = 560
+) -> alt.LayerChart:
+    """The city's boundary, its districts' borders, its open spaces coloured by type or by after-dark audit score
+    (`colour_by` "type" | "score"), and its audited sites as points coloured by after-dark score."""
+    layers = [
+        alt.Chart(inline_features(outline)).mark_geoshape(fill=BASEMAP_FILL, stroke=BASEMAP_STROKE, strokeWidth=1),
+    ]
+    if districts:
+        layers.append(
+            alt.Chart(inline_features(districts))
+            .mark_geoshape(filled=False, stroke="#777777", strokeWidth=0.7)
+            .encode(
+                tooltip=[
+                    alt.Tooltip("properties.name:N", title="district"),
+                    alt.Tooltip("properties.feature_id:N", title="code"),
+                ]
+            )
+        )
+    tooltip = [
+        alt.Tooltip("properties.name:N", title="space"),
+        alt.Tooltip("properties.feature_id:N", title="id"),
+        alt.Tooltip("properties.space_type:N", title="type"),
+        alt.Tooltip("properties.access:N", title="access"),
+        alt.Tooltip("properties.area_m2:Q", title="area (m²)", format=",.0f"),
+        alt.Tooltip("properties.safety_score_after_dark:Q", title="audit score after dark", format=".0f"),
+    ]
+    if spaces:
+        if colour_by == "score":
+            colour = alt.Color(
+                "properties.safety_score_after_dark:Q",
+                scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
+                legend=alt.Legend(title=["Audit score", "after dark (0-100)"], orient="right"),
+            )
+            fill = alt.condition("datum.properties.safety_score_after_dark == null", alt.value("#CCCCCC"), colour)
+        else:
+            fill = alt.Color(
+                "properties.space_type:N",
+                scale=alt.Scale(domain=list(SPACE_TYPE_COLOURS), range=list(SPACE_TYPE_COLOURS.values())),
+                legend=alt.Legend(title="Type of open space", orient="right"),
+            )
+        layers.append(
+            alt.Chart(inline_features(spaces))
+            .mark_geoshape(stroke="#333333", strokeWidth=0.2)
+            .encode(color=fill, tooltip=tooltip)
+        )
+    if len(sites):
+        layers.append(
+            alt.Chart(sites[["site_id", "lon", "lat", "safety_score_day", "safety_score_after_dark"]])
+            .mark_circle(size=45, stroke="#000000", strokeWidth=0.6, opacity=0.9)
+            .encode(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                color=alt.Color(
+                    "safety_score_after_dark:Q",
+                    scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
+                    legend=alt.Legend(title=["Audited sites:", "score after dark"], orient="right"),
+                ),
+                tooltip=[
+                    alt.Tooltip("site_id:N", title="site"),
+                    alt.Tooltip("safety_score_day:Q", title="score by day", format=".0f"),
+                    alt.Tooltip("safety_score_after_dark:Q", title="score after dark", format=".0f"),
+                ],
+            )
+        )
+    chart = alt.layer(*layers).project(type="mercator", fit=outline[0] if outline else None).properties(height=height)
+    return chart.resolve_scale(color="independent")
+
+
+def district_choropleth(districts: list, labels: pd.DataFrame, unit: str, height: int = 420) -> alt.LayerChart:
+    """Districts coloured by their value (`properties.value`; quantile classes with a labelled legend), each
+    labelled with its code at a point inside it (`labels`: code, lon, lat)."""
+    breaks = class_breaks([f["properties"].get("value") for f in districts])
+    scale = alt.Scale(type="threshold", domain=breaks, scheme="greens") if breaks else alt.Scale(scheme="greens")
+    shapes = (
+        alt.Chart(inline_features(districts))
+        .mark_geoshape(stroke="white", strokeWidth=0.8)
+        .encode(
+            color=alt.Color(
+                "properties.value:Q",
+                scale=scale,
+                legend=alt.Legend(title=[unit, *(["(quantile classes)"] if breaks else [])], format=",.3~g"),
+            ),
+            tooltip=[
+                alt.Tooltip("properties.name:N", title="district"),
+                alt.Tooltip("properties.geo_code:N", title="code"),
+                alt.Tooltip("properties.value:Q", title=unit, format=",.2f"),
+            ],
+        )
+    )
+    codes = (
+        alt.Chart(labels[["code", "lon", "lat"]])
+        .mark_text(fontSize=9, color="#333333")
+        .encode(longitude="lon:Q", latitude="lat:Q", text="code:N")
+    )
+    return alt.layer(shapes, codes).project(type="mercator").properties(height=height)
+
+
+def day_after_dark_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
+    """Mean score per item by day and after dark (`label`, `time`, `value`, `ci_low`, `ci_high`), side by side
+    with their 95 % bootstrap intervals over sites."""
+    colour = alt.Color(
+        "time:N",
+        scale=alt.Scale(domain=list(TIME_OF_DAY_COLOURS), range=list(TIME_OF_DAY_COLOURS.values())),
+        legend=alt.Legend(title="Audits", orient="bottom"),
+    )
+    base = alt.Chart(frame).encode(
+        y=alt.Y("label:N", title=None, sort=None), yOffset=alt.YOffset("time:N", sort=list(TIME_OF_DAY_COLOURS))
+    )
+    points = base.mark_point(filled=True, size=70).encode(
+        x=alt.X("value:Q", title=unit),
+        color=colour,
+        tooltip=[
+            alt.Tooltip("label:N", title="item"),
+            alt.Tooltip("time:N"),
+            alt.Tooltip("value:Q", format=".2f"),
+            alt.Tooltip("ci_low:Q", title="95 % low", format=".2f"),
+            alt.Tooltip("ci_high:Q", title="95 % high", format=".2f"),
+            alt.Tooltip("sample_size:Q", title="audits"),
+        ],
+    )
+    whiskers = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)
+    return alt.layer(whiskers, points).properties(height=max(140, 34 * frame["label"].nunique()))

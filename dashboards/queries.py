@@ -644,3 +644,87 @@ def city_profile(published: Published, geo_code: str) -> dict[str, pd.DataFrame]
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-profile") as pool:
         futures = {name: pool.submit(query, published, geo_code) for name, query in CITY_PROFILE_PARTS.items()}
         return {name: future.result() for name, future in futures.items()}
+
+
+# --- public space (issue 20): a city's layers, its 11.7.1 figures and its site audits ----------------------------
+def _has_tables(published: Published, *names: str) -> bool:
+    """Whether the version holds these tables (a version published before public space came has none)."""
+    cursor, tables = _cursor(published)
+    cursor.close()
+    return tables.issuperset(names)
+
+
+def public_space_layers(published: Published, geo_code: str) -> pd.DataFrame:
+    """The city's public-space map layer (latest inventory period; districts and boundary of that period)."""
+    if not _has_tables(published, "dim_public_spaces"):
+        return pd.DataFrame()
+    return _query(
+        published,
+        """
+        with latest as (select max(period) as period from dim_public_spaces where city_code = ?)
+        select p.layer, p.feature_id, p.geo_code, p.name, p.space_type, p.access, p.ownership, p.is_counted,
+               p.area_m2, p.area_in_boundary_m2, p.period, p.audits, p.safety_score_day,
+               p.safety_score_after_dark, p.poor_lighting_after_dark_share, p.lon, p.lat, p.geometry_json,
+               p.submission_id, p.feature_number
+        from dim_public_spaces p, latest
+        where p.city_code = ? and (p.period = latest.period or latest.period is null)
+        order by p.layer, p.area_m2 desc
+        """,
+        [geo_code, geo_code],
+    )
+
+
+def public_space_figures(published: Published, geo_code: str) -> pd.DataFrame:
+    """SDG 11.7.1 and its companions for the city and its districts, latest inventory period."""
+    return _query(
+        published,
+        """
+        select o.indicator_code, i.indicator_name, o.geo_code, coalesce(g.geo_name, o.geo_code) as area_name,
+               o.geo_level, o.period, o.value, o.unit, o.comparability_group, o.quality_note, o.has_quality_warning,
+               o.submission_id, o.lineage_id
+        from fct_observations o
+        join dim_indicators i using (indicator_code)
+        left join dim_geographies g on g.geo_code = o.geo_code
+        where o.source_type = 'city_inventory' and (o.geo_code = ? or g.parent_geo_code = ?)
+        qualify o.period = max(o.period) over ()
+        order by o.indicator_code, o.geo_level, o.geo_code
+        """,
+        [geo_code, geo_code],
+    )
+
+
+def audit_day_night(published: Published, geo_code: str) -> pd.DataFrame:
+    """Audit figures of the city itself, day and after dark side by side: the safety score and each item, with
+    the bootstrap interval over sites, latest audit year."""
+    return _query(
+        published,
+        """
+        select o.indicator_code, o.period, o.breakdown, o.value, o.ci_low, o.ci_high, o.sample_size,
+               o.uncertainty_method, o.quality_note, o.comparability_group, o.lineage_id,
+               regexp_extract(o.breakdown, 'time_of_day=([a-z_]+)', 1) as time_of_day,
+               nullif(regexp_extract(o.breakdown, 'parameter=([a-z_]+)', 1), '') as parameter
+        from fct_observations o
+        where o.source_type = 'city_audit' and o.geo_code = ?
+          and o.indicator_code in ('audit_safety_score', 'audit_parameter_score')
+        qualify o.period = max(o.period) over ()
+        order by o.indicator_code, parameter, time_of_day
+        """,
+        [geo_code],
+    )
+
+
+def audit_sites(published: Published, geo_code: str) -> pd.DataFrame:
+    if not _has_tables(published, "dim_audit_sites"):
+        return pd.DataFrame()
+    return _query(
+        published,
+        """
+        select site_id, site_name, space_id, geo_code, period, lon, lat, audits_day, audits_after_dark,
+               safety_score_day, safety_score_after_dark, feeling_day, feeling_after_dark,
+               poor_lighting_after_dark_share
+        from dim_audit_sites where city_code = ?
+        qualify period = max(period) over ()
+        order by site_id
+        """,
+        [geo_code],
+    )

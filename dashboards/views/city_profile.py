@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.public_space import render_public_space
 from pipelines.errors import SpsError
 from pipelines.outputs.report.build import build_city_report
 
@@ -24,7 +25,8 @@ UNCERTAINTY_METHODS = {
     "published": "interval published by the producer",
     "wilson": "Wilson interval from the sample size",
     "none": "no uncertainty available",
-    "not_applicable": "administrative records, no sampling error",
+    "not_applicable": "administrative records or a whole inventory, no sampling error",
+    "bootstrap_sites": "bootstrap interval over audited sites",
 }
 LEVEL_LABELS = {"nuts3": "NUTS 3", "nuts2": "NUTS 2", "nuts1": "NUTS 1", "country": "country"}
 POLICE_CAVEAT = (
@@ -484,6 +486,9 @@ if len(local):
     download_buttons(local, f"city_profile_{geo_code}_local_indicators")
 else:
     st.caption(f"{name} has reported no local indicators.")
+
+# --- public space ------------------------------------------------------------------------------------------
+render_public_space(published, geo_code, name)
 
 # --- coverage gaps -----------------------------------------------------------------------------------------
 st.subheader("Coverage gaps: catalogue indicators with no value for this city")

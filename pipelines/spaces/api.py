@@ -44,6 +44,13 @@ __all__ = [
     "write_audit_form",
 ]
 YEAR = re.compile(r"^\d{4}$")
+SYNTHETIC = "[SYNTHETIC]"  # how example data names every feature and site (examples/spaces/generate.py)
+
+
+def _is_synthetic(names: list[str | None]) -> bool:
+    return bool(names) and all((n or "").startswith(SYNTHETIC) for n in names)
+
+
 NEEDS_OUTLINE = ("open-spaces", "streets", store.AUDIT_KIND)
 
 
@@ -155,6 +162,7 @@ def submit_space_upload(
         "repair": repair,
         "period": period,
         "feature_count": len(layer.usable()),
+        "is_synthetic": _is_synthetic([f.properties.get("name") for f in layer.features]),
         "warnings": [p.as_dict() for p in result.warnings],
     }
     normalised = store.layer_geojson(layer) if accepted else b""
@@ -188,6 +196,7 @@ def submit_audit_upload(
         "format": "audits",
         "form_version": audits.form_version,
         "audit_count": len(audits.audits),
+        "is_synthetic": _is_synthetic([a.site_name for a in audits.audits]),
         "warnings": [p.as_dict() for p in result.warnings],
     }
     normalised = store.audits_csv(audits) if accepted else b""

@@ -128,6 +128,21 @@ def _merged_audits(submissions: list[store.StoredSubmission]) -> AuditSet:
     return result
 
 
+SYNTHETIC_NOTE = "SYNTHETIC example data, not the city's:"
+
+
+def _rows(results, city: str, dataset: str, reported_at: str, synthetic: bool) -> list[dict]:
+    """Observation rows for the raw table; example data (its upload says so) is labelled on every row."""
+    rows = []
+    for observation in results.observations:
+        row = {**observation.as_row(), "city_code": city, "source_dataset": dataset, "reported_at": reported_at}
+        if synthetic:
+            row["note"] = f"{SYNTHETIC_NOTE} {row['note'] or ''}".strip()
+            row["has_caveat"] = True
+        rows.append(row)
+    return rows
+
+
 def compute_city(settings: Settings, city: str, submissions: list[store.StoredSubmission]) -> tuple[list, list, list]:
     """(observation rows, map rows, site rows) of one city from its accepted submissions."""
     by_kind: dict[str, list[store.StoredSubmission]] = {}
@@ -150,11 +165,10 @@ def compute_city(settings: Settings, city: str, submissions: list[store.StoredSu
             streets=layers.get("streets"),
             submissions={**ids, "open-spaces": submission.submission_id},
         )
-        reported = submission.metadata["uploaded_at"]
-        observations += [
-            {**o.as_row(), "city_code": city, "source_dataset": "public_space_inventory", "reported_at": reported}
-            for o in results.observations
-        ]
+        metadata = submission.metadata
+        observations += _rows(
+            results, city, "public_space_inventory", metadata["uploaded_at"], bool(metadata.get("is_synthetic"))
+        )
         features += results.geometries
         space_ids = {f.properties["space_id"] for f in spaces.features}
     if "audits" in by_kind:
@@ -171,11 +185,8 @@ def compute_city(settings: Settings, city: str, submissions: list[store.StoredSu
             submission_id=last.submission_id,
             lineage="safety_audit/" + ";".join(s.submission_id for s in audit_submissions),
         )
-        reported = last.metadata["uploaded_at"]
-        observations += [
-            {**o.as_row(), "city_code": city, "source_dataset": "safety_audits", "reported_at": reported}
-            for o in results.observations
-        ]
+        synthetic = any(s.metadata.get("is_synthetic") for s in audit_submissions)
+        observations += _rows(results, city, "safety_audits", last.metadata["uploaded_at"], synthetic)
         sites += results.sites
     if not spaces_by_period and "districts" in layers:
         # Districts without an inventory still register the city's areas (names, map outlines).

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from altair.utils.schemapi import debug_mode
+from streamlit.testing.v1 import AppTest
 
 from examples.spaces.generate import districts_file, generate, write
 from tests.conftest import run_sps, sps_env
@@ -86,12 +88,12 @@ def published(tmp_path_factory, snapshot_dir):
     data = work / "data"
     name = (data / "published" / "CURRENT").read_text().strip()
     conn = duckdb.connect(str(data / "published" / name), read_only=True)
-    yield conn, rejected, accepted
+    yield conn, rejected, accepted, data
     conn.close()
 
 
 def test_sdg_11_7_1_is_published_for_valencia_and_its_22_districts(published):
-    conn, _, _ = published
+    conn, *_ = published
     rows = conn.execute(
         """select o.geo_code, o.value, o.source_type, o.comparability_group, g.geo_level, g.geo_name,
                   g.parent_geo_code
@@ -115,7 +117,7 @@ def test_sdg_11_7_1_is_published_for_valencia_and_its_22_districts(published):
 
 
 def test_audit_figures_and_the_map_layer_are_published(published):
-    conn, _, _ = published
+    conn, *_ = published
     methods = dict(
         conn.execute(
             """select uncertainty_method, count(*) from fct_observations
@@ -135,8 +137,17 @@ def test_audit_figures_and_the_map_layer_are_published(published):
     assert f"open-spaces:{spaces_id.fetchall()[0][0]}" in lineage
 
 
+def test_example_data_is_labelled_synthetic_on_every_published_row(published):
+    conn, *_ = published
+    rows = conn.execute(
+        """select quality_note, has_quality_warning from fct_observations
+           where source_type in ('city_inventory', 'city_audit')"""
+    ).fetchall()
+    assert rows and all(note.startswith("SYNTHETIC example data, not the city's:") and warn for note, warn in rows)
+
+
 def test_nothing_of_a_rejected_file_is_published(published):
-    conn, rejected, _ = published
+    conn, rejected, *_ = published
     assert all("rejected" in r.stderr for r in rejected)
     tables = [r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()]
     for table in tables:
@@ -152,3 +163,52 @@ def test_nothing_of_a_rejected_file_is_published(published):
         condition = " or ".join(f'contains("{c}", ?)' for c in columns)
         found = conn.execute(f'select count(*) from "{table}" where {condition}', [MARKER] * len(columns)).fetchall()
         assert found[0][0] == 0, f"{table} holds a row of a rejected file"
+
+
+def test_city_profile_shows_the_public_space_section(published, monkeypatch):
+    conn, _, _, data = published
+    monkeypatch.setenv("SPS_DATA_DIR", str(data))
+    page = Path(__file__).resolve().parents[2] / "dashboards" / "views" / "city_profile.py"
+    at = AppTest.from_file(str(page), default_timeout=120)
+    at.query_params["city"] = CITY
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Public space: open space for public use (SDG 11.7.1)") for s in at.subheader)
+    assert any("SYNTHETIC example data" in w.value for w in at.warning)
+    share = conn.execute(
+        "select value from fct_observations where indicator_code = 'open_public_space_share' and geo_code = ?",
+        [CITY],
+    ).fetchall()[0][0]
+    metric = next(m for m in at.metric if m.label.startswith("Open space for public use (2025"))
+    assert metric.value == f"{share:.1f}"
+    districts = next(d.value for d in at.dataframe if "open_public_space_share" in d.value.columns)
+    assert len(districts) == 22
+    at.radio(key="public-space-colour").set_value("audit score after dark").run()
+    assert not at.exception
+
+
+def test_public_space_charts_are_valid_vega_lite(published, monkeypatch):
+    _, _, _, data = published
+    monkeypatch.setenv("SPS_DATA_DIR", str(data))
+    from dashboards import charts, queries
+
+    version = queries.current_published()
+    layers = queries.public_space_layers(version, CITY)
+    sites = queries.audit_sites(version, CITY)
+    audits = queries.audit_day_night(version, CITY)
+    with debug_mode(True):
+        for colour_by in ("type", "score"):
+            charts.public_space_map(
+                charts.shape_features(layers[layers["layer"] == "boundary"], ("feature_id",)),
+                charts.shape_features(layers[layers["layer"] == "district"], ("feature_id", "name")),
+                charts.shape_features(layers[layers["layer"] == "open_space"], ("feature_id", "space_type")),
+                sites,
+                colour_by,
+            ).to_dict(validate=True)
+        districts = layers[layers["layer"] == "district"].assign(value=1.0, code=lambda f: f["feature_id"])
+        charts.district_choropleth(
+            charts.shape_features(districts, ("geo_code", "value")), districts, "% of built-up area"
+        ).to_dict(validate=True)
+        frame = audits.assign(label=audits["parameter"].fillna("score"), time=audits["time_of_day"])
+        spec = charts.day_after_dark_chart(frame, "score").to_dict(validate=True)
+    assert len(spec["layer"]) == 2  # whiskers and points

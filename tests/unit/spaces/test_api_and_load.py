@@ -123,6 +123,8 @@ def test_load_computes_every_city_table_and_never_reads_the_quarantine(settings,
             [CITY],
         ).fetchall()[0][0]
         assert lineage.startswith(f"safety_audit/{audits.submission_id}/{CITY}/")
+        notes = {r[0] for r in conn.execute("select note from raw.public_space_observations").fetchall()}
+        assert not any("SYNTHETIC" in (n or "") for n in notes)  # test shapes are unnamed: no label
         again = load_public_space(conn, settings)
         assert again.new_submissions == () and again.observations == outcome.observations
         assert conn.execute("select count(*) from raw.public_space_submissions").fetchall()[0][0] == 3

@@ -3,6 +3,7 @@ problem at once (summarised by rule, listed page by page, the whole report downl
 submit; the same code as `sps upload`. Second tab: the city safety survey kit (the questionnaire, a survey's
 microdata checked and estimated, submitted or withdrawn); the same code as `sps survey`, through surveys.api."""
 
+import functools
 import hashlib
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import streamlit as st
 
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.spaces import api as spaces
 from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
 
@@ -305,9 +307,108 @@ def _withdraw_section(settings, city: str, token: str) -> None:
                 st.success(f"{labels[choice]} withdrawn: its microdata are deleted.")
 
 
+@functools.cache
+def _audit_form_bytes() -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        return spaces.write_audit_form(Path(folder) / "sps_site_safety_audit.xlsx").read_bytes()
+
+
+def _public_space_tab(settings) -> None:
+    """A public-space layer (GeoJSON or GeoPackage) or site audits: check, then submit (sps space upload, sps audit
+    upload), through pipelines.spaces.api."""
+    st.markdown(
+        "SDG 11.7.1 from your own inventory: send the city **boundary** (or its **districts**) first, then the "
+        "**open spaces** (each with `space_id`, `type`, `access`) and, if you have them, **site safety audits** made "
+        "with the SPS audit form. See the methodology page for what each layer needs."
+    )
+    st.download_button(
+        "Audit form (XLSForm for KoboToolbox / ODK)",
+        _audit_form_bytes(),  # made once per process (the form only changes with the code)
+        file_name="sps_site_safety_audit.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="audit-form",
+    )
+    city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C", key="space_city").strip().upper()
+    token = st.text_input("Upload token", type="password", key="space_token")
+    kind = st.radio("The file holds", [*spaces.KINDS, "audits"], horizontal=True, key="space-kind")
+    uploaded = st.file_uploader(
+        "Layer (GeoJSON, GeoPackage) or audits (CSV, XLSX)",
+        type=["geojson", "json", "gpkg", "csv", "xlsx"],
+        key="space-file",
+    )
+    if not (city and token and uploaded):
+        st.info("Enter your city code and token, say what the file holds, and choose it.")
+        return
+    mapping, repair, period = None, False, None
+    if kind != "audits":
+        lines = st.text_area(
+            "Your attribute names (one ATTRIBUTE=property a line, e.g. coddistrit=district_code)", key="space-map"
+        )
+        repair = st.checkbox("Repair invalid polygons (make_valid; every repair is reported)", key="space-repair")
+        if kind == "open-spaces":
+            period = st.text_input("Year of the inventory", placeholder="2025", key="space-period").strip() or None
+        try:
+            mapping = spaces.LayerMapping.from_options([line for line in lines.splitlines() if line.strip()])
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+    data = uploaded.getvalue()
+
+    def send(check_only: bool):
+        if kind == "audits":
+            return spaces.submit_audit_upload(data, uploaded.name, city, token, settings, check_only=check_only)
+        return spaces.submit_space_upload(
+            data,
+            uploaded.name,
+            city,
+            token,
+            kind,
+            settings,
+            mapping=mapping,
+            repair=repair,
+            period=period,
+            check_only=check_only,
+        )
+
+    try:
+        checked = send(check_only=True)
+    except SpsError as exc:
+        st.error(str(exc))
+        return
+    if checked.problems:
+        (st.error if checked.errors else st.warning)(
+            f"{len(checked.errors)} error(s) and {len(checked.warnings)} warning(s) in {uploaded.name}."
+            + (
+                " Nothing can be loaded until the errors are corrected."
+                if checked.errors
+                else " Warnings do not block."
+            )
+        )
+        st.dataframe(_problem_table(checked.problems[:PAGE_SIZE]), hide_index=True, width="stretch")
+        st.download_button(
+            "Download the whole report (CSV)",
+            lambda: spaces.report_csv(checked.problems),
+            file_name=f"{uploaded.name}.report.csv",
+            mime="text/csv",
+            key="space-report",
+        )
+    else:
+        st.success(f"{uploaded.name}: {checked.items} {'audit(s)' if kind == 'audits' else 'feature(s)'}, no problems.")
+    if not checked.errors and st.button("Submit this file", type="primary", key="space-submit"):
+        result = send(check_only=False)
+        if result.accepted:
+            st.success(f"Submitted as {result.submission_id}. It is computed and published by the next refresh.")
+        else:  # pragma: no cover - the file was checked just above
+            st.error("The file was rejected when stored; see the report above.")
+
+
 st.title("Upload your city's data")
-values_tab, survey_tab = st.tabs(["Indicator values", "City survey (microdata)"])
+values_tab, survey_tab, space_tab = st.tabs(
+    ["Indicator values", "City survey (microdata)", "Public space and site audits"]
+)
 with values_tab:
     _values_tab(load_settings())
 with survey_tab:
     _survey_tab(load_settings())
+with space_tab:
+    _public_space_tab(load_settings())

@@ -212,3 +212,20 @@ def test_public_space_charts_are_valid_vega_lite(published, monkeypatch):
         frame = audits.assign(label=audits["parameter"].fillna("score"), time=audits["time_of_day"])
         spec = charts.day_after_dark_chart(frame, "score").to_dict(validate=True)
     assert len(spec["layer"]) == 2  # whiskers and points
+
+
+def test_the_city_report_has_the_sdg_11_7_1_public_space_section(published):
+    conn, *_ = published
+    from pipelines.outputs.report.build import build_city_report
+
+    html = build_city_report(conn, CITY).html
+    section = html[html.index('id="public-space"') :]
+    section = section[: section.index("</div>")]
+    assert "SYNTHETIC example data" in section
+    assert section.count("<tr>") >= 22 + 2  # 22 districts, day and after dark
+    share = conn.execute(
+        "select value from fct_observations where indicator_code = 'open_public_space_share' and geo_code = ?",
+        ["ES003C:d1"],
+    ).fetchall()[0][0]
+    assert f'<td>CIUTAT VELLA</td><td class="num">{share:,.1f}</td>' in section
+    assert "Site safety audits by day and after dark" in section

@@ -155,6 +155,7 @@ def build_city_report(
             for v in data.values
         ],
         targets=_targets(data, t),
+        public_space=_public_space(data, t),
         domains=_domains(data, t),
         police=_police(data, t),
         own=_own(data, t),
@@ -297,6 +298,62 @@ def _targets(data: CityReportData, t: Strings) -> list[dict]:
                 {"key": target or "other", "title": t(f"target_{target}" if target else "target_other"), "rows": rows}
             )
     return groups
+
+
+SPACE_COLUMNS = ("open_public_space_share", "open_public_space_per_capita", "open_space_within_400m_share")
+
+
+def _public_space(data: CityReportData, t: Strings) -> dict | None:
+    """The SDG 11.7.1 section's own part: the share by district (with the companions) and the site audits by day
+    and after dark, from the city's public-space uploads."""
+    space = data.public_space
+    if space is None:
+        return None
+    names = {i["indicator_code"]: i["indicator_name"] for i in data.indicators}
+    units = {f["indicator_code"]: f["unit"] for f in space["figures"]}
+    columns = [c for c in SPACE_COLUMNS if c in units]
+    districts: dict[str, dict] = {}
+    city_row = None
+    for figure in space["figures"]:
+        row = districts.setdefault(figure["geo_code"], {"area": figure["area_name"], "values": {}})
+        row["values"][figure["indicator_code"]] = figure["value"]
+        if figure["geo_level"] == "city":
+            city_row = row
+    district_rows = [r for code, r in districts.items() if code != data.city["geo_code"]]
+    first = next((f for f in space["figures"] if f["indicator_code"] == "open_public_space_share"), None)
+    audits: dict[str, dict] = {}
+    for audit in space["audits"]:
+        time = (audit["breakdown"] or "").removeprefix("time_of_day=") or "all"
+        audits.setdefault(time, {})[audit["indicator_code"]] = audit
+    audit_rows = []
+    for time in ("day", "after_dark"):
+        if time not in audits:
+            continue
+        figures, score = audits[time], audits[time].get("audit_safety_score") or {}
+        lighting = audits.get("all", {}).get("audit_poor_lighting_after_dark_share") if time == "after_dark" else None
+        audit_rows.append(
+            {
+                "time": t(f"audit_time_{time}"),
+                "score": score.get("value"),
+                "ci_low": score.get("ci_low"),
+                "ci_high": score.get("ci_high"),
+                "poor_lighting": lighting["value"] if lighting else None,
+                "audits": int(figures["audit_count"]["value"]) if "audit_count" in figures else None,
+                "sites": int(figures["audit_site_count"]["value"]) if "audit_site_count" in figures else None,
+            }
+        )
+    notes = {f["quality_note"] for f in space["figures"] + space["audits"] if f["quality_note"]}
+    return {
+        "columns": [{"code": c, "name": names.get(c, c), "unit": units[c]} for c in columns],
+        "city": city_row,
+        "districts": district_rows,
+        "period": first["period"] if first else None,
+        "method": first["comparability_group"].split(":", 1)[-1] if first else None,
+        "audit_rows": audit_rows,
+        "audit_period": space["audits"][0]["period"] if space["audits"] else None,
+        "audit_group": space["audits"][0]["comparability_group"] if space["audits"] else None,
+        "synthetic": any(n.startswith("SYNTHETIC") for n in notes),
+    }
 
 
 def _domains(data: CityReportData, t: Strings) -> list[dict]:

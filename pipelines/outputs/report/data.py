@@ -106,6 +106,7 @@ class CityReportData:
     surveys: list[dict]
     sources: list[dict]
     freshness: dict[str, dict] = field(default_factory=dict)
+    public_space: dict | None = None  # the city's 11.7.1 by district and its site audits (pipelines/spaces)
 
     @property
     def has_own_data(self) -> bool:
@@ -316,7 +317,41 @@ def load_city_report_data(
         surveys=surveys,
         sources=sources,
         freshness=freshness,
+        public_space=_public_space(conn, code, window, window_params),
     )
+
+
+def _public_space(conn, code: str, window: str, window_params: list) -> dict | None:
+    """SDG 11.7.1 and its companions for the city and its districts (latest inventory period in the window), and
+    its site-audit figures by time of day (latest audit year); None when the city sent neither."""
+    figures = _rows(
+        conn,
+        f"""
+        select o.indicator_code, o.geo_code, coalesce(g.geo_name, o.geo_code) as area_name, o.geo_level, o.period,
+               o.value, o.unit, o.comparability_group, o.quality_note
+        from fct_observations o left join dim_geographies g on g.geo_code = o.geo_code
+        where o.source_type = 'city_inventory' and (o.geo_code = ? or o.geo_code like ? || ':%') and {window}
+        qualify o.period = max(o.period) over ()
+        order by o.geo_level, o.geo_code, o.indicator_code""",
+        [code, code, *window_params],
+    )
+    audits = _rows(
+        conn,
+        f"""
+        select o.indicator_code, o.period, o.breakdown, o.value, o.ci_low, o.ci_high, o.sample_size,
+               o.comparability_group, o.quality_note
+        from fct_observations o
+        where o.source_type = 'city_audit' and o.geo_code = ? and {window}
+          and o.indicator_code in ('audit_safety_score', 'audit_poor_lighting_after_dark_share', 'audit_count',
+                                   'audit_site_count')
+          and (o.breakdown is null or o.breakdown like 'time_of_day=%')
+        qualify o.period = max(o.period) over ()
+        order by o.indicator_code, o.breakdown nulls first""",
+        [code, *window_params],
+    )
+    if not figures and not audits:
+        return None
+    return {"figures": figures, "audits": audits}
 
 
 def _peer_groups(conn, code: str, indicator_code: str, group: str, period: str) -> list[PeerGroup]:

@@ -107,7 +107,10 @@ def test_district_shares_add_back_to_the_city_share_weighted_by_area():
     rows = {(o.indicator_code, o.geo_code): o for o in results.observations}
     assert len({o.lineage_id for o in results.observations}) == len(results.observations)
     assert rows[("open_public_space_share", f"{CITY}:w")].parent_geo_code == CITY
-    assert rows[("open_public_space_share", f"{CITY}:w")].lineage_id == "public_space/open-spaces:s1/2025/open_public_space_share/district:w"
+    assert (
+        rows[("open_public_space_share", f"{CITY}:w")].lineage_id
+        == "public_space/open-spaces:s1/2025/open_public_space_share/district:w"
+    )
     # Each space is drawn in the district holding most of it; the park is split 50/50, the garden is east.
     owners = {g["feature_id"]: g["geo_code"] for g in results.geometries if g["layer"] == "open_space"}
     assert owners["garden-1"] == f"{CITY}:e"

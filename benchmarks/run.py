@@ -28,6 +28,8 @@ import psutil
 
 from benchmarks.findings import FINDINGS
 from benchmarks.scale import generate, upload_rows, write_upload_csv
+from benchmarks.spaces import bench_spaces
+from benchmarks.spaces import render as render_spaces
 from benchmarks.survey_estimates import bench_survey_estimates, survey_target
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -573,6 +575,18 @@ def evaluate(results: dict) -> list[dict]:
         )
     survey = survey_target(results.get("survey_estimates"))
     add(survey["id"], survey["target"], survey["measured"], survey["met"])
+    space = results.get("public_space")
+    if space:
+        add(
+            "public_space",
+            f"{space['spaces']} open-space polygons and {space['audits']} audits of one city computed <= 5 s, "
+            "peak RSS <= 1 GB (issue 20)",
+            f"{space['product_work_s']['median']:.2f} s read, check and compute "
+            f"({space['product_wall_s']['median']:.2f} s process), {space['product_peak_rss_mb']['max']:.0f} MB; "
+            f"{space['ratio_work']}x a plain "
+            "shapely/pyproj script computing the same areas",
+            all(space["met"].values()),
+        )
     return targets
 
 
@@ -706,6 +720,15 @@ def render_markdown(results: dict) -> str:
                 "Problems by rule for the file with errors: "
                 + ", ".join(f"{k} {v}" for k, v in errors["last"]["problems_by_rule"].items()),
             ]
+    if results.get("public_space"):
+        lines += [
+            "",
+            "## 5b. Public space (issue 20, benchmarks/spaces.py)",
+            "",
+            "```",
+            render_spaces(results["public_space"]),
+            "```",
+        ]
     if results.get("before_after"):
         lines += ["", "## Before / after", ""] + [f"- {line}" for line in results["before_after"]]
     if results.get("startup"):
@@ -791,6 +814,10 @@ def main(argv: list[str] | None = None) -> int:
     results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), args.repeats, log)
     log("survey estimates")
     results["survey_estimates"] = bench_survey_estimates(work, args.repeats, log, 3_000 if args.tiny else 100_000)
+    log("public space")
+    results["public_space"] = bench_spaces(
+        work / "spaces", args.repeats, log, *((300, 200) if args.tiny else (20_000, 5_000)), snapshot=real
+    )
     results["before_after"] = BEFORE_AFTER
     log("start-up")
     first = Path(results["scales"][str(args.scales[0])]["data_dir"])

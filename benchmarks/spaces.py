@@ -129,21 +129,25 @@ def run_baseline(folder: Path) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ the harness
-def generate_files(work: Path, spaces: int, audits: int) -> Path:
+def generate_files(work: Path, spaces: int, audits: int, snapshot: Path | None = None) -> Path:
     from examples.spaces.generate import districts_file, generate, write
 
     folder = work / "files"
     shutil.rmtree(folder, ignore_errors=True)
-    write(generate(districts_file(), spaces, audits, seed=20), folder)
+    write(generate(districts_file(snapshot), spaces, audits, seed=20), folder)
     return folder
 
 
-def bench_spaces(work: Path, repeats: int, log, spaces: int = 20_000, audits: int = 5_000) -> dict:
+def bench_spaces(
+    work: Path, repeats: int, log, spaces: int = 20_000, audits: int = 5_000, snapshot: Path | None = None
+) -> dict:
     """Generate the files, then `repeats` product and baseline processes each, alternating."""
     from benchmarks.run import PYTHON, json_line, measured, summary
 
-    folder = generate_files(work, spaces, audits)
+    folder = generate_files(work, spaces, audits, snapshot)
     env = {**os.environ, "SPS_UPLOAD_MAX_MB": "1000"}  # the size limit is not what is measured
+    if snapshot is not None:
+        env["SPS_SNAPSHOT_DIR"] = str(snapshot)
     runs: dict[str, list[dict]] = {"product": [], "baseline": []}
     for i in range(repeats):
         for kind in ("product", "baseline"):

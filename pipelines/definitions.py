@@ -9,8 +9,8 @@ from pipelines.operations.sensors import sensors
 from pipelines.publishing.assets import publish_assets
 from pipelines.settings import dbt_executable, load_settings
 from pipelines.sources.assets import raw_assets
-from pipelines.surveys.assets import survey_assets
 from pipelines.spaces.assets import space_assets
+from pipelines.surveys.assets import survey_assets
 from pipelines.uploads.assets import upload_assets
 from pipelines.warehouse.checks import asset_checks
 from pipelines.warehouse.dbt_assets import SpsDbtCliResource, sps_dbt_assets

@@ -25,7 +25,7 @@ from pipelines.operations.selection import (
     eurostat_last_updates,
     run_request_for,
 )
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
 from pipelines.publishing.plan import plan_refresh
 from pipelines.settings import load_settings
 
@@ -61,13 +61,13 @@ def weekly_eurostat_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
     cron_schedule="0 6 * * *",
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day 06:00: publish city uploads still waiting in the inbox or the drop folder, and city "
-    "surveys accepted or withdrawn since the published version.",
+    description="Every day 06:00: publish city uploads still waiting in the inbox or the drop folder, public-space "
+    "layers and site audits waiting in theirs, and city surveys accepted or withdrawn since the published version.",
 )
 def daily_inbox_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     return run_request_for(
         plan_refresh(load_settings()),
-        [CITY_SUBMISSIONS, CITY_SURVEYS],
+        [CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE],
         "daily_inbox_refresh",
         asset_graph_of(context),
     )

@@ -13,9 +13,9 @@ from pipelines.publishing.plan import RefreshPlan
 from pipelines.settings import Settings
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.live import fetch_last_updates
+from pipelines.spaces.assets import KEYS as PUBLIC_SPACE_KEYS
 from pipelines.surveys.assets import STEP_KEY as SURVEY_STEP_KEY
 from pipelines.surveys.assets import SURVEY_KEYS
-from pipelines.spaces.assets import KEYS as PUBLIC_SPACE_KEYS
 
 REFRESH_JOB = "refresh"
 TIMEZONE = "Europe/Brussels"

@@ -20,8 +20,8 @@ import duckdb
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, SEEDS_DIR
 from pipelines.sources.catalog import load_catalog
 from pipelines.sources.files import sha256_of
-from pipelines.surveys.loader import loaded_survey_ids
 from pipelines.spaces.load import loaded_public_space_ids
+from pipelines.surveys.loader import loaded_survey_ids
 from pipelines.uploads.inbox_loader import loaded_submission_ids
 
 CODE = "code"

@@ -39,8 +39,8 @@ from pipelines.publishing.fingerprint import (
 from pipelines.settings import Settings
 from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
-from pipelines.surveys.loader import pending_surveys
 from pipelines.spaces.load import inbox_public_space_ids
+from pipelines.surveys.loader import pending_surveys
 from pipelines.uploads.dropbox import pending_drops
 from pipelines.uploads.inbox_loader import inbox_submission_ids
 from pipelines.versions.store import current_version_path

@@ -16,7 +16,15 @@ from dagster_duckdb import DuckDBResource
 from pipelines.shared.gx import run_suite
 
 FCT_OBSERVATIONS = dg.AssetKey(["marts", "fct_observations"])
-SOURCE_TYPES = ["eurostat", "survey", "city_report", "city_survey", "national_statistics", "city_inventory", "city_audit"]
+SOURCE_TYPES = [
+    "eurostat",
+    "survey",
+    "city_report",
+    "city_survey",
+    "national_statistics",
+    "city_inventory",
+    "city_audit",
+]
 UNCERTAINTY_METHODS = ["published", "wilson", "taylor_linearisation", "none", "not_applicable", "bootstrap_sites"]
 
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
 from pipelines.errors import SpsError
-from pipelines.spaces.layers import EQUAL_AREA_EPSG, Layer, transform_coordinates
+from pipelines.spaces.layers import EQUAL_AREA_EPSG, Layer, transform_coordinates, transformer
 from pipelines.spaces.observations import GEOMETRY_COLUMNS, Observation, district_geo_code
 from pipelines.spaces.vocabulary import COUNTED_ACCESS
 
@@ -112,12 +111,21 @@ def dissolve(geoms: np.ndarray) -> np.ndarray:
     unioned, every other shape is kept as it is (one union of 20 000 shapes costs several times more)."""
     if len(geoms) == 0:
         return np.empty(0, dtype=object)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(geoms), len(geoms)))
-    _, label = connected_components(graph, directed=False)
+    # Groups = connected components of the "touches or overlaps" pairs, by union-find (a few pairs per shape).
+    parent = np.arange(len(geoms))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(left[left < right].tolist(), right[left < right].tolist(), strict=True):
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    label = np.array([root(i) for i in range(len(geoms))])
     order = np.argsort(label, kind="stable")
     bounds = np.flatnonzero(np.diff(label[order])) + 1
     parts = [
@@ -177,7 +185,7 @@ def map_shapes(geometries: np.ndarray) -> list[tuple[str, float, float]]:
     """For each EPSG:3035 geometry: (GeoJSON text in lon/lat with 6 decimals, lon and lat of a point inside it)."""
     if len(geometries) == 0:
         return []
-    back = Transformer.from_crs(EQUAL_AREA_EPSG, 4326, always_xy=True)
+    back = transformer(EQUAL_AREA_EPSG, 4326)
     lonlat = transform_coordinates(geometries, back)
     texts = shapely.to_geojson(shapely.set_precision(lonlat, 1e-6, mode="pointwise"))
     points = shapely.get_coordinates(shapely.point_on_surface(lonlat))

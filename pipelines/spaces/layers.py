@@ -14,6 +14,7 @@ import json
 import os
 import warnings
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import shapely
@@ -124,8 +125,15 @@ class Layer:
         return self._projected
 
 
+@cache
+def transformer(source, target) -> Transformer:
+    """One transformer per pair of CRSs per process: building one reads PROJ's database (~20 ms, far more on a
+    busy machine), and every layer needs the same few."""
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
 def _lonlat_to(epsg: int) -> Transformer:
-    return Transformer.from_crs(4326, epsg, always_xy=True)
+    return transformer(4326, epsg)
 
 
 def transform_coordinates(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:

@@ -384,7 +384,8 @@ def _public_space_tab(settings) -> None:
                 else " Warnings do not block."
             )
         )
-        st.dataframe(_problem_table(checked.problems[:PAGE_SIZE]), hide_index=True, width="stretch")
+        table = _problem_table(checked.problems[:PAGE_SIZE]).rename(columns={"line": "feature or line"})
+        st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(
             "Download the whole report (CSV)",
             lambda: spaces.report_csv(checked.problems),

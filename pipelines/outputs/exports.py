@@ -52,6 +52,8 @@ UNIT_MEASURE = {
     "% of respondents": "PT",
     "% of population": "PT",
     "% of built-up area": "PT",
+    "% of area": "PT",
+    "% of audits": "PT",
     "offences per 100 000 inhabitants": "PER_100000_POP",
 }
 SDMX_DATAFLOW = "SPS:SPS_MONITOR_OBS(1.0)"

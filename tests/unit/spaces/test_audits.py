@@ -184,6 +184,12 @@ def test_duplicates_too_few_scores_choices_and_sites(districts):
     assert "Line 6: no site_id" in only_error(result, "missing_value").message
 
 
+def test_an_audit_file_over_the_size_limit_is_refused_before_it_is_read():
+    result = check_audits(b"site_id,lighting\n" + b"a,1\n" * 500, "big.csv", max_bytes=1_000)
+    problem = only_error(result, "file")
+    assert "over the" in problem.message and "MB limit" in problem.message
+
+
 def test_an_unreadable_file_and_a_non_standard_form_version(districts):
     assert "cannot be read" in only_error(check(b""), "file").message
     result = check(csv_bytes([audit("a", 100, 100, form_version="city-2023")]), districts)

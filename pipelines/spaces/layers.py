@@ -478,8 +478,8 @@ def _reproject(layer: Layer, features: list[Feature]) -> bool:
         for feature in features:
             feature.geometry = None
         return False
-    transformer = Transformer.from_crs(source, 4326, always_xy=True)
-    geoms = transform_coordinates(np.array([f.geometry for f in features], dtype=object), transformer)
+    to_lonlat = Transformer.from_crs(source, 4326, always_xy=True)
+    geoms = transform_coordinates(np.array([f.geometry for f in features], dtype=object), to_lonlat)
     for feature, geometry in zip(features, geoms, strict=True):
         feature.geometry = geometry
     name = source.to_string()

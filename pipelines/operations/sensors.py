@@ -2,6 +2,7 @@
 
 inbox_sensor              every 30 s: new submissions in the inbox (or files in the drop folder)
 survey_store_sensor       every 30 s: city surveys accepted or withdrawn and not yet loaded
+public_space_sensor       every 30 s: new public-space layers or site audits in their inbox
 eurostat_update_sensor    live mode, every 6 hours: Eurostat's table of contents against what was loaded
 alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py)
 """
@@ -18,10 +19,11 @@ from pipelines.operations.selection import (
     run_request_for,
     selection_for,
 )
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
 from pipelines.publishing.plan import plan_refresh
 from pipelines.settings import load_settings
 from pipelines.sources.catalog import load_catalog
+from pipelines.spaces.load import inbox_public_space_ids, loaded_public_space_ids
 from pipelines.surveys.loader import loaded_survey_ids, pending_surveys
 from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
@@ -154,4 +156,34 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text and text.strip() else ""
 
 
-sensors = [inbox_sensor, survey_store_sensor, eurostat_update_sensor, alert_on_run_failure]
+@dg.sensor(
+    name="public_space_sensor",
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a refresh of raw/public_space and what depends on it when the public-space inbox holds "
+    "submissions not yet in raw.public_space_submissions, keyed by their ids (the same set never triggers twice).",
+)
+def public_space_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    in_inbox = inbox_public_space_ids(settings)
+    if not in_inbox:
+        return dg.SkipReason("the public-space inbox holds no submission")
+    loaded: set[str] = set()
+    if settings.warehouse_path.exists():
+        try:
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+                loaded = loaded_public_space_ids(conn)
+        except (duckdb.IOException, duckdb.ConnectionException):  # another process holds the write lock
+            return dg.SkipReason("the warehouse is locked: a refresh is running; the inbox is checked again after it")
+    pending = [submission_id for submission_id in in_inbox if submission_id not in loaded]
+    if not pending:
+        return dg.SkipReason(f"all {len(in_inbox)} public-space submission(s) are loaded")
+    return dg.RunRequest(
+        run_key="public_space:" + ",".join(pending),
+        asset_selection=selection_for([PUBLIC_SPACE], asset_graph_of(context)),
+        tags={"sps/trigger": "public_space_inbox", "sps/plan": f"{PUBLIC_SPACE} ({len(pending)} new submission(s))"},
+    )
+
+
+sensors = [inbox_sensor, survey_store_sensor, public_space_sensor, eurostat_update_sensor, alert_on_run_failure]

@@ -502,7 +502,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_problems(problems, report: Path) -> None:
+def _print_space_problems(problems, report: Path) -> None:
+    """Like _print_problems, but a problem of a layer names its feature in the message and its attribute here
+    (Problem's own text says "line", which a feature is not)."""
     from pipelines.spaces.api import summarise
 
     if len(problems) > 200:
@@ -528,7 +530,7 @@ def _finish_space_upload(command: str, path: Path, result, check: bool) -> int:
     report = path.with_name(path.name + ".report.csv")
     if not result.accepted:
         report.write_text(report_csv(result.problems), encoding="utf-8")
-    _print_problems(result.problems, report)
+    _print_space_problems(result.problems, report)
     if not result.accepted:
         raise SpsError(
             f"{path.name} rejected: {len(result.errors)} error(s), {len(result.warnings)} warning(s); "

@@ -95,6 +95,8 @@ def slug(text: str) -> str:
 
 
 def detect_format(header: list[str]) -> str | None:
+    if "target_value" in header:  # a city's target sheet (pipelines/uploads/targets.py)
+        return "sps_targets"
     if "indicator_code" in header and "value" in header:
         return "sps_template"
     if "Year" in header and "Value" in header:

@@ -39,6 +39,9 @@ ROW_COLUMNS = [
     "local_indicator_unit",
     "local_indicator_description",
 ]
+# Written only by submissions that have them: a city's target sheet (pipelines/uploads/targets.py) marks its rows
+# `row_type = target` with their `baseline_year`; a value row has neither (row_type empty means a value).
+OPTIONAL_ROW_COLUMNS = ["row_type", "baseline_year"]
 EXTENSIONS = {"xlsx", "xlsm", "csv", "tsv", "txt"}
 
 
@@ -97,7 +100,9 @@ def write_rows_csv(path: Path, submission_id: str, rows: Iterable[dict]) -> None
             name = rows.register(conn)
         else:
             name = "given_rows"
-            fields = [c for c in ROW_COLUMNS if c != "submission_id"]
+            rows = list(rows)
+            optional = [c for c in OPTIONAL_ROW_COLUMNS if rows and c in rows[0]]
+            fields = [c for c in ROW_COLUMNS if c != "submission_id"] + optional
             table = pa.Table.from_pylist(
                 [{c: "" if row.get(c) is None else str(row[c]) for c in fields} for row in rows],
                 schema=pa.schema([(c, pa.large_utf8()) for c in fields]),
@@ -110,7 +115,7 @@ def write_rows_csv(path: Path, submission_id: str, rows: Iterable[dict]) -> None
             else f"nullif(cast({column} as varchar), '') as {column}"
             if column in present
             else f"null::varchar as {column}"
-            for column in ROW_COLUMNS
+            for column in ROW_COLUMNS + [c for c in OPTIONAL_ROW_COLUMNS if c in present]
         )
         # A select from one table, or a view of plain selects, keeps the rows' order (DuckDB's order preservation).
         conn.sql(f"select {columns} from {name}", params={"submission_id": submission_id}).write_csv(

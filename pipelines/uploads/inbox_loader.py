@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.errors import SpsError
 from pipelines.settings import pause_for_tests
+from pipelines.uploads.inbox import OPTIONAL_ROW_COLUMNS
 from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
 from pipelines.warehouse.raw import LoadOutcome, ensure_raw_schema, record_status, rollback
 
@@ -87,6 +88,8 @@ def ensure_city_submission_tables(conn: duckdb.DuckDBPyConnection) -> None:
     ensure_raw_schema(conn)
     columns = ", ".join(f'"{column}" varchar' for column in ROW_COLUMNS)
     conn.execute(f"create table if not exists raw.city_submissions ({columns}, loaded_at timestamptz)")
+    for column in OPTIONAL_ROW_COLUMNS:  # target sheets' columns, there before any target arrives (stg reads them)
+        conn.execute(f'alter table raw.city_submissions add column if not exists "{column}" varchar')
     conn.execute(
         """create table if not exists raw.city_submission_files (
                submission_id varchar primary key, city_code varchar not null, token_id varchar,

@@ -16,6 +16,8 @@ from pipelines.uploads.formats import Mapping, normalise
 from pipelines.uploads.inbox import safe_extension, write_accepted, write_rejected
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import Problem, error
+from pipelines.uploads.targets import FORMAT as TARGET_FORMAT
+from pipelines.uploads.targets import check_targets, is_target_sheet
 from pipelines.uploads.tokens import verify_upload_token
 from pipelines.uploads.validate import Catalogue, CleanRows, validate_rows
 from pipelines.versions.store import current_version_path
@@ -98,6 +100,9 @@ def check_file(
     if table.problems:
         return None, [], [error("file", message) for message in table.problems]
     comma_decimal = table.delimiter in (";", "\t")
+    if is_target_sheet(table.header):  # a target sheet: its own few rules (pipelines/uploads/targets.py)
+        rows, problems = check_targets(table, city, Catalogue.load(), comma_decimal)
+        return TARGET_FORMAT, rows, problems
     fmt, rows, problems = normalise(table, city, mapping)
     del table  # the normalised rows share or replace its columns
     if fmt is None or any(p.rule in ("missing_column", "format") for p in problems):

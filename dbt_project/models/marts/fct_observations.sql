@@ -152,6 +152,11 @@ with_registry as (
         coalesce(stacked.own_sample_size, registry.sample_size) as sample_size,
         coalesce(stacked.own_design_effect, registry.design_effect) as design_effect,
         stacked.own_sample_size is null and registry.is_sample_size_approximate as is_sample_size_approximate,
+        registry.survey_id is not null as has_registry_entry,
+        registry.survey_name as registry_survey_name,
+        registry.wave as registry_wave,
+        registry.sample_size_kind as registry_sample_size_kind,
+        registry.source_citation as registry_source_citation,
         -- A Wilson interval only for a proportion: the indicator's unit is a percentage.
         case when left(catalogue.unit, 1) = '%' and stacked.own_uncertainty_method is null
             then coalesce(stacked.own_sample_size, registry.sample_size) end
@@ -162,6 +167,44 @@ with_registry as (
         and stacked.indicator_code = registry.indicator_code
         and (registry.wave = stacked.period or registry.wave = '*')
     left join {{ ref('indicators') }} as catalogue on stacked.indicator_code = catalogue.indicator_code
+),
+
+with_method as (
+    select
+        *,
+        case
+            when own_uncertainty_method is not null then own_uncertainty_method
+            when source_type in ('eurostat', 'national_statistics') then 'not_applicable'
+            when source_type = 'city_survey' then 'taylor_linearisation'
+            when published_ci_low is not null then 'published'
+            when proportion_sample_size is not null then 'wilson'
+            else 'none'
+        end as uncertainty_method
+    from with_registry
+),
+
+with_notes as (
+    -- Every row without an interval says why (issue 19): the reason comes from the survey registry when the
+    -- survey has an entry (its sample-size kind and citation), otherwise from what the submitter gave. It is added
+    -- to the row's quality note but does not make the row a quality warning.
+    select
+        *,
+        case when uncertainty_method = 'none' then
+            'No 95 % interval: ' || case
+                when has_registry_entry then
+                    'the survey registry gives no sample size for ' || registry_survey_name
+                    || case when registry_wave = '*' then '' else ', wave ' || registry_wave end
+                    || ' (sample size: ' || coalesce(registry_sample_size_kind, 'unknown')
+                    || coalesce('; ' || registry_source_citation, '') || '), and the source publishes no interval'
+                when sample_size is not null then
+                    'a sample size is given but the value is not a percentage, so no interval is computed'
+                when source_type = 'city_report' then 'the city reported neither an interval nor a sample size'
+                when source_dataset = 'survey_results' then
+                    'the survey results give neither an interval nor a sample size'
+                else 'the source publishes no interval and no sample size is known'
+            end || '.'
+        end as uncertainty_note
+    from with_method
 ),
 
 geographies as (
@@ -202,14 +245,7 @@ select
             then 100.0 * sqrt((obs.value / 100.0) * (1 - obs.value / 100.0)
                               / (obs.proportion_sample_size / coalesce(obs.design_effect, 1.0)))
     end as standard_error,
-    case
-        when obs.own_uncertainty_method is not null then obs.own_uncertainty_method
-        when obs.source_type in ('eurostat', 'national_statistics') then 'not_applicable'
-        when obs.source_type = 'city_survey' then 'taylor_linearisation'
-        when obs.published_ci_low is not null then 'published'
-        when obs.proportion_sample_size is not null then 'wilson'
-        else 'none'
-    end as uncertainty_method,
+    obs.uncertainty_method,
     coalesce(obs.published_ci_low is null and obs.proportion_sample_size is not null
         and obs.is_sample_size_approximate, false)
         as is_ci_approximate,
@@ -227,9 +263,9 @@ select
     coalesce(flag_meanings.break_in_series, false) as break_in_series,
     coalesce(obs.own_quality_warning, obs.quality_note is not null) or coalesce(flag_meanings.flag_warning, false)
         as has_quality_warning,
-    obs.quality_note,
+    nullif(concat_ws('; ', obs.quality_note, obs.uncertainty_note), '') as quality_note,
     obs.lineage_id
-from with_registry as obs
+from with_notes as obs
 inner join {{ ref('indicators') }} as indicators on obs.indicator_code = indicators.indicator_code
 left join geographies on obs.geo_code = geographies.geo_code
 left join flag_meanings on obs.lineage_id = flag_meanings.lineage_id

@@ -1,4 +1,4 @@
--- One row per row of an accepted city upload (every submission, every version: history is kept).
+-- One row per value row of an accepted city upload (every submission, every version: history is kept).
 -- The upload path validated and normalised the values (pipelines/uploads/validate.py); raw keeps them as
 -- text, and every cast here is a try_cast whose failures are listed in `uncastable_columns` (tested).
 with submitted as (
@@ -24,6 +24,8 @@ with submitted as (
         nullif(trim(local_indicator_description), '') as local_indicator_description,
         loaded_at
     from {{ source('raw', 'city_submissions') }}
+    -- Target sheets' rows are targets, not values (stg_city__targets reads them).
+    where coalesce(nullif(lower(trim(row_type)), ''), 'value') = 'value'
 )
 
 select

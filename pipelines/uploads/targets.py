@@ -106,8 +106,7 @@ def check_targets(
     if missing or table.body is None:
         return [], problems
     cells = {
-        name: table.body[f"c{table.header.index(name)}"].to_pylist() if name in table.header else None
-        for name in known
+        name: table.body[f"c{table.header.index(name)}"].to_pylist() if name in table.header else None for name in known
     }
     rows: list[dict] = []
     seen: dict[tuple[str, str], int] = {}
@@ -116,10 +115,20 @@ def check_targets(
         row_problems: list[Problem] = []
         indicator, geo = raw["indicator_code"], raw["geo_code"] or city
         if not indicator:
-            row_problems.append(error("required", "'indicator_code' is empty. Give the indicator of every target.", line, "indicator_code"))
+            row_problems.append(
+                error(
+                    "required", "'indicator_code' is empty. Give the indicator of every target.", line, "indicator_code"
+                )
+            )
         elif indicator.startswith("local:"):
             row_problems.append(
-                error("target_local", "Local indicators have no targets here; set targets for catalogue indicators.", line, "indicator_code", indicator)
+                error(
+                    "target_local",
+                    "Local indicators have no targets here; set targets for catalogue indicators.",
+                    line,
+                    "indicator_code",
+                    indicator,
+                )
             )
         elif indicator not in catalogue.units:
             row_problems.append(
@@ -146,54 +155,110 @@ def check_targets(
         for name, what in (("baseline_year", "baseline year"), ("target_year", "target year")):
             text = raw[name]
             if not text:
-                row_problems.append(error("required", f"'{name}' is empty. Give the {what} as four digits, e.g. 2019.", line, name))
+                row_problems.append(
+                    error("required", f"'{name}' is empty. Give the {what} as four digits, e.g. 2019.", line, name)
+                )
             elif not YEAR.match(text):
-                row_problems.append(error("year", f"The {what} must be a year of four digits, e.g. 2030.", line, name, text))
+                row_problems.append(
+                    error("year", f"The {what} must be a year of four digits, e.g. 2030.", line, name, text)
+                )
             else:
                 years[name] = int(text)
         if "baseline_year" in years and years["baseline_year"] > this_year:
             row_problems.append(
-                error("future_baseline", f"The baseline year {years['baseline_year']} is in the future; progress is measured from a year with data.", line, "baseline_year", raw["baseline_year"])
+                error(
+                    "future_baseline",
+                    f"The baseline year {years['baseline_year']} is in the future; progress is measured from a "
+                    "year with data.",
+                    line,
+                    "baseline_year",
+                    raw["baseline_year"],
+                )
             )
         if len(years) == 2 and years["target_year"] <= years["baseline_year"]:
             row_problems.append(
-                error("target_year", "The target year must come after the baseline year.", line, "target_year", raw["target_year"])
+                error(
+                    "target_year",
+                    "The target year must come after the baseline year.",
+                    line,
+                    "target_year",
+                    raw["target_year"],
+                )
             )
         if "target_year" in years and years["target_year"] > LAST_TARGET_YEAR:
-            row_problems.append(error("target_year", f"A target year after {LAST_TARGET_YEAR} cannot be assessed.", line, "target_year", raw["target_year"]))
+            row_problems.append(
+                error(
+                    "target_year",
+                    f"A target year after {LAST_TARGET_YEAR} cannot be assessed.",
+                    line,
+                    "target_year",
+                    raw["target_year"],
+                )
+            )
         value = _number(raw["target_value"], comma_decimal)
         if not raw["target_value"]:
-            row_problems.append(error("required", "'target_value' is empty. Give the value the city aims for.", line, "target_value"))
+            row_problems.append(
+                error("required", "'target_value' is empty. Give the value the city aims for.", line, "target_value")
+            )
         elif value is None:
             hint = " Use a point as decimal separator." if "," in raw["target_value"] and not comma_decimal else ""
             row_problems.append(
-                error("not_a_number", f"'target_value' must be a plain number (no %, no text, no thousands separator).{hint}", line, "target_value", raw["target_value"])
+                error(
+                    "not_a_number",
+                    f"'target_value' must be a plain number (no %, no text, no thousands separator).{hint}",
+                    line,
+                    "target_value",
+                    raw["target_value"],
+                )
             )
         factor, unit = 1.0, catalogue.units.get(indicator)
         if unit and raw["unit"] and raw["unit"] != unit:
             alias = catalogue.aliases.get(raw["unit"].lower())
             if alias is None or alias[0] != catalogue.kind(indicator):
                 row_problems.append(
-                    error("unit", f"The unit '{raw['unit']}' does not match {indicator}, whose unit is '{unit}'.", line, "unit", raw["unit"])
+                    error(
+                        "unit",
+                        f"The unit '{raw['unit']}' does not match {indicator}, whose unit is '{unit}'.",
+                        line,
+                        "unit",
+                        raw["unit"],
+                    )
                 )
             elif alias[1] != 1:
                 factor = alias[1]
                 row_problems.append(
-                    warning("unit_converted", f"Converted from '{raw['unit']}' to '{unit}' (multiplied by {factor:g}).", line, "unit", raw["unit"])
+                    warning(
+                        "unit_converted",
+                        f"Converted from '{raw['unit']}' to '{unit}' (multiplied by {factor:g}).",
+                        line,
+                        "unit",
+                        raw["unit"],
+                    )
                 )
         if value is not None and unit:
             converted = value * factor
             kind = catalogue.kind(indicator)
             if kind == "percent" and not 0 <= converted <= 100:
-                row_problems.append(error("range", "A percentage target must be between 0 and 100.", line, "target_value", raw["target_value"]))
+                row_problems.append(
+                    error(
+                        "range",
+                        "A percentage target must be between 0 and 100.",
+                        line,
+                        "target_value",
+                        raw["target_value"],
+                    )
+                )
             if kind == "per_100k" and converted < 0:
-                row_problems.append(error("range", "A rate target cannot be negative.", line, "target_value", raw["target_value"]))
+                row_problems.append(
+                    error("range", "A rate target cannot be negative.", line, "target_value", raw["target_value"])
+                )
         key = (indicator, geo)
         if indicator and key in seen:
             row_problems.append(
                 error(
                     "duplicate_key",
-                    f"{indicator} for {geo} already has a target on line {seen[key]}; keep one target per indicator and area.",
+                    f"{indicator} for {geo} already has a target on line {seen[key]}; keep one target per "
+                    "indicator and area.",
                     line,
                     "indicator_code",
                     indicator,

@@ -21,11 +21,14 @@ from pipelines.errors import DataFolderNotWritable, DownloadFailed, SpsError
 from pipelines.settings import load_settings
 from pipelines.versions.store import current_version_path, describe_versions, list_versions, open_published, rollback
 
+# The names `sps export` accepts; pipelines/outputs/exports.py maps them to tables (kept here so `--help` does not
+# import the exports module).
 EXPORT_TABLES = {
     "observations": "fct_observations",
     "indicators": "dim_indicators",
     "geographies": "dim_geographies",
     "police-recorded-offences": "fct_police_recorded_offences",
+    "progress": "city_progress",
 }
 
 
@@ -294,6 +297,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         f"sps report: wrote the report of {document.city_name} ({document.city_code}), published version "
         f"{document.version}, to {args.out}"
     )
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ cycle
+def cmd_cycle(args: argparse.Namespace) -> int:
+    from pipelines.outputs.cycles import check_reminder_target, format_status, load_cycle_status, write_reminders
+
+    settings = _settings()
+    if args.out:
+        check_reminder_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
+    with open_published(settings) as conn:
+        status = load_cycle_status(conn, args.cycle)
+    for line in format_status(status):
+        print(line)
+    out = Path(args.out) if args.out else settings.data_dir / "reports" / "cycles" / f"reminders_{status.cycle}.csv"
+    write_reminders(status, out)
+    print(f"sps cycle status: wrote the reminder list ({len(status.reminders)} city(ies), partial or none) to {out}")
     return 0
 
 
@@ -731,13 +751,13 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from pipelines.uploads.api import write_template
+    from pipelines.uploads.api import write_target_template, write_template
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise SpsError(f"--out {out}: use a .csv or .xlsx file name")
-    write_template(out)
-    print(f"sps template: wrote {out}")
+    (write_target_template if args.targets else write_template)(out)
+    print(f"sps template: wrote {'the target sheet ' if args.targets else ''}{out}")
     return 0
 
 
@@ -779,15 +799,22 @@ def build_parser() -> argparse.ArgumentParser:
         "the extension of --out unless --format says otherwise.",
     )
     export.add_argument("what", choices=sorted(EXPORT_TABLES), help="which table")
-    export.add_argument("--out", required=True, help="output file (.csv, .parquet, .xlsx) or folder (open-sdg)")
+    export.add_argument(
+        "--out", required=True, help="output file (.csv, .parquet, .xlsx) or folder (open-sdg; for progress: one city)"
+    )
     export.add_argument(
         "--format",
         choices=["csv", "parquet", "sdmx-csv", "xlsx", "open-sdg"],
         help="default: from the extension of --out. sdmx-csv, xlsx (a sheet per indicator) and open-sdg (a folder, "
-        "one CSV per indicator) are for observations",
+        "one CSV per indicator) are for observations; progress also writes xlsx and open-sdg (Open SDG progress "
+        "fields, one YAML per indicator of one --city)",
     )
-    export.add_argument("--city", action="append", help="observations of these cities and their areas (CODE[,CODE])")
-    export.add_argument("--indicator", action="append", help="observations of these indicators (CODE[,CODE])")
+    export.add_argument(
+        "--city", action="append", help="observations or progress of these cities and their areas (CODE[,CODE])"
+    )
+    export.add_argument(
+        "--indicator", action="append", help="observations or progress of these indicators (CODE[,CODE])"
+    )
     export.add_argument("--period", help="a year (2019) or a range of years (2010-2019)")
     export.add_argument(
         "--source-type", action="append", help="eurostat, survey, national_statistics, city_report (repeatable)"
@@ -807,6 +834,26 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", default="en", help="language of the report's text (default en)")
     report.add_argument("--out", required=True, help="output file (.html)")
     report.set_defaults(func=cmd_report)
+
+    cycle = sub.add_parser(
+        "cycle",
+        help="2030 voluntary reporting cycles: who has reported, and the reminder list",
+        description="Reporting cycles (seeds/reporting_cycles.csv): per city, which requested indicators have a "
+        "value in the cycle's data years (city upload, city survey or official source), which are missing, and "
+        "complete / partial / none.",
+    )
+    cycle_sub = cycle.add_subparsers(dest="action", required=True)
+    cycle_status = cycle_sub.add_parser(
+        "status",
+        help="print a cycle's status per city and write the reminder list (cities partial or none) as CSV",
+        description="Print a cycle's status per city (default: the cycle open today) and write the secretariat's "
+        "reminder list: every city with a partial or no report, with what is missing.",
+    )
+    cycle_status.add_argument("--cycle", type=int, help="the cycle (e.g. 2026; default: the one open today)")
+    cycle_status.add_argument(
+        "--out", help="reminder list (.csv; default DATA_DIR/reports/cycles/reminders_<cycle>.csv)"
+    )
+    cycle.set_defaults(func=cmd_cycle)
 
     serve = sub.add_parser(
         "serve",
@@ -922,9 +969,15 @@ def build_parser() -> argparse.ArgumentParser:
     template = sub.add_parser(
         "template",
         help="write the SPS upload template (CSV, or XLSX with a data dictionary)",
-        description="Write the upload template generated from seeds/upload_template_columns.csv.",
+        description="Write the upload template generated from seeds/upload_template_columns.csv, or with --targets "
+        "the target sheet (seeds/upload_target_columns.csv): a city's targets per indicator, sent with `sps upload`.",
     )
     template.add_argument("--out", required=True, help="template.csv or template.xlsx")
+    template.add_argument(
+        "--targets",
+        action="store_true",
+        help="the target sheet (target value, target year, baseline year per indicator)",
+    )
     template.set_defaults(func=cmd_template)
 
     survey = sub.add_parser(

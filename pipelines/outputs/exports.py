@@ -5,9 +5,12 @@
     xlsx           observations, one sheet per indicator and a metadata sheet
     open-sdg       observations as an Open SDG data folder keyed by SDG indicator id (data/indicator_16-1-4.csv,
                    indicator-config/, meta/; pipelines/outputs/open_sdg.py) with a mapping file per data file, so a
-                   city can drop them into its Open SDG data repository or upload them back
+                   city can drop them into its Open SDG data repository or upload them back; progress as Open SDG
+                   progress fields (progress_status, progress_calculation_options), one YAML file per indicator
+                   of one city
 
-Observations can be filtered by city (with its districts), indicator, period and source type. Every export
+Observations can be filtered by city (with its districts), indicator, period and source type; progress (the
+city_progress mart, issue 19) by city and indicator. Every export
 writes a metadata sidecar (sources, licences, published version, generated at, filters). Only the published
 version is read; files appear whole or not at all (temporary name, then rename).
 """
@@ -35,6 +38,23 @@ EXPORT_TABLES = {
     "indicators": "dim_indicators",
     "geographies": "dim_geographies",
     "police-recorded-offences": "fct_police_recorded_offences",
+    "progress": "city_progress",
+}
+PROGRESS = "city_progress"
+PROGRESS_FORMATS = ("csv", "parquet", "xlsx", "open-sdg")
+PROGRESS_ORDER = (
+    "indicator_code, geo_code, comparability_group, sex nulls first, age_group nulls first, breakdown nulls first, "
+    "method, from_period"
+)
+# Open SDG's progress statuses (sdg-build ProgressMeasure.py; open-sdg docs/progress-methodology.md) of the rows
+# computed with its method; every other method has no Open SDG status.
+OPEN_SDG_STATUS = {
+    "target achieved": "target_achieved",
+    "substantial progress": "substantial_progress",
+    "moderate progress": "moderate_progress",
+    "limited progress": "limited_progress",
+    "deterioration": "deterioration",
+    "not available": "not_available",
 }
 FORMATS = ("csv", "parquet", "sdmx-csv", "xlsx", "open-sdg")
 OBSERVATION_ONLY_FORMATS = {"sdmx-csv", "xlsx", "open-sdg"}
@@ -218,9 +238,11 @@ def check_export_request(what: str, out: Path, fmt: str | None, filters: ExportF
     opened; returns the format."""
     fmt = resolve_format(out, fmt)
     table = EXPORT_TABLES[what]
-    if table != "fct_observations" and fmt in OBSERVATION_ONLY_FORMATS:
+    if table == PROGRESS:
+        _check_progress_request(out, fmt, filters)
+    elif table != "fct_observations" and fmt in OBSERVATION_ONLY_FORMATS:
         raise ExportError(f"{what}: --format {fmt} is for observations only; use csv or parquet for {what}")
-    if table != "fct_observations" and not filters.is_empty:
+    if table not in ("fct_observations", PROGRESS) and not filters.is_empty:
         raise ExportError(
             f"{what}: the filters (--city, --indicator, --period, --source-type) apply to observations only; "
             "export `observations`, or drop them"
@@ -239,6 +261,21 @@ def check_export_request(what: str, out: Path, fmt: str | None, filters: ExportF
     return fmt
 
 
+def _check_progress_request(out: Path, fmt: str, filters: ExportFilters) -> None:
+    if fmt not in PROGRESS_FORMATS:
+        raise ExportError(f"progress: --format {fmt} is for observations; use one of {', '.join(PROGRESS_FORMATS)}")
+    if filters.period or filters.source_types:
+        raise ExportError(
+            "progress: --period and --source-type apply to observations; progress rows are filtered with --city "
+            "and --indicator (each row's window is in from_period and to_period)"
+        )
+    if fmt == "open-sdg" and len(filters.cities) != 1:
+        raise ExportError(
+            "progress --format open-sdg: give exactly one --city (Open SDG progress fields describe one reporting "
+            "city's headline series)"
+        )
+
+
 def export_published(
     conn: duckdb.DuckDBPyConnection,
     what: str,
@@ -251,23 +288,29 @@ def export_published(
     fmt = check_export_request(what, out, fmt, filters)
     table = EXPORT_TABLES[what]
     version, published_at = conn.execute("select version, published_at from _publication").fetchall()[0]
+    if not conn.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()[0][0]:
+        raise ExportError(
+            f"{what}: published version {version} has no table {table} (it was published before {what} existed); "
+            "run `sps refresh` to publish a new version"
+        )
     filters.check_against(conn, version)
     where, params = filters.where()
     rows = conn.execute(f"select count(*) from {table}{where}", params).fetchall()[0][0]
     if rows == 0:
         raise ExportError(
-            f"no observation of published version {version} matches the filters "
+            f"no {'progress row' if table == PROGRESS else 'observation'} of published version {version} matches "
+            "the filters "
             f"{json.dumps(filters.as_dict())}; nothing was written. Widen the filters"
         )
     writer = {
         "csv": _write_table,
         "parquet": _write_table,
         "sdmx-csv": _write_sdmx_csv,
-        "xlsx": _write_xlsx,
-        "open-sdg": _write_open_sdg,
+        "xlsx": _write_progress_xlsx if table == PROGRESS else _write_xlsx,
+        "open-sdg": _write_open_sdg_progress if table == PROGRESS else _write_open_sdg,
     }[fmt]
     result = ExportResult(table=table, format=fmt, rows=rows, version=version)
-    if fmt == "open-sdg":
+    if fmt == "open-sdg" and table != PROGRESS:
         result.left_out = open_sdg_left_out(conn, where, params)
     sidecar = sidecar_path(out, fmt)
     try:
@@ -286,6 +329,14 @@ def export_published(
 def _write_datapackage(conn, table, out, where, params, metadata) -> Path:
     """Add the CSV to the folder's Frictionless data package descriptor (pipelines/outputs/datapackage.py)."""
     schema = datapackage.table_schema(conn, table, where, params)
+    if table == PROGRESS:  # the column the CSV adds to the mart's
+        schema["fields"].append(
+            {
+                "name": "open_sdg_progress_status",
+                "type": "string",
+                "description": "Open SDG's progress status code of the rows computed with its method (open_sdg).",
+            }
+        )
     package = datapackage.package_with(out, datapackage.resource_descriptor(out, schema, metadata))
     path = datapackage.descriptor_path(out)
     _write_atomic(path, json.dumps(package, indent=2, ensure_ascii=False, default=str).encode("utf-8"))
@@ -306,13 +357,20 @@ def _tmp(out: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------------ csv, parquet
+def _progress_status_sql() -> str:
+    cases = " ".join(f"when '{label}' then '{code}'" for label, code in OPEN_SDG_STATUS.items())
+    return f"case when method = 'open_sdg' then case assessment {cases} end end as open_sdg_progress_status"
+
+
 def _write_table(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
     tmp = _tmp(out)
-    order = f"order by {OBSERVATION_ORDER}" if table == "fct_observations" else ""
+    order = {"fct_observations": f"order by {OBSERVATION_ORDER}", PROGRESS: f"order by {PROGRESS_ORDER}"}.get(table, "")
     select = "*"
     if fmt == "csv":  # a spreadsheet must never run a cell: quote text that starts like a formula
         types = conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
         select = ", ".join(neutralised_column(name) if dtype == "VARCHAR" else name for name, dtype in types)
+    if table == PROGRESS:  # the mart's columns, then Open SDG's status of the rows made with its method
+        select += ", " + _progress_status_sql()
     options = "(format csv, header true)" if fmt == "csv" else "(format parquet)"
     try:
         conn.execute(f"copy (select {select} from {table}{where} {order}) to '{tmp.as_posix()}' {options}", params)
@@ -605,6 +663,121 @@ def open_sdg_left_out(conn, where: str, params: list) -> dict[str, str]:
     }
 
 
+# ------------------------------------------------------------------------------------------------ progress
+def _write_progress_xlsx(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    """One `progress` sheet (the mart's rows and Open SDG's status) and the metadata sheet."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    meta = book.create_sheet("metadata")
+    lines = _metadata_lines(conn, version, filters, where, params)
+    lines[0] = ["SPS Monitor: progress assessment (city_progress) of the published version"]
+    for line in lines:
+        meta.append(line)
+    meta.append([])
+    meta.append(["notes", PROGRESS_NOTE])
+    sheet = book.create_sheet("progress")
+    result = conn.execute(f"select *, {_progress_status_sql()} from {table}{where} order by {PROGRESS_ORDER}", params)
+    sheet.append([d[0] for d in result.description])
+    while batch := result.fetchmany(5000):
+        for row in batch:
+            sheet.append([_excel_cell(v) for v in row])
+    tmp = _tmp(out)
+    try:
+        book.save(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [out]
+
+
+def open_sdg_progress(conn, city: str, indicators: tuple[str, ...] = ()) -> dict[str, dict]:
+    """indicator -> Open SDG progress fields for the headline series of `city` (its own total, latest period;
+    the comparability group that sorts first on a tie): `progress_status` from the Open SDG method row of
+    city_progress, and `progress_calculation_options` saying how it was computed. A survey series has no
+    Open SDG status (its assessment is a significance test, not a growth rate): `not_available`, with the
+    survey assessment under `sps_progress` so nothing is lost."""
+    rows = conn.execute(
+        """
+        with headline as (
+            select indicator_code, comparability_group, to_period
+            from city_progress
+            where geo_code = ? and sex is null and age_group is null and breakdown is null
+            qualify row_number() over (
+                partition by indicator_code order by to_period desc, comparability_group) = 1
+        )
+        select p.indicator_code, p.comparability_group, p.method, p.from_period, p.to_period, p.change,
+               p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.target_value, p.target_year, p.assessment,
+               i.higher_is_better
+        from city_progress p
+        join headline h using (indicator_code, comparability_group, to_period)
+        join dim_indicators i using (indicator_code)
+        where p.geo_code = ? and p.sex is null and p.age_group is null and p.breakdown is null
+          and (len(?::varchar[]) = 0 or p.indicator_code in (select unnest(?::varchar[])))
+        order by p.indicator_code, p.method, p.from_period""",
+        [city, city, list(indicators), list(indicators)],
+    ).fetchall()
+    fields: dict[str, dict] = {}
+    for code, group, method, first, last, change, low, high, growth, target, target_year, assessment, up in rows:
+        entry = fields.setdefault(
+            code,
+            {
+                "indicator": code,
+                "auto_progress_calculation": False,  # the status below was computed by SPS Monitor
+                "progress_status": "not_available",
+                "sps_progress": {"comparability_group": group, "assessments": []},
+            },
+        )
+        entry["sps_progress"]["assessments"].append(
+            {
+                "method": method,
+                "from_period": first,
+                "to_period": last,
+                "assessment": assessment,
+                **({"change": change, "change_ci_low": low, "change_ci_high": high} if change is not None else {}),
+                **({"annual_growth_rate": growth} if growth is not None else {}),
+            }
+        )
+        if method == "open_sdg":
+            options = {"base_year": int(first[:4]), "direction": "positive" if up else "negative"}
+            if target is not None:
+                options |= {"target": target, "target_year": int(target_year)}
+            entry["progress_status"] = OPEN_SDG_STATUS.get(assessment, "not_available")
+            entry["progress_calculation_options"] = [options]
+    return fields
+
+
+def _write_open_sdg_progress(conn, table, out, fmt, where, params, filters, version) -> list[Path]:
+    import yaml
+
+    city = filters.cities[0]
+    fields = open_sdg_progress(conn, city, filters.indicators)
+    if not fields:
+        raise ExportError(
+            f"--city {city}: published version {version} has no progress row for the city's own headline series "
+            "(only its districts, or nothing); nothing was written"
+        )
+    tmp = out.with_name(f".{out.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    written = []
+    try:
+        for code, entry in fields.items():
+            path = tmp / f"indicator_{code}.progress.yml"
+            path.write_text(
+                f"# Open SDG progress fields for {city}, {code} (SPS Monitor published version {version}); merge them "
+                "into the indicator's metadata.\n" + yaml.safe_dump(entry, sort_keys=False, allow_unicode=True),
+                encoding="utf-8",
+            )
+            written.append(out / path.name)
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
 # ------------------------------------------------------------------------------------------------ metadata
 def sources_of(conn, where: str = "", params: list | None = None) -> list[dict]:
     """Every source dataset behind the rows, with title, provider and licence as the version records them
@@ -644,7 +817,8 @@ def published_sources(conn) -> dict[str, dict]:
 
 
 def export_metadata(conn, result: ExportResult, filters: ExportFilters, where: str, params: list, published_at):
-    sources = sources_of(conn, where, params) if result.table == "fct_observations" else []
+    # the observations behind a progress export are those of its cities and indicators (the same filter columns)
+    sources = sources_of(conn, where, params) if result.table in ("fct_observations", PROGRESS) else []
     licences = sorted({s["licence"] for s in sources})
     files = [p.name if result.format != "open-sdg" else f"{p.parent.name}/{p.name}" for p in result.paths]
     extra = {"left_out": result.left_out} if result.left_out else {}
@@ -663,10 +837,24 @@ def export_metadata(conn, result: ExportResult, filters: ExportFilters, where: s
         "licence": "; ".join(licences) if licences else "CC BY 4.0 (Source: Eurostat) unless stated otherwise",
         "citation": f"SPS Monitor, published version {result.version}, {result.table}. "
         + ("Sources: " + "; ".join(f"{s['provider']} ({s['dataset']})" for s in sources) if sources else ""),
-        "notes": _format_note(result.format),
+        "notes": _format_note(result.format)
+        if result.table != PROGRESS
+        else PROGRESS_NOTE + (" " + OPEN_SDG_PROGRESS_NOTE if result.format == "open-sdg" else ""),
     }
 
 
+PROGRESS_NOTE = (
+    "city_progress (issue 19, docs/methodology/progress.md): one row per geography x indicator x breakdown x "
+    "comparability group x window x method; change_se = sqrt(se_from^2 + se_to^2); methods survey_change_95, "
+    "target_ci, eurostat_sdg_trend, eurostat_sdg_target, open_sdg. open_sdg_progress_status is Open SDG's status code "
+    "of the open_sdg rows."
+)
+OPEN_SDG_PROGRESS_NOTE = (
+    "Open SDG: one indicator_<code>.progress.yml per indicator with the city's headline series: progress_status "
+    "(Open SDG's code), progress_calculation_options (base_year, direction, target, target_year) and "
+    "auto_progress_calculation: false; survey series have progress_status not_available (their assessment is a "
+    "significance test, kept under sps_progress)."
+)
 FORMAT_NOTES = {
     "sdmx-csv": (
         "SDMX-CSV 1.0: DATAFLOW, dimensions (FREQ, SERIES, REF_AREA, SEX, AGE, BREAKDOWN, SOURCE_DATASET, "

@@ -7,6 +7,7 @@ functions, so a file gets the same checks, the same report and the same storage 
     report_csv(problems)          the problem report as CSV (the file `sps upload` writes beside the upload)
     summarise(problems)           problems grouped by rule, for long reports
     write_template(out)           the upload template (CSV or XLSX with its data dictionary)
+    write_target_template(out)    the target sheet (a city's targets; sent with submit_upload like any file)
     catalogue_indicator_codes()   the indicators a city may report
     verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens
 """
@@ -20,6 +21,7 @@ from pipelines.uploads.inbox import report_csv
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import Problem, RuleSummary, summarise
 from pipelines.uploads.submit import UploadResult, check_file, submit_upload, upload_max_bytes
+from pipelines.uploads.targets import write_target_template
 from pipelines.uploads.template import write_template
 from pipelines.uploads.tokens import issue_upload_token, list_upload_tokens, revoke_upload_token, verify_upload_token
 from pipelines.uploads.validate import Catalogue
@@ -42,6 +44,7 @@ __all__ = [
     "summarise",
     "upload_max_bytes",
     "verify_upload_token",
+    "write_target_template",
     "write_template",
 ]
 
@@ -51,7 +54,7 @@ class FileShape:
     """What a file looks like before it is checked: its header and format, or why it cannot be read."""
 
     header: list[str] = field(default_factory=list)
-    format: str | None = None  # "sps_template" | "open_sdg" | None (unknown)
+    format: str | None = None  # "sps_template" | "open_sdg" | "sps_targets" | None (unknown)
     problems: list[str] = field(default_factory=list)
 
 

@@ -375,18 +375,49 @@ def city_profile_cities(published: Published) -> pd.DataFrame:
     )
 
 
+def has_table(published: Published, name: str) -> bool:
+    """Whether the published version has a table (a version published before it existed, after a rollback, has not)."""
+    cursor, tables = _cursor(published)
+    cursor.close()
+    return name in tables
+
+
+PROGRESS_COLUMNS = (
+    "indicator_code varchar, geo_code varchar, sex varchar, age_group varchar, breakdown varchar, "
+    "comparability_group varchar, from_period varchar, to_period varchar, from_value double, to_value double, "
+    "change double, change_se double, change_ci_low double, change_ci_high double, annual_growth_rate double, "
+    "target_value double, target_year integer, assessment varchar, method varchar, note varchar"
+)
+
+
+def _progress_source(published: Published) -> str:
+    """The city_progress mart, or no rows of its shape in a version published before it existed: progress is never
+    computed here (the mart is the one place that computes changes and assessments)."""
+    if has_table(published, "city_progress"):
+        return "city_progress"
+    columns = ", ".join(f"null::{c.split()[1]} as {c.split()[0]}" for c in PROGRESS_COLUMNS.split(", "))
+    return f"(select {columns} where false)"
+
+
 def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
     """One row per indicator x comparability group with a value for the city: the latest total value (from
-    city_latest_values) with its interval, quality, lineage, the previous period of the same series and the
-    whole series (for a sparkline). Different surveys are never chained into one series."""
+    city_latest_values) with its interval, quality, lineage, the whole series (for a sparkline) and the assessment
+    of its most recent window from city_progress (surveys: the change since the previous wave and its test; series
+    without sampling error: Eurostat's trend over the shorter window). Different surveys are never chained."""
     return _query(
         published,
-        """
-        with series as (
+        f"""
+        with progress as (
+            select p.indicator_code, p.comparability_group, p.from_period, p.from_value, p.change, p.change_se,
+                   p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.assessment, p.method, p.note
+            from {_progress_source(published)} p
+            where p.geo_code = ? and p.sex is null and p.age_group is null and p.breakdown is null
+              and p.method in ('survey_change_95', 'eurostat_sdg_trend')
+            qualify row_number() over (
+                partition by p.indicator_code, p.comparability_group order by p.from_period desc) = 1
+        ),
+        series as (
             select o.*,
-                   lag(o.period) over w as previous_period,
-                   lag(o.value) over w as previous_value,
-                   lag(o.standard_error) over w as previous_standard_error,
                    list(o.value) over (
                        partition by o.indicator_code, o.comparability_group order by o.period_year, o.period
                        rows between unbounded preceding and unbounded following) as history_values,
@@ -395,12 +426,13 @@ def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
                        rows between unbounded preceding and unbounded following) as history_periods
             from city_observations o
             where o.geo_code = ? and o.sex is null and o.age_group is null and o.breakdown is null
-            window w as (partition by o.indicator_code, o.comparability_group order by o.period_year, o.period)
         )
         select i.indicator_name, l.indicator_code, i.indicator_family, i.higher_is_better, i.sdg_targets,
                i.definition, i.comparability_caveat, l.period, l.value, l.unit, s.ci_low, s.ci_high,
-               s.sample_size, s.standard_error, s.uncertainty_method, s.is_ci_approximate, s.previous_period,
-               s.previous_value, s.previous_standard_error, s.flags, s.break_in_series, s.has_quality_warning,
+               s.sample_size, s.standard_error, s.uncertainty_method, s.is_ci_approximate,
+               p.from_period as previous_period, p.from_value as previous_value, p.change, p.change_se,
+               p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.assessment, p.method as progress_method,
+               p.note as progress_note, s.flags, s.break_in_series, s.has_quality_warning,
                s.quality_note, s.is_official, s.source_type, s.source_dataset, s.survey_id, s.submission_id,
                l.comparability_group, s.lineage_id, s.history_values, s.history_periods
         from city_latest_values l
@@ -408,9 +440,10 @@ def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
           on s.indicator_code = l.indicator_code and s.comparability_group = l.comparability_group
          and s.period = l.period
         join dim_indicators i on i.indicator_code = l.indicator_code
+        left join progress p on p.indicator_code = l.indicator_code and p.comparability_group = l.comparability_group
         where l.geo_code = ?
         order by i.indicator_family, l.indicator_code, l.comparability_group""",
-        [geo_code, geo_code],
+        [geo_code, geo_code, geo_code],
     )
 
 
@@ -623,6 +656,102 @@ def city_own_data(published: Published, geo_code: str) -> pd.DataFrame:
     )
 
 
+# --- Progress, reporting cycles, perception vs recorded crime (issue 19) -------------------------------------------
+
+
+def city_profile_progress(published: Published, geo_code: str) -> pd.DataFrame:
+    """Every progress assessment of the city's own total series (city_progress), with the indicator's name."""
+    return _query(
+        published,
+        f"""
+        select i.indicator_name, i.unit, i.higher_is_better, i.sdg_targets, p.*
+        from {_progress_source(published)} p
+        join dim_indicators i using (indicator_code)
+        where p.geo_code = ? and p.sex is null and p.age_group is null and p.breakdown is null
+        order by i.indicator_family, p.indicator_code, p.comparability_group,
+                 case p.method when 'survey_change_95' then 0 when 'target_ci' then 1 when 'eurostat_sdg_trend' then 2
+                      when 'eurostat_sdg_target' then 3 else 4 end, p.from_period desc""",
+        [geo_code],
+    )
+
+
+def progress_windows(published: Published, indicator_code: str) -> pd.DataFrame:
+    """The windows with city assessments of one indicator (totals): comparability group, method, from -> to, and how
+    many cities, most cities first. Compare cities' progress mode offers them."""
+    return _query(
+        published,
+        f"""
+        select p.comparability_group, p.method, p.from_period, p.to_period, count(*) as cities,
+               count(*) filter (where p.change_se is not null or p.method not in ('survey_change_95', 'target_ci'))
+                   as assessable
+        from {_progress_source(published)} p
+        join dim_geographies g on g.geo_code = p.geo_code
+        where p.indicator_code = ? and g.geo_level = 'city'
+          and p.sex is null and p.age_group is null and p.breakdown is null
+        group by all
+        order by assessable desc, cities desc, p.to_period desc, p.from_period desc""",
+        [indicator_code],
+    )
+
+
+def progress_for_cities(
+    published: Published, indicator_code: str, comparability_group: str, method: str, from_period: str, to_period: str
+) -> pd.DataFrame:
+    """Every city's assessment of one indicator over one window and method (totals)."""
+    return _query(
+        published,
+        f"""
+        select coalesce(trim(g.geo_name), p.geo_code) as city, p.geo_code, g.country_code as country,
+               g.is_partnership_city, g.size_class, p.from_period, p.to_period, p.from_value, p.to_value, p.change,
+               p.change_se, p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.target_value, p.target_year,
+               p.assessment, p.method, p.comparability_group, p.note
+        from {_progress_source(published)} p
+        join dim_geographies g on g.geo_code = p.geo_code
+        where p.indicator_code = ? and p.comparability_group = ? and p.method = ? and p.from_period = ?
+          and p.to_period = ? and g.geo_level = 'city'
+          and p.sex is null and p.age_group is null and p.breakdown is null
+        order by p.change desc nulls last, p.geo_code""",
+        [indicator_code, comparability_group, method, from_period, to_period],
+    )
+
+
+def cycle_status(published: Published) -> pd.DataFrame:
+    """Every city x reporting cycle (city_cycle_status); empty in a version published before it existed."""
+    if not has_table(published, "city_cycle_status"):
+        return pd.DataFrame()
+    return _query(published, "select * from city_cycle_status order by cycle, status, share_reported, city_code")
+
+
+def perception_police_choices(published: Published) -> pd.DataFrame:
+    """The perception indicator x period x police offence combinations with at least one city."""
+    if not has_table(published, "city_perception_vs_police"):
+        return pd.DataFrame()
+    return _query(
+        published,
+        """
+        select v.perception_indicator_code, pi.indicator_name as perception_indicator_name, v.perception_period,
+               v.police_indicator_code, ci.indicator_name as police_indicator_name, count(*) as cities
+        from city_perception_vs_police v
+        join dim_indicators pi on pi.indicator_code = v.perception_indicator_code
+        join dim_indicators ci on ci.indicator_code = v.police_indicator_code
+        group by all
+        order by v.perception_period desc, v.perception_indicator_code, v.police_indicator_code""",
+    )
+
+
+def perception_vs_police(
+    published: Published, perception_indicator: str, perception_period: str, police_indicator: str
+) -> pd.DataFrame:
+    return _query(
+        published,
+        """
+        select * from city_perception_vs_police
+        where perception_indicator_code = ? and perception_period = ? and police_indicator_code = ?
+        order by country_code, geo_code""",
+        [perception_indicator, perception_period, police_indicator],
+    )
+
+
 CITY_PROFILE_PARTS = {
     "own_data": city_own_data,
     "scorecard": city_profile_scorecard,
@@ -632,6 +761,7 @@ CITY_PROFILE_PARTS = {
     "submissions": city_profile_submissions,
     "local_indicators": city_profile_local_indicators,
     "coverage": city_profile_coverage,
+    "progress": city_profile_progress,
 }
 
 

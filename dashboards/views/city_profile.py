@@ -5,13 +5,13 @@ coverage gaps and the sources. The city lives in the URL (?city=LV001C) so a pro
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
+from dashboards import progress as shown
 from dashboards.common import cached, download_buttons, footer, published_or_stop
 from dashboards.public_space import render_public_space
 from pipelines.errors import SpsError
@@ -19,7 +19,6 @@ from pipelines.outputs.report.build import build_city_report
 
 DEFAULT_CITY = "LV001C"  # Riga
 STATE_KEY = "city_profile_city"
-Z95 = 1.959963984540054
 
 UNCERTAINTY_METHODS = {
     "published": "interval published by the producer",
@@ -95,20 +94,19 @@ def interval_text(row) -> str:
     return text + ")."
 
 
-def change_test(row) -> str:
-    """Whether the change since the previous period of the same series is larger than sampling error."""
-    if pd.isna(row["previous_value"]):
-        return "first period of this series"
-    if is_true(row["break_in_series"]):
-        return "break in series: change not comparable"
-    se_now, se_before = row["standard_error"], row["previous_standard_error"]
-    if pd.isna(se_now) or pd.isna(se_before):
-        return "cannot be tested: no uncertainty available"
-    spread = math.sqrt(se_now**2 + se_before**2)
-    if spread == 0:
-        return "cannot be tested: no uncertainty available"
-    verdict = "significant at 95 %" if abs(row["change"]) > Z95 * spread else "not significant at 95 %"
-    return verdict + (", approximate" if is_true(row["is_ci_approximate"]) else "")
+def trend_text(row) -> str:
+    """The assessment of the series' most recent window, as the city_progress mart gives it (never computed here)."""
+    if pd.isna(row["assessment"]):
+        return "Trend: first period of this series (or no earlier comparable value)."
+    window = f"{row['previous_period']} → {row['period']}"
+    if row["progress_method"] == "survey_change_95":
+        text = f"Trend: {fmt(row['previous_value'], row['unit'])} in {row['previous_period']}, change "
+    else:
+        text = f"Trend {window}: "
+    return (
+        f"{text}{shown.change_text(row, row['unit'])}: {shown.badge(row['assessment'])} "
+        f"({shown.method_link(row['progress_method'])})."
+    )
 
 
 def rank_text(rank_row, uncertainty_method: str) -> str:
@@ -246,8 +244,6 @@ if scorecard.empty:
     )
     table = pd.DataFrame()
 else:
-    scorecard["change"] = scorecard["value"] - scorecard["previous_value"]
-    scorecard["change_test"] = scorecard.apply(change_test, axis=1)
     peer_labels = ranks.drop_duplicates("peer_group").set_index("peer_group")["peer_group_label"].to_dict()
     methods: dict[tuple[str, str], str] = {}  # uncertainty method of each series (dict lookups, not .loc per rank)
     for key, method in zip(
@@ -267,9 +263,9 @@ else:
         history = [float(v) for v in row["history_values"]]
         periods = list(row["history_periods"])
         delta, delta_color = None, "off"
-        if not pd.isna(row["previous_value"]):
+        if not pd.isna(row["change"]):
             delta = f"{row['change']:+.1f} since {row['previous_period']}"
-            if row["change_test"].startswith("significant"):  # colour only changes larger than sampling error
+            if row["assessment"] in shown.GOOD | shown.BAD:  # colour only what the mart calls more than noise
                 delta_color = "normal" if is_true(row["higher_is_better"]) else "inverse"
         with columns[position % 2].container(border=True):
             st.metric(
@@ -284,13 +280,7 @@ else:
                 chart_data=history if len(history) > 1 else None,
                 chart_type="line",
             )
-            lines = [interval_text(row)]
-            lines.append(
-                "Trend: first period of this series."
-                if pd.isna(row["previous_value"])
-                else f"Trend: {fmt(row['previous_value'], row['unit'])} in {row['previous_period']}, change "
-                f"{row['change']:+.1f} ({row['change_test']})."
-            )
+            lines = [interval_text(row), trend_text(row)]
             texts = rank_texts.get((row["indicator_code"], row["comparability_group"]), {})
             if texts:
                 lines.append(
@@ -301,7 +291,9 @@ else:
             badges = badges_markdown(row)
             if badges:
                 st.markdown(badges)
-            if is_true(row["has_quality_warning"]) and not pd.isna(row["quality_note"]):
+            if not pd.isna(row["quality_note"]) and (
+                is_true(row["has_quality_warning"]) or row["uncertainty_method"] == "none"
+            ):
                 st.caption(f"Quality note: {row['quality_note']}")
             source = f"Source: {row['source_dataset']}"
             if not pd.isna(row["submission_id"]):
@@ -323,7 +315,10 @@ else:
             "previous_period": scorecard["previous_period"],
             "previous_value": scorecard["previous_value"],
             "change": scorecard["change"],
-            "change_test": scorecard["change_test"],
+            "change_ci_low": scorecard["change_ci_low"],
+            "change_ci_high": scorecard["change_ci_high"],
+            "assessment": scorecard["assessment"],
+            "method": scorecard["progress_method"],
         }
     )
     for group, label in peer_labels.items():
@@ -353,6 +348,48 @@ else:
         + " Flags: e estimated, b break in series, d definition differs, u low reliability."
     )
     download_buttons(table, f"city_profile_{geo_code}_scorecard")
+
+# --- progress ----------------------------------------------------------------------------------------------
+st.subheader("Progress: is it improving, and is that more than sampling noise?")
+progress = profile["progress"]
+if progress.empty:
+    st.info(
+        f"No progress assessment for {name}: "
+        + (
+            f"published version {published.version} predates progress assessments (refresh to publish a new one)."
+            if not cached("has_table", published, "city_progress")
+            else "no series of the city has two comparable periods (a single survey wave, or only a breakdown)."
+        )
+    )
+else:
+    for (indicator_name, group), rows in progress.groupby(["indicator_name", "comparability_group"], sort=False):
+        unit = rows["unit"].iloc[0]
+        lines = [
+            f"- {shown.window_text(r)}: {shown.change_text(r, unit)} {shown.badge(r['assessment'])} · "
+            f"{shown.method_link(r['method'])}"
+            + (
+                f" · target {fmt(r['target_value'], unit)} by {int(r['target_year'])}"
+                if not pd.isna(r["target_value"])
+                else ""
+            )
+            for r in rows.to_dict("records")
+        ]
+        st.markdown(f"**{indicator_name}** ({unit}) · {group}\n" + "\n".join(lines))
+    progress_table = progress[
+        ["indicator_name", "indicator_code", "comparability_group", "from_period", "to_period", "from_value",
+         "to_value", "change", "change_se", "change_ci_low", "change_ci_high", "annual_growth_rate", "target_value",
+         "target_year", "assessment", "method", "note"]
+    ]  # fmt: skip
+    with st.expander("All assessments as a table, with their notes (why a row is not assessable, the window, caveats)"):
+        st.dataframe(progress_table, hide_index=True, width="stretch")
+    st.caption(
+        "Arrows show the direction of the change, colours whether it is better or worse in the indicator's desired "
+        "direction. Surveys: the change since each earlier wave, with its 95 % interval; it is significant only when "
+        "the interval excludes zero (standard errors of the two waves combined). Without an interval a change is "
+        "'not assessable', never guessed. Police-recorded and other series without sampling error: Eurostat's and "
+        f"Open SDG's growth-rate methods. [How progress is assessed]({shown.METHOD_PAGE})."
+    )
+    download_buttons(progress_table, f"city_profile_{geo_code}_progress")
 
 # --- context -----------------------------------------------------------------------------------------------
 st.subheader("Context: region and country (not values for the city itself)")

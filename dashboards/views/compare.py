@@ -36,6 +36,24 @@ code = st.selectbox(
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
 )
 meta = available.set_index("indicator_code").loc[code]
+MODES = {"values": "Values in one period", "progress": "Progress over time (change and its 95 % interval)"}
+mode = st.radio(
+    "Show",
+    list(MODES),
+    format_func=MODES.get,
+    horizontal=True,
+    index=list(MODES).index(from_url("mode", list(MODES), "values")),
+)
+if mode == "progress":  # every city's change from the city_progress mart (dashboards/compare_progress.py)
+    from dashboards.compare_progress import render
+
+    params["indicator"], params["mode"] = code, mode
+    params.pop("period", None)
+    render(published, code, meta, notes)
+    footer(published)
+    st.stop()
+for stale in ("mode", "window"):
+    params.pop(stale, None)
 periods = cached("periods_for", published, code)
 period = st.selectbox("Period", periods, index=periods.index(from_url("period", periods, periods[0])))
 params["indicator"], params["period"] = code, period

@@ -1,6 +1,10 @@
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, published_or_stop
+from pipelines.outputs.cycles import cycle_state, default_cycle
 
 st.title("Data quality and freshness")
 published = published_or_stop()
@@ -17,6 +21,54 @@ if health:
             file_name=f"health_{published.version}.md",
             mime="text/markdown",
         )
+
+st.subheader("Reporting cycles: who has reported for the 2030 voluntary cycles")
+cycles = cached("cycle_status", published)
+if cycles.empty:
+    st.caption(
+        f"Published version {published.version} has no reporting-cycle status (published before cycles existed, or "
+        "no partnership city and no upload)."
+    )
+else:
+    periods = cycles.drop_duplicates("cycle")
+    dates = [
+        (int(c), pd.Timestamp(o).date(), pd.Timestamp(e).date())
+        for c, o, e in zip(periods["cycle"], periods["opens_on"], periods["closes_on"], strict=True)
+    ]
+    today = dt.date.today()
+    choices = [c for c, _, _ in dates]
+    chosen = st.selectbox(
+        "Cycle",
+        choices,
+        index=choices.index(default_cycle(dates, today)),
+        format_func=lambda c: f"{c} ({cycle_state(*next((o, e) for k, o, e in dates if k == c), today)})",
+    )
+    shown_cycle = cycles[cycles["cycle"] == chosen]
+    first = shown_cycle.iloc[0]
+    counts = shown_cycle["status"].value_counts().to_dict()
+    st.caption(
+        f"Cycle {chosen}: open {first['opens_on']:%Y-%m-%d} to {first['closes_on']:%Y-%m-%d}; values of "
+        f"{first['first_period_year']}-{first['last_period_year']} count, from a city upload, a city survey or an "
+        f"official source. {counts.get('complete', 0)} complete, {counts.get('partial', 0)} partial, "
+        f"{counts.get('none', 0)} none. `sps cycle status --cycle {chosen}` writes the reminder list."
+    )
+    cycle_table = shown_cycle[
+        ["city_code", "city_name", "is_partnership_city", "status", "share_reported", "indicators_reported",
+         "indicators_requested", "missing_indicators", "reported_by_city_upload", "reported_by_city_survey",
+         "reported_by_official_source", "last_submission_at"]
+    ]  # fmt: skip
+    st.dataframe(
+        cycle_table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "share_reported": st.column_config.ProgressColumn(
+                "reported", help="share of the requested indicators with a value", min_value=0.0, max_value=1.0,
+                format="percent",
+            )
+        },
+    )  # fmt: skip
+    download_buttons(cycle_table, f"reporting_cycle_{chosen}")
 
 st.subheader("Revisions between published versions")
 revised = cached("revisions", published)

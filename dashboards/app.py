@@ -11,6 +11,12 @@ pages = [
     st.Page("views/overview_map.py", title="Overview map", icon=":material/map:", url_path="map"),
     st.Page("views/city_profile.py", title="City profile", icon=":material/location_city:", url_path="city"),
     st.Page(
+        "views/perception_crime.py",
+        title="Perception vs recorded crime",
+        icon=":material/compare_arrows:",
+        url_path="perception-crime",
+    ),
+    st.Page(
         "views/methodology.py", title="Indicators and methodology", icon=":material/menu_book:", url_path="methodology"
     ),
     st.Page("views/quality.py", title="Data quality and freshness", icon=":material/fact_check:", url_path="quality"),

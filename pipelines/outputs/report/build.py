@@ -154,7 +154,8 @@ def build_city_report(
             }
             for v in data.values
         ],
-        targets=_targets(data, t),
+        targets=(targets := _targets(data, t)),
+        progress=_progress(data, targets, t),
         public_space=_public_space(data, t),
         domains=_domains(data, t),
         police=_police(data, t),
@@ -225,17 +226,68 @@ def _interval(value: CityValue, t: Strings) -> dict:
     }
 
 
+def signed(value: float | None, unit: str | None) -> str:
+    return "–" if value is None else f"{value:+,.{decimals_for(unit)}f}"
+
+
+def _change(row: dict, unit: str | None, t: Strings) -> str:
+    """'+8.0 (95 % interval +2.6 to +13.4)', or the change alone when there is no interval."""
+    if row["change"] is None:
+        return t("progress_no_change")
+    text = signed(row["change"], unit)
+    if row["change_ci_low"] is not None:
+        return (
+            text
+            + " "
+            + t("progress_interval", low=signed(row["change_ci_low"], unit), high=signed(row["change_ci_high"], unit))
+        )
+    return text
+
+
 def _trend(value: CityValue, t: Strings) -> str:
-    if value.previous is None:
-        return t("trend_first")
+    trend = value.trend
+    if trend is None:
+        return t("trend_first") if value.previous is None else t("trend_none")
     unit = value.latest["unit"]
     return t(
-        "trend_text",
-        previous=format_number(value.previous.value, unit),
-        previous_period=value.previous.period,
-        change=f"{value.change:+.{decimals_for(unit)}f}",
-        verdict=t(f"verdict_{value.change_significance}") if value.change_significance != "first" else "",
+        "trend_assessed",
+        previous=format_number(trend["from_value"], unit),
+        previous_period=trend["from_period"],
+        change=_change(trend, unit, t),
+        assessment=trend["assessment"],
+        method=t(f"progress_method_{trend['method']}"),
     )
+
+
+def _progress(data: CityReportData, targets: list[dict], t: Strings) -> list[dict]:
+    """The progress table per SDG target: every assessment of the city's series (city_progress), grouped as the
+    targets section groups the indicators."""
+    groups = []
+    for group in targets:
+        rows = []
+        for row in group["rows"]:
+            for item in row["values"]:
+                value = item["value"]
+                unit = value.latest["unit"]
+                for p in value.progress:
+                    rows.append(
+                        {
+                            "value": value,
+                            "anchor": item["anchor"],
+                            "p": p,
+                            "window": f"{p['from_period']} → {p['to_period']}",
+                            "method": t(f"progress_method_{p['method']}"),
+                            "change": _change(p, unit, t),
+                            "growth": None if p["annual_growth_rate"] is None else f"{p['annual_growth_rate']:+.2f} %",
+                            "target": None
+                            if p["target_value"] is None
+                            else t(
+                                "progress_target", value=format_number(p["target_value"], unit), year=p["target_year"]
+                            ),
+                        }
+                    )
+        groups.append({"key": group["key"], "title": group["title"], "rows": rows})
+    return groups
 
 
 def _rank_text(peer, t: Strings) -> str:
@@ -518,13 +570,20 @@ def _methods(data: CityReportData, t: Strings) -> dict:
         notes += [c for c in methodology_caveats(indicator["indicator_code"]) if c not in notes]
         caveats.append({"indicator": indicator, "notes": notes})
     paragraphs = [t("methods_uncertainty"), t("methods_ranks")]
+    progress = [t("methods_progress"), t("methods_progress_surveys"), t("methods_progress_eurostat")]
     if data.police_context:
         paragraphs.append(t("methods_police"))
     if data.submissions or data.area_submissions or data.local_indicators:
         paragraphs.append(t("methods_city_reports"))
     if any(v.latest.get("source_type") == "city_survey" for v in data.values):
         paragraphs.append(t("methods_city_surveys"))
-    return {"paragraphs": paragraphs, "caveats": caveats, "flags": data.flags, "surveys": data.surveys}
+    return {
+        "paragraphs": paragraphs,
+        "progress": progress,
+        "caveats": caveats,
+        "flags": data.flags,
+        "surveys": data.surveys,
+    }
 
 
 def _sources(data: CityReportData, t: Strings, generated_at: datetime) -> dict:

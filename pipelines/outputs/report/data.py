@@ -3,7 +3,6 @@ records. All SQL of the report is here, with parameters; nothing here formats te
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +12,8 @@ from pipelines.outputs.exports import PeriodRange, sources_of
 from pipelines.outputs.report.errors import ReportError
 
 TOTALS = "o.sex is null and o.age_group is null and o.breakdown is null"
-Z95 = 1.959963984540054
+# The order the report lists a series' assessments in (city_progress methods, docs/methodology/progress.md).
+PROGRESS_METHOD_ORDER = ["survey_change_95", "target_ci", "eurostat_sdg_trend", "eurostat_sdg_target", "open_sdg"]
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -64,28 +64,20 @@ class CityValue:
     peer_medians: dict[int, float]  # period_year -> median of all cities, same survey
     references: list[dict]
     survey: dict | None
+    # the series' assessments from the city_progress mart (the one place that computes a change, its interval and
+    # an assessment), those ending at the latest period shown and starting within the report's period
+    progress: list[dict] = field(default_factory=list)
 
     @property
     def code(self) -> str:
         return self.indicator["indicator_code"]
 
     @property
-    def change(self) -> float | None:
-        if self.previous is None or self.previous.value is None or self.latest["value"] is None:
-            return None
-        return self.latest["value"] - self.previous.value
-
-    @property
-    def change_significance(self) -> str:
-        """first | break | untestable | significant | not_significant."""
-        if self.previous is None:
-            return "first"
-        if self.latest["break_in_series"]:
-            return "break"
-        se_now, se_before = self.latest["standard_error"], self.previous.standard_error
-        if se_now is None or se_before is None or math.hypot(se_now, se_before) == 0:
-            return "untestable"
-        return "significant" if abs(self.change) > Z95 * math.hypot(se_now, se_before) else "not_significant"
+    def trend(self) -> dict | None:
+        """The assessment of the most recent window: surveys the change since the previous wave, other series
+        Eurostat's trend over the shorter window (as the dashboard's scorecard shows it)."""
+        candidates = [p for p in self.progress if p["method"] in ("survey_change_95", "eurostat_sdg_trend")]
+        return max(candidates, key=lambda p: p["from_period"], default=None)
 
 
 @dataclass
@@ -163,6 +155,15 @@ def load_city_report_data(
     grouped: dict[tuple[str, str], list[dict]] = {}
     for row in series_rows:
         grouped.setdefault((row["indicator_code"], row["comparability_group"]), []).append(row)
+    progress_rows: dict[tuple[str, str], list[dict]] = {}
+    has_progress = conn.execute("select count(*) from duckdb_tables() where table_name = 'city_progress'").fetchall()
+    if has_progress[0][0]:  # a version published before the mart existed has no assessments
+        for row in _rows(
+            conn,
+            f"select * from city_progress o where o.geo_code = ? and {TOTALS}",
+            [code],
+        ):
+            progress_rows.setdefault((row["indicator_code"], row["comparability_group"]), []).append(row)
     values = []
     for (indicator_code, group), rows in grouped.items():
         latest = rows[-1]
@@ -229,6 +230,15 @@ def load_city_report_data(
                 )
                 if latest["survey_id"]
                 else None,
+                progress=sorted(
+                    (
+                        p
+                        for p in progress_rows.get((indicator_code, group), [])
+                        if p["to_period"] == latest["period"]
+                        and (period is None or int(p["from_period"][:4]) >= period.first_year)
+                    ),
+                    key=lambda p: (PROGRESS_METHOD_ORDER.index(p["method"]), p["from_period"]),
+                ),
             )
         )
     values.sort(key=lambda v: (v.indicator["partnership_domain"], v.code, v.comparability_group))

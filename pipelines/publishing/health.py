@@ -145,6 +145,7 @@ def build_health_report(
         ("Revisions", lambda: [_revisions_section(conn, revisions_table, version)]),
         ("Sources", lambda: _source_sections(conn, new)),
         ("Checks", lambda: [_checks_section(conn, new)]),
+        ("Reporting cycle", lambda: _cycle_sections(conn, new, published_at.date())),
         ("Uploads", lambda: [_uploads_section(conn, previous_published_at, quarantine_dir)]),
     ]
     sections = []
@@ -296,6 +297,40 @@ def _checks_section(conn, new: str) -> Section:
         more,
         "error" if failing else "warning" if rows else "ok",
     )
+
+
+def _cycle_sections(conn, new: str, today) -> list[Section]:
+    """The reporting cycle open on `today` (seeds/reporting_cycles.csv, city_cycle_status): the cities that have
+    reported nothing for it, named, and how many are partial or complete. No section when no cycle is open."""
+    if not _table_exists(conn, new, "main", "city_cycle_status"):
+        return []
+    rows = conn.execute(
+        f"""select cycle, closes_on, city_code, city_name, status, indicators_requested, missing_indicators
+            from {new}.main.city_cycle_status
+            where cycle = (select max(cycle) from {new}.main.city_cycle_status where ? between opens_on and closes_on)
+            order by city_code""",
+        [today],
+    ).fetchall()
+    if not rows:
+        return []
+    cycle, closes_on = rows[0][0], rows[0][1]
+    nothing = [[code, (name or "").strip(), requested, missing] for _, _, code, name, status, requested, missing in rows
+               if status == "none"]  # fmt: skip
+    partial = sum(1 for row in rows if row[4] == "partial")
+    complete = sum(1 for row in rows if row[4] == "complete")
+    limited, more = _limited(nothing)
+    return [
+        Section(
+            "Reporting cycle",
+            f"Cycle {cycle} is open until {closes_on}: {len(nothing)} city(ies) have reported nothing for it"
+            + (f" ({', '.join(row[0] for row in nothing[:MAX_LISTED])})" if nothing else "")
+            + f", {partial} partial, {complete} complete. `sps cycle status` writes the reminder list.",
+            ["city", "name", "indicators requested", "missing"],
+            limited,
+            more,
+            "warning" if nothing else "ok",
+        )
+    ]
 
 
 def _uploads_section(conn, since: datetime | None, quarantine_dir: Path) -> Section:

@@ -1,7 +1,7 @@
 """City targets (issue 19): a city states, per indicator, the value it aims for, by which year and from which
 baseline year. They come through the same door as the city's values (`sps upload`, the Upload page, the drop
 folder; same token, same report, same inbox and quarantine) as a small sheet of their own, recognised by its
-`target_value` column (docs/adr/0018-city-targets-as-their-own-sheet.md):
+`target_value` column (docs/adr/0020-city-targets-as-their-own-sheet.md):
 
     indicator_code, geo_code, target_value, target_year, baseline_year, unit, source, note
 

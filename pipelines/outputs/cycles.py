@@ -151,7 +151,10 @@ def write_reminders(status: CycleStatus, out: Path) -> Path:
             "Choose a writable folder"
         ) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # its folder could not be made: there is nothing to remove
+            pass
     return out
 
 

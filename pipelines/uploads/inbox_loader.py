@@ -86,9 +86,10 @@ def inbox_submission_ids(inbox_dir: Path) -> list[str]:
 def ensure_city_submission_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Create both raw tables (empty) so dbt builds the city models before any upload arrives."""
     ensure_raw_schema(conn)
-    columns = ", ".join(f'"{column}" varchar' for column in ROW_COLUMNS)
+    # target sheets' columns (ADR 0018) are there before any target arrives: stg_city__targets reads them
+    columns = ", ".join(f'"{column}" varchar' for column in (*ROW_COLUMNS, *OPTIONAL_ROW_COLUMNS))
     conn.execute(f"create table if not exists raw.city_submissions ({columns}, loaded_at timestamptz)")
-    for column in OPTIONAL_ROW_COLUMNS:  # target sheets' columns, there before any target arrives (stg reads them)
+    for column in OPTIONAL_ROW_COLUMNS:  # a warehouse made before target sheets existed
         conn.execute(f'alter table raw.city_submissions add column if not exists "{column}" varchar')
     conn.execute(
         """create table if not exists raw.city_submission_files (

@@ -43,6 +43,15 @@ def _selections(published_db) -> list[dict]:
             "peer_group": peer,
             "geo_level": level,
             "nuts_level": nuts,
+            # progress, cycles, perception vs recorded crime (issue 19): read from their own marts
+            "name": "city_progress",
+            "comparability_group": f"urb_percep:{indicator}",
+            "method": "survey_change_95",
+            "from_period": "2012",
+            "to_period": "2015",
+            "perception_indicator": "feel_safe_night_neighbourhood",
+            "perception_period": "2019",
+            "police_indicator": "robbery_rate",
         }
         for i, ((indicator, period), city, peer, level, nuts) in enumerate(
             [

@@ -87,7 +87,7 @@ def test_report_is_valid_html5(reports, city):
     tree = parse(reports[city])  # strict: any parse error raises
     assert tree.find(f"{NS}head/{NS}title").text.endswith(f"({city})")
     sections = [s.get("id") for s in tree.iter(f"{NS}section")]
-    assert sections == ["summary", "targets", "domains", "context", "own", "coverage", "methods", "sources"]
+    assert sections == ["summary", "targets", "progress", "domains", "context", "own", "coverage", "methods", "sources"]
 
 
 @pytest.mark.parametrize("city", CITIES)

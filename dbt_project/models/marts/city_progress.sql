@@ -27,9 +27,9 @@
 
 with observations as (
     select
-        md5(concat_ws('|', observations.indicator_code, observations.geo_code, coalesce(observations.sex, '~'),
+        concat_ws('|', observations.indicator_code, observations.geo_code, coalesce(observations.sex, '~'),
             coalesce(observations.age_group, '~'), coalesce(observations.breakdown, '~'),
-            observations.comparability_group)) as series_id,
+            observations.comparability_group) as series_id,
         observations.indicator_code,
         observations.geo_code,
         observations.sex,
@@ -143,10 +143,9 @@ windows as (
     union all
     select since_baseline.series_id, since_baseline.from_position, 'eurostat_sdg_trend', 'baseline'
     from since_baseline inner join latest on since_baseline.series_id = latest.series_id
+    anti join short_term  -- the same window as the last 5 years: one row
+        on short_term.series_id = since_baseline.series_id and short_term.from_position = since_baseline.from_position
     where not latest.is_sampled
-      and since_baseline.from_position not in (
-          select s.from_position from short_term as s where s.series_id = since_baseline.series_id
-      )
     union all
     select since_baseline.series_id, since_baseline.from_position, 'eurostat_sdg_target', 'target'
     from since_baseline

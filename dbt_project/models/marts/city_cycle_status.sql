@@ -1,7 +1,7 @@
 -- Reporting cycles (issue 19): one row per city x cycle of seeds/reporting_cycles.csv, for every partnership city and
 -- every city that uploaded: which requested indicators the city has a value for in the cycle's data years, and from
--- where (a city upload, a city survey sent in the survey template, or an official source such as Eurostat or a
--- national statistics office), which are missing, the last submission that counts, and complete / partial / none.
+-- where (a city upload: values, public-space layers or site audits; a city survey: the SPS survey kit or results
+-- sent in the survey template; or an official source such as Eurostat or a national statistics office), which are missing, the last submission that counts, and complete / partial / none.
 -- A value counts for a cycle when its period starts within the cycle's data years (first_period_year ..
 -- last_period_year), whenever it was uploaded; the city's districts count for the city.
 with cycles as (
@@ -27,8 +27,9 @@ city_values as (
         coalesce(geographies.parent_geo_code, observations.geo_code) as city_code,
         observations.period_year,
         case
-            when observations.source_type = 'city_report' then 'city upload'
-            when observations.source_type = 'survey' and observations.submission_id is not null then 'city survey'
+            when observations.source_type in ('city_report', 'city_inventory', 'city_audit') then 'city upload'
+            when observations.source_type = 'city_survey'
+                or (observations.source_type = 'survey' and observations.submission_id is not null) then 'city survey'
             else 'official source'
         end as channel,
         observations.reported_at

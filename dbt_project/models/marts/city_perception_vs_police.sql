@@ -13,6 +13,7 @@ with perception as (
     inner join {{ ref('indicators') }} as indicators on observations.indicator_code = indicators.indicator_code
     where observations.geo_level = 'city'
       and indicators.indicator_family in ('perception', 'survey') and indicators.higher_is_better
+      and observations.indicator_code like 'feel\_safe%' escape '\'  -- shares of residents feeling safe
       and observations.sex is null and observations.age_group is null and observations.breakdown is null
 ),
 

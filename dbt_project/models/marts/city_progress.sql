@@ -6,7 +6,7 @@
 -- universe, source), ordered by period_year, period. Windows end at the series' latest period and never start
 -- before a break in series (flag b): the values before the break are not comparable with the latest one.
 --
---   sampled series (perception and victimisation surveys: indicator_family perception | survey)
+--   sampled series (perception and victimisation surveys: indicator_family perception | survey; site-audit scores)
 --     survey_change_95     every earlier period -> the latest: change, change_se = sqrt(se_from^2 + se_to^2)
 --                          (independent samples), its 95 % interval, significant improvement | significant
 --                          deterioration | no significant change in the catalogue's desired direction; without a
@@ -46,7 +46,10 @@ with observations as (
         observations.break_in_series,
         observations.quality_note,
         indicators.indicator_family,
-        indicators.indicator_family in ('perception', 'survey') as is_sampled,
+        -- sampled: surveys, and site-audit scores with their bootstrap over sites (audit counts are exact)
+        indicators.indicator_family in ('perception', 'survey')
+            or (indicators.indicator_family = 'safety_audit' and observations.uncertainty_method <> 'not_applicable')
+            as is_sampled,
         case when indicators.higher_is_better then 1 else -1 end as direction,
         observations.sex is null and observations.age_group is null and observations.breakdown is null as is_total
     from {{ ref('fct_observations') }} as observations

@@ -15,6 +15,7 @@ Z = 1.959963984540054
 OBSERVATION_COLUMNS = [
     "indicator_code", "geo_code", "sex", "age_group", "breakdown", "comparability_group", "period", "period_year",
     "value", "ci_low", "ci_high", "standard_error", "is_ci_approximate", "break_in_series", "quality_note",
+    "uncertainty_method",
 ]  # fmt: skip
 INDICATORS = pd.DataFrame(
     [
@@ -22,6 +23,8 @@ INDICATORS = pd.DataFrame(
         ("zz_harassment", "survey", False),
         ("zz_robbery_rate", "police_recorded", False),
         ("zz_open_space", "city_report", True),
+        ("zz_audit_score", "safety_audit", True),
+        ("zz_audit_count", "safety_audit", True),
     ],
     columns=["indicator_code", "indicator_family", "higher_is_better"],
 )
@@ -44,8 +47,9 @@ def obs(indicator, geo, group, period, value, se=None, *, ci=None, brk=False, no
         ci = (value - Z * se, value + Z * se)
     low, high = ci if ci else (None, None)
     year = int(str(period)[:4])
+    method = "wilson" if se is not None else "not_applicable" if indicator.endswith("_rate") else "none"
     return (indicator, geo, sex, None, None, group, str(period), year, value, low, high, se, approx and se is not None,
-            brk, note)  # fmt: skip
+            brk, note, method)  # fmt: skip
 
 
 def progress(rows, targets=None) -> pd.DataFrame:
@@ -266,3 +270,22 @@ def test_a_city_target_wins_over_a_reference_target_and_breakdowns_get_none():
 
 def test_nothing_to_assess_with_one_period():
     assert progress([obs("zz_feel_safe", "ZZ001C", "g:feel", 2015, 70.0, 2.0)]).empty
+
+
+def test_site_audit_scores_are_tested_as_samples_and_audit_counts_as_counts():
+    rows = [
+        obs("zz_audit_score", "ZZ001C", "audit", 2022, 55.0, 3.0),  # bootstrap over sites
+        obs("zz_audit_score", "ZZ001C", "audit", 2025, 66.0, 3.0),
+        obs("zz_audit_count", "ZZ001C", "audit:n", 2020, 40.0),
+        obs("zz_audit_count", "ZZ001C", "audit:n", 2025, 60.0),
+    ]
+    frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
+    frame.loc[frame["indicator_code"] == "zz_audit_count", "uncertainty_method"] = "not_applicable"
+    result = run_model(
+        "city_progress", {"fct_observations": frame, "indicators": INDICATORS, "int_progress_targets": NO_TARGETS}
+    )
+    score = one(result, indicator_code="zz_audit_score")
+    # +11 with se sqrt(9 + 9) = 4.243: 11 > 8.32, a significant improvement
+    assert (score["method"], score["assessment"]) == ("survey_change_95", "significant improvement")
+    assert score["change_se"] == pytest.approx(math.sqrt(18))
+    assert set(result.loc[result["indicator_code"] == "zz_audit_count", "method"]) == {"eurostat_sdg_trend", "open_sdg"}

@@ -93,7 +93,7 @@ def test_status_per_city_and_cycle_by_channel():
 
 def test_perception_next_to_the_nearest_police_year_ranked_within_the_country():
     indicators = pd.DataFrame(
-        [("feel", "perception", True), ("robbery", "police_recorded", False)],
+        [("feel_safe_zz", "perception", True), ("robbery", "police_recorded", False), ("trust_zz", "survey", True)],
         columns=["indicator_code", "indicator_family", "higher_is_better"],
     )
 
@@ -102,9 +102,10 @@ def test_perception_next_to_the_nearest_police_year_ranked_within_the_country():
 
     observations = pd.DataFrame(
         [
-            row("feel", "ZZ001C", "city", 2015, 80.0, "urb:feel"),
-            row("feel", "ZZ002C", "city", 2015, 60.0, "urb:feel"),
-            row("feel", "YY001C", "city", 2015, 70.0, "urb:feel"),
+            row("feel_safe_zz", "ZZ001C", "city", 2015, 80.0, "urb:feel"),
+            row("trust_zz", "ZZ001C", "city", 2015, 50.0, "city:trust"),  # not a share feeling safe: left out
+            row("feel_safe_zz", "ZZ002C", "city", 2015, 60.0, "urb:feel"),
+            row("feel_safe_zz", "YY001C", "city", 2015, 70.0, "urb:feel"),
             row("robbery", "ZZ11", "nuts3", 2014, 50.0, "crim:ZZ", "crim_gen_reg"),  # one year before
             row("robbery", "ZZ11", "nuts3", 2016, 55.0, "crim:ZZ", "crim_gen_reg"),  # one year after: the earlier wins
             row("robbery", "ZZ12", "nuts3", 2015, 90.0, "crim:ZZ", "crim_gen_reg"),
@@ -131,7 +132,9 @@ def test_perception_next_to_the_nearest_police_year_ranked_within_the_country():
             "dim_geographies": geographies,
         },
     ).set_index("geo_code")
-    assert list(result.index) == ["ZZ001C", "ZZ002C"]  # Xburg's police year is more than 3 years away
+    assert list(result.index) == ["ZZ001C", "ZZ002C"] and set(result["perception_indicator_code"]) == {
+        "feel_safe_zz"
+    }  # Xburg's police year is more than 3 years away
     zed = result.loc["ZZ001C"]
     assert zed["police_period"] == "2014" and zed["year_gap"] == -1 and zed["police_rate"] == 50.0
     assert zed["rank_feeling_safe_in_country"] == 1 and zed["rank_police_rate_in_country"] == 1

@@ -409,7 +409,8 @@ def _print_build(current: Path) -> dict[str, tuple]:
         with duckdb.connect(str(current), read_only=True) as conn:
             columns = {row[0] for row in conn.execute("select column_name from (describe _publication)").fetchall()}
             wanted = [c for c in ("published_at", "mode", "snapshot_dir", "eurostat_api") if c in columns]
-            built = dict(zip(wanted, conn.execute(f"select {', '.join(wanted)} from _publication").fetchall()[0]))
+            values = conn.execute(f"select {', '.join(wanted)} from _publication").fetchall()[0]
+            built = dict(zip(wanted, values, strict=True))
             sources = {
                 r[0]: r[1:]
                 for r in conn.execute(

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
 
 st.title("Indicators and methodology")
 published = published_or_stop()
@@ -21,6 +21,6 @@ st.caption(
     "interviews per city from the survey reports; the intervals built on them are approximate too."
 )
 registry = cached("survey_registry", published)
-st.dataframe(registry, hide_index=True, width="stretch")
+show_table(registry)
 download_buttons(registry, "survey_registry")
 footer(published)

@@ -301,6 +301,17 @@ def geographies_without_geometry(published: Published) -> pd.DataFrame:
         return _query(published, sql.format(location="cast(null as varchar)"))
 
 
+def place_names(published: Published, city: str) -> dict[str, str]:
+    """geo_code -> name of a city and of its districts known to the register (the upload page's picker)."""
+    frame = _query(
+        published,
+        """select geo_code, display_name from dim_geographies where geo_code = ? or parent_geo_code = ?
+           order by geo_code = ? desc, geo_code""",
+        [city, city, city],
+    )
+    return dict(zip(frame["geo_code"], frame["display_name"], strict=True)) or {city: city}
+
+
 def peer_group_members(published: Published, peer_group: str) -> list[str]:
     frame = _query(
         published, "select geo_code from city_peer_groups where peer_group = ? order by geo_code", [peer_group]

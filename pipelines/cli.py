@@ -299,11 +299,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ serve
 def cmd_serve(args: argparse.Namespace) -> int:
+    import math
+
+    from pipelines.uploads.api import upload_max_mb
+
     settings = _settings()
     settings.export_env()
     current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
+    try:
+        max_mb = upload_max_mb()
+    except ValueError:
+        raise SpsError(
+            f"SPS_UPLOAD_MAX_MB must be a number of megabytes, not {os.environ.get('SPS_UPLOAD_MAX_MB')!r}"
+        ) from None
     command = [
         sys.executable,
         "-m",
@@ -318,6 +328,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # the file box says the limit uploads are checked against (Streamlit counts whole MB)
+        "--server.maxUploadSize",
+        str(max(1, math.ceil(max_mb))),
+        # viewers get no developer toolbar ("Deploy", rerun settings), whichever folder this is started from
+        "--client.toolbarMode",
+        "viewer",
     ]
     print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
     return subprocess.call(command)
@@ -524,6 +540,14 @@ def cmd_upload(args: argparse.Namespace) -> int:
         for rule in summarise(result.problems):
             first = f"first on line {rule.first_row}" if rule.first_row else "in the file"
             print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
+            if len(rule.messages) > 1 or rule.other_messages:  # a rule that caught different things says each
+                for message in rule.messages:
+                    lines = ", ".join(map(str, message.first_rows))
+                    more = " ..." if message.rows > len(message.first_rows) else ""
+                    where = f"lines {lines}{more}" if lines else "the file"
+                    print(f"    {message.problems} x {message.message} ({where})")
+                if rule.other_messages:
+                    print(f"    ... and {rule.other_messages} other message(s) (all in the report)")
         print("  The first 200:")
     for problem in result.problems[:200]:
         print(f"  {problem}")

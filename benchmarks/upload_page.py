@@ -55,7 +55,7 @@ def measure(problems: int, repeats: int, folder: Path, token: str) -> dict:
     if at.exception:
         raise RuntimeError(at.exception[0].value)
     found = int(at.error[0].value.split(" error(s)")[0]) if at.error else 0
-    summary_rows = next(len(t.value) for t in at.table if list(t.value.columns[:2]) == ["severity", "rule"])
+    summary_rows = next(len(t.value) for t in at.table if list(t.value.columns[:2]) == ["Severity", "Rule"])
     runs = []
     for i in range(repeats):
         # what a reader does: next page, a rule, back to all rules; every run draws the summary again

@@ -216,3 +216,38 @@ def test_a_city_report_is_titled_by_its_own_source_on_the_city_profile(uploaded_
     assert [m.label.split(" — ")[0] for m in homicide] == ["Intentional homicide (reported by the city)"]
     assert any(c.value.startswith(f"Source: Reported by the city ({SYNTHETIC_SOURCE})") for c in at.caption)
     assert not any("police-recorded" in m.label for m in homicide)
+
+
+def test_population_labels_matched_before_and_after_repair_on_the_quality_page_and_in_the_health_report(
+    app_env, published_db
+):
+    total, matched, repaired = published_db.execute(
+        "select count(*), count(*) filter (where is_matched), count(*) filter (where match_method = 'repaired') "
+        "from rpt_population_label_matches"
+    ).fetchone()
+    assert repaired > 100 and matched - repaired > 500  # real labels: U+FFFD in the source bytes, repaired
+    damaged = published_db.execute(
+        "select city_label, repaired_as from rpt_population_label_matches where match_method = 'repaired' "
+        "and city_label = 'M' || chr(65533) || 'nchen'"
+    ).fetchall()
+    assert damaged == [("M\ufffdnchen", "München")]
+    reasons = dict(
+        published_db.execute(
+            "select unmatched_reason, count(*) from rpt_population_label_matches where not is_matched group by 1"
+        ).fetchall()
+    )
+    assert "no city of that name in the register" not in reasons  # every reason says which case it is
+    assert reasons["a country total, not a city"] >= 25
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("views/quality.py").run()
+    expected = (
+        f"{matched - repaired} of {total} labels ({100 * (matched - repaired) / total:.1f} %) match a city code by "
+        f"name; after repairing {repaired} labels damaged in the source, {matched} of {total} "
+        f"({100 * matched / total:.1f} %)."
+    )
+    assert expected in captions(at)
+    status, markdown = published_db.execute("select status, markdown from _health").fetchone()
+    assert f"{matched} of {total} population labels matched a city code ({100 * matched / total:.1f} %)" in markdown
+    # a fresh install on the documented snapshot: sources absent from it are information, not a warning
+    assert "## Sources (OK)" in markdown and "Not in this snapshot, fetched in live mode: urb_cpop1" in markdown
+    assert status == "ok"

@@ -27,7 +27,7 @@ def test_a_code_list_is_read_line_by_line_and_loaded_with_lineage(tmp_path):
 
 def test_a_gzipped_code_list_is_read(tmp_path):
     path = tmp_path / "cities.tsv.gz"
-    path.write_bytes(gzip.compress("AT001C\tSYNTHETIC Wien\n".encode()))
+    path.write_bytes(gzip.compress(b"AT001C\tSYNTHETIC Wien\n"))
     assert read_codelist(path) == [("AT001C", "SYNTHETIC Wien")]
 
 

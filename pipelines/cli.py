@@ -540,14 +540,13 @@ def cmd_upload(args: argparse.Namespace) -> int:
         for rule in summarise(result.problems):
             first = f"first on line {rule.first_row}" if rule.first_row else "in the file"
             print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
-            if len(rule.messages) > 1 or rule.other_messages:  # a rule that caught different things says each
-                for message in rule.messages:
-                    lines = ", ".join(map(str, message.first_rows))
-                    more = " ..." if message.rows > len(message.first_rows) else ""
-                    where = f"lines {lines}{more}" if lines else "the file"
-                    print(f"    {message.problems} x {message.message} ({where})")
-                if rule.other_messages:
-                    print(f"    ... and {rule.other_messages} other message(s) (all in the report)")
+            for message in rule.messages:  # each thing the rule caught: how many, where first, what to do
+                lines = ", ".join(map(str, message.first_rows))
+                more = " ..." if message.rows > len(message.first_rows) else ""
+                where = f"lines {lines}{more}" if lines else "the file"
+                print(f"    {message.problems} x {message.message} ({where})")
+            if rule.other_messages:
+                print(f"    ... and {rule.other_messages} other message(s) (all in the report)")
         print("  The first 200:")
     for problem in result.problems[:200]:
         print(f"  {problem}")

@@ -72,8 +72,11 @@ def test_cli_summarises_a_long_report_by_rule_before_the_first_200(tmp_path):
     out = result.stdout.splitlines()
     assert out[0] == "  600 problems, rule by rule:"
     assert out[1].startswith("  ERROR not_a_number: 400 problem(s), first on line 3; e.g. 'value' must be")
-    assert out[2].startswith("  ERROR unknown_indicator: 200 problem(s), first on line 2; e.g. This indicator")
-    assert out[3] == "  The first 200:"
+    assert out[2].startswith("    400 x 'value' must be a plain number")
+    assert out[2].endswith("(lines 3, 4, 6, 7, 9 ...)")
+    assert out[3].startswith("  ERROR unknown_indicator: 200 problem(s), first on line 2; e.g. This indicator")
+    assert out[4].startswith("    200 x This indicator code") and out[4].endswith("(lines 2, 5, 8, 11, 14 ...)")
+    assert out[5] == "  The first 200:"
     assert len([line for line in out if line.startswith("  ERROR line ")]) == 200
     assert out[-1] == f"  ... and 400 more (all in {tmp_path / 'many.csv.report.csv'})"
     assert (tmp_path / "many.csv.report.csv").read_text().count("\n") == 601

@@ -132,7 +132,7 @@ def test_the_upload_page_limit_is_sps_upload_max_mb_and_compare_survives_a_one_c
     served,
 ):
     page = _open(browser, f"{served['url']}/upload")
-    page.get_by_label("Upload token", exact=True).fill(served["token"])
+    page.get_by_label("Upload token", exact=True).first.fill(served["token"])  # the first tab: indicator values
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
     text = page.locator("body").inner_text()
@@ -145,14 +145,14 @@ def test_the_upload_page_limit_is_sps_upload_max_mb_and_compare_survives_a_one_c
         "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note\n"
         "feel_safe_night_city,FR008C,2019,total,,,64,%,,,,SYNTHETIC browser-test value,\n"
     )
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(upload))
     try:
         page.locator("[data-testid='stTable']").get_by_text("Read sex 'total' as empty (both sexes)").wait_for(
             timeout=60_000
         )
     finally:
         page.screenshot(path=str(ARTIFACTS / "upload_page_warning_names_the_conversion.png"), full_page=True)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Submit", exact=True).click()
     page.wait_for_selector("text=Submitted as", timeout=60_000)
     page.close()
 

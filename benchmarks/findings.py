@@ -130,6 +130,7 @@ FINDINGS = {
         "format (inspect_file), and filtered 158 335 problems for the rule shown. Now the template is written "
         "when its button is clicked, the file's shape, the summary table, the counts and each rule's problems "
         "are made once per file and kept in the session: p95 0.68 s, 1.03x the same page with a 10-row file "
-        "(same load); summarise() and the table alone take 0.27 s once per file."
+        "(same load); summarise() and the table alone take 0.27 s once per file. On a quiet machine (load 1.3): "
+        "p95 0.20 s (1.11x the 10-row page), summary alone 0.09 s, first view with the check 3.8 s."
     ),
 }

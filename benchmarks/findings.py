@@ -122,4 +122,15 @@ FINDINGS = {
         "DataFrame), checks the file once per file rather than on every rerun, and builds the whole-report CSV "
         "only when its download is clicked."
     ),
+    "upload_page_summary": (
+        "benchmarks/upload_page.py drives the Upload page through AppTest with a SYNTHETIC file of 100 000 bad "
+        "rows (158 335 problems, 8.9 MB) and reruns it as a reader does (next page, one rule, all rules); each "
+        "run draws the summary by rule and message. First measured at p95 1.29 s (load 8 on 2 cores): every run "
+        "rebuilt the XLSX template for its download button (~0.3 s) and re-read the whole file to tell its "
+        "format (inspect_file), and filtered 158 335 problems for the rule shown. Now the template is written "
+        "when its button is clicked, the file's shape, the summary table, the counts and each rule's problems "
+        "are made once per file and kept in the session: p95 0.68 s, 1.03x the same page with a 10-row file "
+        "(same load); summarise() and the table alone take 0.27 s once per file. On a quiet machine (load 1.3): "
+        "p95 0.20 s (1.11x the 10-row page), summary alone 0.09 s, first view with the check 3.8 s."
+    ),
 }

@@ -10,6 +10,8 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import disable_debug_mode
 
+from dashboards.labels import column_label, text, unit_decimals
+
 # Altair's "debug mode" validates every schema object as it is made (~10 ms a chart, on every run of a page);
 # the specs built here are validated whole in tests/dashboard/test_charts.py instead, and pages render them with
 # dashboards.common.altair_chart, which skips the per-run validation of the whole spec as well.
@@ -39,36 +41,67 @@ def _hollow_when_unreliable() -> alt.FillOpacity:
     )
 
 
-def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150) -> alt.Chart:
-    """Horizontal bars, best first, with 95 % interval whiskers where an interval exists. When the frame
-    has a `comparison` column, bars are coloured by it (selected / not different / different)."""
-    data = _with_reliability(frame.sort_values("value", ascending=False).head(limit))
-    colour = (
-        alt.Color(
-            "comparison:N",
-            scale=alt.Scale(domain=COMPARISON_DOMAIN, range=COMPARISON_RANGE),
-            legend=alt.Legend(title=None, orient="top"),
-        )
-        if "comparison" in data
-        else alt.value(SELECTED)
+HIGHLIGHT_DOMAIN = ["highlighted city's region", "other areas"]
+HIGHLIGHT_RANGE = [SELECTED, NOT_DIFFERENT]
+SERIES_BREAK, SERIES_CONTINUOUS = "break in series", "continuous"
+
+
+def _tooltip(column: str, data: pd.DataFrame, unit: str | None = None) -> alt.Tooltip:
+    """A tooltip line titled for people; numbers with the precision of the unit."""
+    if column in ("value", "ci_low", "ci_high") and column in data and pd.api.types.is_numeric_dtype(data[column]):
+        title = unit if column == "value" and unit else column_label(column)
+        return alt.Tooltip(f"{column}:Q", format=f",.{unit_decimals(unit)}f", title=title)
+    return alt.Tooltip(column, title=column_label(column))
+
+
+def _series_status(series: pd.DataFrame) -> pd.DataFrame:
+    """A `series_status` column for people: 'break in series' / 'continuous', not true / false."""
+    breaks = series["break_in_series"].astype(object).where(series["break_in_series"].notna(), False)
+    return series.assign(series_status=[SERIES_BREAK if value is True else SERIES_CONTINUOUS for value in breaks])
+
+
+def _series_shape(legend: alt.Legend | None = None) -> alt.Shape:
+    return alt.Shape(
+        "series_status:N",
+        title=text("series"),
+        scale=alt.Scale(domain=[SERIES_CONTINUOUS, SERIES_BREAK], range=["circle", "diamond"]),
+        **({"legend": legend} if legend is not None else {}),
     )
+
+
+def ranked_bars(
+    frame: pd.DataFrame,
+    name_col: str,
+    unit: str,
+    limit: int = 150,
+    title: list[str] | str | None = None,
+) -> alt.Chart:
+    """Horizontal bars, best first, with 95 % interval whiskers where an interval exists. When the frame has a
+    `comparison` column, bars are coloured by it (selected / not different / different, or the highlighted
+    city's region against the other areas). `title` goes on the chart itself (e.g. a caveat)."""
+    data = _with_reliability(frame.sort_values("value", ascending=False).head(limit))
+    colour = alt.value(SELECTED)
+    scale = None
+    if "comparison" in data:
+        regional = set(data["comparison"]) <= set(HIGHLIGHT_DOMAIN)
+        scale = alt.Scale(
+            domain=HIGHLIGHT_DOMAIN if regional else COMPARISON_DOMAIN,
+            range=HIGHLIGHT_RANGE if regional else COMPARISON_RANGE,
+        )
+        colour = alt.Color("comparison:N", scale=scale, legend=alt.Legend(title=None, orient="top"))
     # Channels are given as objects, never as shorthand strings: Altair resolves each string through a lookup it
     # rebuilds over its whole schema every time (~4 ms a string, most of the time it takes to build a chart).
-    tooltip = [alt.Tooltip(name_col), alt.Tooltip("geo_code"), alt.Tooltip("value:Q", format=".1f", title=unit)]
+    tooltip = [_tooltip(name_col, data), _tooltip("geo_code", data), _tooltip("value", data, unit)]
     for extra in ("ci_low", "ci_high", "sample_size", "flags", "source_dataset", "comparison"):
-        if extra in data:
-            tooltip.append(alt.Tooltip(extra))
+        if extra in data and data[extra].notna().any():
+            tooltip.append(_tooltip(extra, data, unit))
     # An explicit order: layered charts ignore a sort by field, and every layer must share it.
     order = data[name_col].tolist()
-    y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
+    y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=340))
     encoding = {"x": alt.X("value:Q", title=unit), "y": y, "color": colour, "tooltip": tooltip}
     if "low_reliability" in data and data["low_reliability"].any():
         # Hollow bars for low reliability: the outline keeps the bar's colour, the fill fades.
-        stroke = (
-            alt.Stroke("comparison:N", scale=alt.Scale(domain=COMPARISON_DOMAIN, range=COMPARISON_RANGE), legend=None)
-            if "comparison" in data
-            else colour
-        )
+        stroke = alt.Stroke("comparison:N", scale=scale, legend=None) if scale is not None else colour
         encoding.update(fillOpacity=_hollow_when_unreliable(), stroke=stroke)
     bars = alt.Chart(data).mark_bar(strokeWidth=1.5).encode(**encoding)
     layers = [bars]
@@ -78,36 +111,42 @@ def ranked_bars(frame: pd.DataFrame, name_col: str, unit: str, limit: int = 150)
             .mark_rule(color="black")
             .encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), y=y)
         )
-    return alt.layer(*layers).properties(height=max(120, 18 * len(data)))
+    # Streamlit fits the whole chart (legend, axis, title) into this height: room for them on top of the bars,
+    # or a handful of bars (the regions of one country) are squeezed to a line.
+    room = 60 + (30 if "comparison" in data or "low_reliability" in encoding else 0) + (40 if title else 0)
+    chart = alt.layer(*layers).properties(height=max(120, 18 * len(data)) + room)
+    if title:
+        chart = chart.properties(
+            title=alt.TitleParams(title, anchor="start", color="#8A1C00", fontSize=13, fontWeight="normal")
+        )
+    return chart
 
 
 def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame | None = None) -> alt.Chart:
     """One line per city over time, 95 % interval bars where known, breaks in series marked with a
-    different point shape, and national / regional survey references as dashed ticks."""
-    series = _with_reliability(series)
+    different point shape ('break in series' / 'continuous'), and national / regional survey references as
+    dashed ticks."""
+    series = _series_status(_with_reliability(series))
     base = alt.Chart(series).encode(
-        x=alt.X("period_year:O", title="period (first year)"),
+        x=alt.X("period_year:O", title=text("period (first year)")),
         color=alt.Color("city:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(title=None, orient="top")),
     )
     tooltip = [  # channel objects, not shorthand strings: see ranked_bars
-        alt.Tooltip("city"),
-        alt.Tooltip("geo_code"),
-        alt.Tooltip("period"),
-        alt.Tooltip("value:Q", format=".1f", title=unit),
-        alt.Tooltip("ci_low"),
-        alt.Tooltip("ci_high"),
-        alt.Tooltip("flags"),
-        alt.Tooltip("source_dataset"),
+        _tooltip("city", series),
+        _tooltip("geo_code", series),
+        _tooltip("period", series),
+        _tooltip("value", series, unit),
+        _tooltip("ci_low", series, unit),
+        _tooltip("ci_high", series, unit),
+        _tooltip("flags", series),
+        _tooltip("source_dataset", series),
+        alt.Tooltip("series_status:N", title=column_label("break_in_series")),
     ]
     layers = [
         base.mark_line().encode(y=alt.Y("value:Q", title=unit)),
         base.mark_point(filled=True, size=60).encode(
             y=alt.Y("value:Q"),
-            shape=alt.Shape(
-                "break_in_series:N",
-                title="break in series",
-                scale=alt.Scale(domain=[False, True], range=["circle", "diamond"]),
-            ),
+            shape=_series_shape(),
             tooltip=tooltip,
             # Low reliability (flag u): a hollow mark, its outline in the line's colour.
             **(
@@ -128,15 +167,41 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
                 x=alt.X("period_year:O"),
                 y=alt.Y("reference_value:Q"),
                 tooltip=[
-                    alt.Tooltip("reference_area"),
-                    alt.Tooltip("reference_scope"),
-                    alt.Tooltip("reference_period"),
-                    alt.Tooltip("reference_value:Q", format=".1f"),
+                    _tooltip("reference_area", references),
+                    _tooltip("reference_scope", references),
+                    _tooltip("reference_period", references),
+                    alt.Tooltip("reference_value:Q", format=f",.{unit_decimals(unit)}f", title=unit),
                 ],
             )
         )
         chart = alt.layer(chart, ticks)
     return chart.properties(height=320)
+
+
+def country_trends(series: pd.DataFrame, unit: str, columns: int = 4) -> alt.FacetChart:
+    """Each country against its own past: one small panel per country, each with its own y scale, so a level is
+    never read against another country's (police-recorded data: definitions and recording differ). Breaks in
+    series are marked with a diamond."""
+    series = _series_status(series)
+    base = alt.Chart().encode(x=alt.X("period_year:O", title=None, axis=alt.Axis(labelAngle=-45)))
+    line = base.mark_line().encode(y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)))
+    points = base.mark_point(filled=True, size=30).encode(
+        y=alt.Y("value:Q"),
+        shape=_series_shape(alt.Legend(orient="top")),
+        tooltip=[
+            _tooltip("country_name", series),
+            _tooltip("period", series),
+            _tooltip("value", series, unit),
+            _tooltip("flags", series),
+            alt.Tooltip("series_status:N", title=column_label("break_in_series")),
+        ],
+    )
+    return (
+        alt.layer(line, points, data=series)
+        .properties(width=170, height=110)
+        .facet(facet=alt.Facet("country_name:N", title=None), columns=columns)
+        .resolve_scale(y="independent")
+    )
 
 
 # --- Overview map: an offline map (no tile server). The base layer is the GISCO NUTS 0 outlines from the

@@ -1,4 +1,5 @@
-"""Shared page helpers: the published version (cached per version) and a footer that says what it is."""
+"""Shared page helpers: the published version (cached per version), tables people can read (labels, rounding,
+"—" for empty cells; downloads keep the codes) and a footer that says what it is."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import functools
 import streamlit as st
 
 from dashboards import queries
+from dashboards.labels import MISSING, VALUE_COLUMNS, column_label, decimals_for
 from pipelines.errors import SpsError
 from pipelines.shared.cells import neutralise_cell
 
@@ -94,3 +96,40 @@ def url_choice(notes: list[str], key: str, allowed: list, default):
         return value
     notes.append(f"'{value}' is not a valid {key} here; showing {default} instead.")
     return default
+
+
+def table_config(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None) -> dict:
+    """Streamlit column settings that show `frame` to people: a label for every column (downloads keep the
+    codes), values and their intervals with one precision that follows the unit (79.0 beside 75.2–82.3, not 79
+    beside 75.2155), whole numbers for sample sizes, dates without seconds. `hide` lists columns not shown."""
+    import pandas as pd
+
+    if decimals is None:
+        decimals = decimals_for(frame["unit"].dropna().unique()) if "unit" in frame else 1
+    config: dict = {}
+    for column in frame.columns:
+        if column in hide:
+            config[column] = None
+            continue
+        label = (labels or {}).get(column) or column_label(str(column))
+        dtype = frame[column].dtype
+        if column in VALUE_COLUMNS and pd.api.types.is_numeric_dtype(dtype):
+            config[column] = st.column_config.NumberColumn(label, format=f"%.{decimals}f")
+        elif pd.api.types.is_bool_dtype(dtype):
+            config[column] = st.column_config.CheckboxColumn(label)
+        elif pd.api.types.is_integer_dtype(dtype) or column in ("sample_size", "report_version", "line", "first line"):
+            config[column] = st.column_config.NumberColumn(label, format="%d")
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            config[column] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        else:
+            config[column] = st.column_config.Column(label)
+    return config
+
+
+def show_table(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None, **kwargs) -> None:
+    """st.dataframe for people: labelled columns, consistent rounding, "—" in empty cells (never "None")."""
+    config = table_config(frame, labels=labels, hide=hide, decimals=decimals)
+    config.update(kwargs.pop("column_config", None) or {})
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    st.dataframe(frame, column_config=config, placeholder=MISSING, **kwargs)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import altair_chart, cached, download_buttons
+from dashboards.common import altair_chart, cached, download_buttons, show_table
 
 SYNTHETIC = "[SYNTHETIC]"
 FIGURES = ("open_public_space_share", "open_public_space_per_capita", "open_space_within_400m_share")
@@ -87,7 +87,7 @@ def _map(layers: pd.DataFrame, sites: pd.DataFrame, geo_code: str) -> None:
     )
     table = spaces.drop(columns=["geometry_json"])
     with st.expander("The open spaces as a table"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table)
         download_buttons(table, f"public_spaces_{geo_code}")
 
 
@@ -108,7 +108,7 @@ def _districts(layers: pd.DataFrame, figures: pd.DataFrame, geo_code: str) -> No
         index=["geo_code", "area_name"], columns="indicator_code", values="value"
     )
     table = table.reset_index()
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     download_buttons(table, f"public_space_districts_{geo_code}")
     st.caption(
         "Shares of each district's area. Weighted by district area they add back to the city figure. "
@@ -129,7 +129,7 @@ def _audits(audits: pd.DataFrame, sites: pd.DataFrame, geo_code: str) -> None:
         scaled.loc[score, column] = frame.loc[score, column] * 3 / 100  # the composite on the items' 0-3 scale
     altair_chart(charts.day_after_dark_chart(scaled, "mean score (0 = poor, 3 = good)"))
     shown = frame[["indicator_code", "label", "time", "value", "ci_low", "ci_high", "sample_size", "quality_note"]]
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown)
     download_buttons(shown, f"site_audits_{geo_code}")
     st.caption(
         "Means over audits, day and after dark apart; whiskers: 95 % bootstrap intervals over sites (whole sites "

@@ -51,6 +51,16 @@ _MART_FALLBACKS = {
     "city_observations": "(select * from fct_observations where geo_level in ('city', 'district'))",
 }
 _MART_NAMES = re.compile(r"\b(" + "|".join(_MART_FALLBACKS) + r")\b")
+# Columns added to a table after versions were published with it: such a version is read through a select that
+# derives them (same meaning, less polish). Keyed by table; the marker is "<table>.<column>" in the version's names.
+_COLUMN_FALLBACKS = {
+    "dim_geographies": (
+        "dim_geographies.display_name",
+        "(select *, coalesce(geo_name, geo_code) as display_name, geo_name is not null as is_named "
+        "from dim_geographies)",
+    ),
+}
+_COLUMN_TABLES = re.compile(r"\b(" + "|".join(_COLUMN_FALLBACKS) + r")\b")
 
 # Open connections with the tables of their file, newest last, keyed by the file's path and identity (a file is
 # never rewritten under the same name, but keying by inode and mtime too makes that an assumption nothing relies on).
@@ -74,6 +84,13 @@ def _cursor(published: Published) -> tuple[duckdb.DuckDBPyConnection, frozenset[
         if opened is None:
             conn = duckdb.connect(published.path, read_only=True)
             tables = frozenset(name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall())
+            tables |= frozenset(  # "<table>.<column>" markers for the columns _COLUMN_FALLBACKS may derive
+                f"{table}.{column}"
+                for table, column in conn.execute(
+                    "select table_name, column_name from duckdb_columns() where table_name in (select unnest(?))",
+                    [list(_COLUMN_FALLBACKS)],
+                ).fetchall()
+            )
             opened = _connections[key] = (conn, tables)
             while len(_connections) > _OPEN_VERSIONS:
                 # dropped, not closed: closing would close the cursors other threads are reading with; the
@@ -89,6 +106,9 @@ def _query(published: Published, sql: str, params: list | None = None) -> pd.Dat
     with cursor:
         if not tables.issuperset(_MART_FALLBACKS):
             sql = _MART_NAMES.sub(lambda m: m[1] if m[1] in tables else _MART_FALLBACKS[m[1]], sql)
+        missing = {t for t, (marker, _) in _COLUMN_FALLBACKS.items() if t in tables and marker not in tables}
+        if missing:
+            sql = _COLUMN_TABLES.sub(lambda m: _COLUMN_FALLBACKS[m[1]][1] if m[1] in missing else m[1], sql)
         return cursor.execute(sql, params or []).df()
 
 
@@ -119,10 +139,11 @@ def city_values(published: Published, indicator_code: str, period: str) -> pd.Da
     return _query(
         published,
         """
-        select g.geo_name as city, o.geo_code, g.country_code as country, o.value, o.ci_low, o.ci_high,
+        select g.display_name as city, o.geo_code, g.country_code as country, o.value, o.ci_low, o.ci_high,
                o.sample_size, o.uncertainty_method, o.is_ci_approximate, o.unit, o.flags,
                o.has_quality_warning, o.quality_note, o.source_dataset, o.period,
-               g.is_partnership_city, g.size_class, o.comparability_group, o.lineage_id
+               g.is_partnership_city, g.size_class, o.comparability_group, o.lineage_id,
+               o.standard_error, o.source_type, g.is_named
         from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city'
           and o.sex is null and o.age_group is null and o.breakdown is null
@@ -131,13 +152,59 @@ def city_values(published: Published, indicator_code: str, period: str) -> pd.Da
     )
 
 
+def city_group_counts(published: Published, indicator_code: str) -> pd.DataFrame:
+    """Per period and comparability group: how many cities (and named cities) have a total value. The Compare
+    page opens on the period and group with the most cities, so one city's own report never becomes the view."""
+    return _query(
+        published,
+        """
+        select o.period, o.comparability_group, count(distinct o.geo_code) as cities,
+               count(distinct o.geo_code) filter (where g.is_named) as named_cities
+        from city_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.geo_level = 'city'
+          and o.sex is null and o.age_group is null and o.breakdown is null
+        group by all
+        order by named_cities desc, cities desc, o.period desc, o.comparability_group""",
+        [indicator_code],
+    )
+
+
+def area_periods(published: Published, indicator_code: str, geo_levels: tuple[str, ...]) -> list[str]:
+    """Periods with a total value at one of `geo_levels` (e.g. the NUTS levels), newest first."""
+    frame = _query(
+        published,
+        """
+        select distinct period from fct_observations
+        where indicator_code = ? and geo_level in (select unnest(?::varchar[]))
+          and sex is null and age_group is null and breakdown is null
+        order by period desc""",
+        [indicator_code, list(geo_levels)],
+    )
+    return frame["period"].tolist()
+
+
+def country_series(published: Published, indicator_code: str, source_dataset: str) -> pd.DataFrame:
+    """Every country's total values of one indicator from one source, over time (each country against its past)."""
+    return _query(
+        published,
+        """
+        select g.display_name as country_name, o.geo_code, o.period, o.period_year, o.value, o.unit, o.flags,
+               o.break_in_series, o.source_dataset, o.lineage_id
+        from fct_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.source_dataset = ? and o.geo_level = 'country'
+          and o.sex is null and o.age_group is null and o.breakdown is null
+        order by o.geo_code, o.period_year, o.period""",
+        [indicator_code, source_dataset],
+    )
+
+
 def region_values(published: Published, indicator_code: str, period: str, geo_level: str) -> pd.DataFrame:
     return _query(
         published,
         """
-        select coalesce(g.geo_name, o.geo_code) as region, o.geo_code, g.country_code as country, o.value,
+        select g.display_name as region, o.geo_code, g.country_code as country, o.value,
                o.unit, o.flags, o.observation_status, o.uncertainty_method, o.source_dataset, o.period,
-               o.comparability_group, o.lineage_id
+               o.comparability_group, o.lineage_id, g.nuts3_code, g.nuts2_code, g.nuts1_code
         from fct_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = ?
           and o.sex is null and o.age_group is null and o.breakdown is null
@@ -173,8 +240,8 @@ def reference_values(published: Published, indicator_code: str, period: str) -> 
     return _query(
         published,
         """
-        select r.geo_code, g.geo_name as city, r.value as city_value, r.reference_scope,
-               coalesce(rg.geo_name, r.reference_geo_code) as reference_area, r.reference_period,
+        select r.geo_code, g.display_name as city, r.value as city_value, r.reference_scope,
+               rg.display_name as reference_area, r.reference_period,
                r.reference_value, r.reference_indicator_code, r.note
         from city_reference_values r
         join dim_geographies g on g.geo_code = r.geo_code
@@ -197,7 +264,7 @@ def block_anomalies(published: Published) -> pd.DataFrame:
     return _query(
         published,
         """
-        select a.question_code, a.geo_code, g.geo_name as city, a.period, a.block_sum,
+        select a.question_code, a.geo_code, g.display_name as city, a.period, a.block_sum,
                array_to_string(a.answer_values, ' / ') as answers
         from rpt_perception_block_anomalies a left join dim_geographies g using (geo_code)
         order by a.period, a.geo_code""",
@@ -208,15 +275,41 @@ def population_label_matches(published: Published) -> pd.DataFrame:
     return _query(published, "select * from rpt_population_label_matches order by is_matched, city_label")
 
 
+def population_label_shares(published: Published) -> dict:
+    """How many population labels matched a city code by name, and how many more after repairing the labels
+    damaged in the source ('repaired'; 'wildcard' in versions published before it was called so)."""
+    frame = _query(
+        published,
+        """select count(*) as labels, count(*) filter (where is_matched) as matched,
+                  count(*) filter (where is_matched and match_method in ('repaired', 'wildcard')) as repaired
+           from rpt_population_label_matches""",
+    )
+    labels, matched, repaired = (int(v) for v in frame.iloc[0])
+    if not labels:
+        return {}
+    return {"labels": labels, "matched": matched, "repaired": repaired, "matched_before_repair": matched - repaired}
+
+
 def geographies_without_geometry(published: Published) -> pd.DataFrame:
     """Cities absent from the GISCO register, with where the overview map places them (location_source)."""
     sql = """
-        select geo_code, geo_level, geo_name, name_confidence, {location} as map_location, register_note
+        select geo_code, display_name, geo_level, name_confidence, {location} as map_location, register_note
         from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code"""
     try:
         return _query(published, sql.format(location="location_source"))
     except duckdb.BinderException:  # a version published before locations were (after a rollback)
         return _query(published, sql.format(location="cast(null as varchar)"))
+
+
+def place_names(published: Published, city: str) -> dict[str, str]:
+    """geo_code -> name of a city and of its districts known to the register (the upload page's picker)."""
+    frame = _query(
+        published,
+        """select geo_code, display_name from dim_geographies where geo_code = ? or parent_geo_code = ?
+           order by geo_code = ? desc, geo_code""",
+        [city, city, city],
+    )
+    return dict(zip(frame["geo_code"], frame["display_name"], strict=True)) or {city: city}
 
 
 def peer_group_members(published: Published, peer_group: str) -> list[str]:
@@ -230,7 +323,8 @@ def city_directory(published: Published) -> pd.DataFrame:
     return _query(
         published,
         """
-        select geo_code, coalesce(geo_name, geo_code) as city, country_code, size_class, is_partnership_city
+        select geo_code, display_name as city, country_code, size_class, is_partnership_city, is_named,
+               nuts3_code, nuts2_code, nuts1_code
         from dim_geographies where geo_level = 'city' order by city""",
     )
 
@@ -250,7 +344,7 @@ def city_series(published: Published, indicator_code: str, geo_codes: tuple[str,
     return _query(
         published,
         """
-        select coalesce(g.geo_name, o.geo_code) as city, o.geo_code, o.period, o.period_year, o.value, o.ci_low,
+        select g.display_name as city, o.geo_code, o.period, o.period_year, o.value, o.ci_low,
                o.ci_high, o.unit, o.flags, o.break_in_series, o.has_quality_warning, o.source_dataset,
                o.comparability_group, o.lineage_id
         from city_observations o join dim_geographies g using (geo_code)
@@ -265,8 +359,8 @@ def reference_series(published: Published, indicator_code: str, geo_codes: tuple
     return _query(
         published,
         """
-        select r.geo_code, r.period, r.reference_scope, coalesce(rg.geo_name, r.reference_geo_code) as reference_area,
-               r.reference_period, r.reference_value
+        select r.geo_code, r.period, r.reference_scope,
+               coalesce(rg.display_name, r.reference_geo_code) as reference_area, r.reference_period, r.reference_value
         from city_reference_values r left join dim_geographies rg on rg.geo_code = r.reference_geo_code
         where r.indicator_code = ? and r.geo_code in (select unnest(?::varchar[]))""",
         [indicator_code, list(geo_codes)],
@@ -310,7 +404,7 @@ def map_city_values(published: Published, indicator_code: str, period: str) -> p
     """Every city value of one indicator and period (totals), with where the map draws it: its own point, or
     the label point of its NUTS region (location_source; dim_geographies), or nowhere (lat null)."""
     sql = f"""
-        select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'city' as geo_level,
+        select g.display_name as name, o.geo_code, 'city' as geo_level,
                g.country_code as country, o.period, o.value, o.unit, o.ci_low, o.ci_high, o.flags,
                o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, {{location}},
                g.nuts3_code, g.nuts1_code, o.lineage_id
@@ -329,7 +423,7 @@ def map_nuts3_values(published: Published, indicator_code: str, period: str) -> 
     return _query(
         published,
         f"""
-        select coalesce(g.geo_name, o.geo_code) as name, o.geo_code, 'nuts3' as geo_level,
+        select g.display_name as name, o.geo_code, 'nuts3' as geo_level,
                coalesce(g.country_code, left(o.geo_code, 2)) as country, o.period, o.value, o.unit,
                o.ci_low, o.ci_high, o.flags, o.source_dataset, o.comparability_group,
                o.geo_code in (select geo_code from dim_geometries where nuts_level = 3) as has_geometry,
@@ -359,7 +453,7 @@ def city_profile_cities(published: Published) -> pd.DataFrame:
     return _query(
         published,
         """
-        select g.geo_code, coalesce(g.geo_name, g.geo_code) as city, g.country_code,
+        select g.geo_code, g.display_name as city, g.country_code,
                coalesce(c.geo_name, g.country_code) as country_name, g.nuts3_code, g.nuts2_code, g.nuts1_code,
                g.population, g.population_year, g.population_source, g.size_class, g.is_partnership_city,
                g.is_perception_survey_city, g.name_confidence, g.register_note,
@@ -434,13 +528,14 @@ def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
                p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.assessment, p.method as progress_method,
                p.note as progress_note, s.flags, s.break_in_series, s.has_quality_warning,
                s.quality_note, s.is_official, s.source_type, s.source_dataset, s.survey_id, s.submission_id,
-               l.comparability_group, s.lineage_id, s.history_values, s.history_periods
+               l.comparability_group, s.lineage_id, s.history_values, s.history_periods, h.reported_source
         from city_latest_values l
         join series s
           on s.indicator_code = l.indicator_code and s.comparability_group = l.comparability_group
          and s.period = l.period
         join dim_indicators i on i.indicator_code = l.indicator_code
         left join progress p on p.indicator_code = l.indicator_code and p.comparability_group = l.comparability_group
+        left join submission_history h on h.lineage_id = s.lineage_id and s.source_type = 'city_report'
         where l.geo_code = ?
         order by i.indicator_family, l.indicator_code, l.comparability_group""",
         [geo_code, geo_code, geo_code],
@@ -505,7 +600,7 @@ def city_profile_police_context(published: Published, geo_code: str) -> pd.DataF
         published,
         """
         select areas.context, latest.geo_code as area_code, latest.geo_level as area_level,
-               coalesce(g.geo_name, latest.geo_code) as area_name, i.indicator_name, latest.indicator_code,
+               coalesce(g.display_name, latest.geo_code) as area_name, i.indicator_name, latest.indicator_code,
                latest.period, latest.value, latest.unit, latest.flags, latest.observation_status,
                latest.has_quality_warning, latest.quality_note, latest.source_dataset, latest.lineage_id
         from city_context_areas areas
@@ -527,7 +622,7 @@ def city_profile_reference_values(published: Published, geo_code: str) -> pd.Dat
         select i.indicator_name, r.indicator_code, r.period, r.value as city_value,
                coalesce(ri.indicator_name, r.reference_indicator_code) as reference_indicator,
                r.reference_indicator_code, r.reference_scope, r.reference_geo_code,
-               coalesce(rg.geo_name, r.reference_geo_code) as reference_area, r.reference_period,
+               coalesce(rg.display_name, r.reference_geo_code) as reference_area, r.reference_period,
                r.reference_value, r.reference_comparability_group, r.note
         from city_reference_values r
         join dim_indicators i on i.indicator_code = r.indicator_code
@@ -600,7 +695,7 @@ def coverage_matrix(published: Published) -> pd.DataFrame:
     return _query(
         published,
         """
-        select coalesce(g.geo_name, c.geo_code) as city, c.geo_code, c.indicator_code, c.periods_with_value
+        select g.display_name as city, c.geo_code, c.indicator_code, c.periods_with_value
         from city_indicator_coverage c join dim_geographies g using (geo_code)
         where c.geo_code in (select geo_code from city_indicator_coverage group by 1 having sum(periods_with_value) > 0)
         order by city, c.indicator_code""",

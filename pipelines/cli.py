@@ -319,11 +319,21 @@ def cmd_cycle(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------ serve
 def cmd_serve(args: argparse.Namespace) -> int:
+    import math
+
+    from pipelines.uploads.api import upload_max_mb
+
     settings = _settings()
     settings.export_env()
     current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
+    try:
+        max_mb = upload_max_mb()
+    except ValueError:
+        raise SpsError(
+            f"SPS_UPLOAD_MAX_MB must be a number of megabytes, not {os.environ.get('SPS_UPLOAD_MAX_MB')!r}"
+        ) from None
     command = [
         sys.executable,
         "-m",
@@ -338,6 +348,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # the file box says the limit uploads are checked against (Streamlit counts whole MB)
+        "--server.maxUploadSize",
+        str(max(1, math.ceil(max_mb))),
+        # viewers get no developer toolbar ("Deploy", rerun settings), whichever folder this is started from
+        "--client.toolbarMode",
+        "viewer",
     ]
     print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
     return subprocess.call(command)
@@ -345,68 +361,110 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------------------- status
 def cmd_status(args: argparse.Namespace) -> int:
+    """The published version as it was built (from its own metadata), then this shell's settings, which are
+    what the next `sps refresh` would use; they may differ (a version built offline read in a live shell)."""
     import duckdb
 
     from pipelines.sources.catalog import load_catalog
 
     settings = _settings()
-    print(f"data folder:      {settings.data_dir}")
-    print(f"snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
     current = current_version_path(settings.published_dir, required=False)
     versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
     print(
         f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
         f" ({len(versions)} version(s) kept)"
     )
+    published: dict[str, tuple] = {}
     if current is not None:
+        published = _print_build(current)
         _print_current_health(current, settings)
-    rows = {}
-    source = None
-    for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
-        if path is None or not Path(path).exists():
-            continue
+    warehouse: dict[str, tuple] = {}
+    if settings.warehouse_path.exists():
         try:
-            with duckdb.connect(str(path), read_only=True) as conn:
-                table = "raw._source_status" if label == "warehouse" else "rpt_source_freshness"
-                if label == "warehouse":
-                    query = (
-                        "select s.dataset, s.status, s.message, l.loaded_at, l.source_last_update from "
+            with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+                warehouse = {
+                    r[0]: r[1:]
+                    for r in conn.execute(
+                        "select s.dataset, s.status, s.message, l.loaded_at, l.source_last_update, l.source_file from "
                         "(select * from raw._source_status qualify row_number() over "
                         "(partition by dataset order by checked_at desc) = 1) s left join "
                         "(select * from raw._loads qualify row_number() over (partition by dataset "
                         "order by load_id desc) = 1) l using (dataset)"
-                    )
-                else:
-                    query = (
-                        "select source_dataset, last_attempt_status, last_attempt_message, loaded_at, "
-                        f"source_last_update from {table}"
-                    )
-                rows = {r[0]: r[1:] for r in conn.execute(query).fetchall()}
-                source = label
-                break
+                    ).fetchall()
+                }
         except duckdb.Error:
-            continue
-    if source is None:
+            warehouse = {}
+    rows, source = (published, "as the published version recorded them") if published else (warehouse, "")
+    if rows:
+        print(f"sources ({source or 'from the warehouse: nothing published yet'}):")
+        now = datetime.now(UTC)
+        stale_count = 0
+        for spec in load_catalog():
+            status, _message, loaded_at, last_update, source_file = rows.get(
+                spec.code, ("never checked", "", None, None, None)
+            )
+            label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
+            freshness = ""
+            if loaded_at is not None:
+                age_days = (now - loaded_at).total_seconds() / 86400
+                stale = age_days > spec.cadence_days
+                stale_count += stale
+                freshness = f"loaded {loaded_at:%Y-%m-%d %H:%M} UTC" + (" STALE" if stale else "")
+            update = f", Eurostat last update {last_update}" if last_update else ""
+            where = f" from {source_file}" if source_file else ""
+            print(f"  {spec.code:<22} {label:<16} {freshness}{where}{update}")
+        if stale_count:
+            print(
+                f"{stale_count} source(s) STALE: older than their publication rhythm (see the catalogue's cadence_days)"
+            )
+        if published and warehouse:
+            newer = [
+                f"  {code:<22} {({'not_in_snapshot': 'not in snapshot'}).get(w[0], w[0]):<16} {w[1]}"
+                for code, w in sorted(warehouse.items())
+                if code in published and w[0] != published[code][0] and w[0] not in ("unchanged",)
+            ]
+            if newer:
+                print("since then, in the warehouse (not published):")
+                print("\n".join(newer))
+    else:
         print("sources:          no refresh recorded yet")
-        return 0
-    print(f"sources ({'from the ' + source}):")
-    now = datetime.now(UTC)
-    stale_count = 0
-    for spec in load_catalog():
-        status, message, loaded_at, last_update = rows.get(spec.code, ("never checked", "", None, None))
-        label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
-        freshness = ""
-        if loaded_at is not None:
-            age_days = (now - loaded_at).total_seconds() / 86400
-            stale = age_days > spec.cadence_days
-            stale_count += stale
-            freshness = f"loaded {loaded_at:%Y-%m-%d %H:%M} UTC" + (" STALE" if stale else "")
-        update = f", Eurostat last update {last_update}" if last_update else ""
-        print(f"  {spec.code:<22} {label:<16} {freshness}{update}")
-    if stale_count:
-        print(f"{stale_count} source(s) STALE: older than their publication rhythm (see the catalogue's cadence_days)")
+    print("this shell (used by the next sps refresh):")
+    print(f"  data folder:      {settings.data_dir}")
+    print(f"  snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
     _print_last_runs(settings)
     return 0
+
+
+def _print_build(current: Path) -> dict[str, tuple]:
+    """Print how the published version was built (mode, snapshot folder, when) from its own `_publication`,
+    and return its sources as it recorded them (rpt_source_freshness): code -> (status, message, loaded at,
+    Eurostat last update, file)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(current), read_only=True) as conn:
+            columns = {row[0] for row in conn.execute("select column_name from (describe _publication)").fetchall()}
+            wanted = [c for c in ("published_at", "mode", "snapshot_dir", "eurostat_api") if c in columns]
+            values = conn.execute(f"select {', '.join(wanted)} from _publication").fetchall()[0]
+            built = dict(zip(wanted, values, strict=True))
+            sources = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "select source_dataset, last_attempt_status, last_attempt_message, loaded_at, source_last_update, "
+                    "source_file from rpt_source_freshness"
+                ).fetchall()
+            }
+    except (duckdb.Error, IndexError):
+        return {}
+    when = f"{built['published_at']:%Y-%m-%d %H:%M} UTC" if built.get("published_at") else "at an unknown time"
+    if built.get("mode"):
+        how = f"{built['mode']} mode, snapshot folder {built['snapshot_dir']}"
+        if built.get("eurostat_api"):
+            how += f", Eurostat API {built['eurostat_api']}"
+    else:
+        how = "mode and snapshot folder not recorded (published before they were)"
+    print(f"built:            {when}, {how}")
+    return sources
 
 
 def _print_current_health(current: Path, settings) -> None:
@@ -502,6 +560,13 @@ def cmd_upload(args: argparse.Namespace) -> int:
         for rule in summarise(result.problems):
             first = f"first on line {rule.first_row}" if rule.first_row else "in the file"
             print(f"  {rule.severity.upper()} {rule.rule}: {rule.problems} problem(s), {first}; e.g. {rule.example}")
+            for message in rule.messages:  # each thing the rule caught: how many, where first, what to do
+                lines = ", ".join(map(str, message.first_rows))
+                more = " ..." if message.rows > len(message.first_rows) else ""
+                where = f"lines {lines}{more}" if lines else "the file"
+                print(f"    {message.problems} x {message.message} ({where})")
+            if rule.other_messages:
+                print(f"    ... and {rule.other_messages} other message(s) (all in the report)")
         print("  The first 200:")
     for problem in result.problems[:200]:
         print(f"  {problem}")

@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import progress as shown
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
+from dashboards.labels import country_name, fmt_value, group_label, indicator_title, peer_group_label, source_label
 from dashboards.public_space import render_public_space
 from pipelines.errors import SpsError
 from pipelines.outputs.report.build import build_city_report
@@ -42,9 +43,8 @@ def is_true(value) -> bool:
 
 
 def fmt(value, unit: str | None) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{value:.1f}" if str(unit or "").startswith("%") else f"{value:,.2f}"
+    """A value and its interval with the precision of the unit (dashboards/labels.py): 79.0 and 75.2–82.3."""
+    return fmt_value(value, unit)
 
 
 def quality_labels(row) -> list[tuple[str, str]]:
@@ -66,6 +66,8 @@ def quality_labels(row) -> list[tuple[str, str]]:
         badges.append(("approximate interval", "violet"))
     if "is_official" in row and not is_true(row.get("is_official")):
         badges.append(("not official statistics", "gray"))
+    if row.get("source_type") == "city_report":
+        badges.append(("reported by the city", "green"))
     return badges
 
 
@@ -194,7 +196,7 @@ name = city["city"]
 
 # --- who the city is ---------------------------------------------------------------------------------------
 st.header(f"{name} ({geo_code})")
-facts = [f"{city['country_name']} ({city['country_code']})"]
+facts = [f"{country_name(city['country_code'])} ({city['country_code']})"]
 facts.append(
     f"NUTS 3 region {city['nuts3_code']}" if not pd.isna(city["nuts3_code"]) else "no NUTS 3 region in the register"
 )
@@ -244,7 +246,10 @@ if scorecard.empty:
     )
     table = pd.DataFrame()
 else:
-    peer_labels = ranks.drop_duplicates("peer_group").set_index("peer_group")["peer_group_label"].to_dict()
+    peer_labels = {
+        group: peer_group_label(group, label)
+        for group, label in ranks.drop_duplicates("peer_group").set_index("peer_group")["peer_group_label"].items()
+    }
     methods: dict[tuple[str, str], str] = {}  # uncertainty method of each series (dict lookups, not .loc per rank)
     for key, method in zip(
         zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True),
@@ -269,7 +274,7 @@ else:
                 delta_color = "normal" if is_true(row["higher_is_better"]) else "inverse"
         with columns[position % 2].container(border=True):
             st.metric(
-                f"{row['indicator_name']} — {row['period']} ({row['unit']})",
+                f"{indicator_title(row['indicator_name'], row['source_type'])} — {row['period']} ({row['unit']})",
                 fmt(row["value"], row["unit"]),
                 delta=delta,
                 delta_color=delta_color,
@@ -295,14 +300,21 @@ else:
                 is_true(row["has_quality_warning"]) or row["uncertainty_method"] == "none"
             ):
                 st.caption(f"Quality note: {row['quality_note']}")
-            source = f"Source: {row['source_dataset']}"
+            # titled and sourced by the row's own source: a city's own homicide rate is its report, not the police's
+            source = f"Source: {source_label(row['source_dataset'], row['source_type'])}"
+            if row["source_type"] == "city_report" and not pd.isna(row.get("reported_source")):
+                source += f" ({row['reported_source']})"
             if not pd.isna(row["submission_id"]):
                 source += f", submission {row['submission_id']}"
-            st.caption(f"{source} · {row['comparability_group']} · SDG {row['sdg_targets']}")
+            series = group_label(row["comparability_group"], row["period"], None, {geo_code: name})
+            st.caption(f"{source} · {series} · SDG {row['sdg_targets']}")
 
     table = pd.DataFrame(
         {
-            "indicator": scorecard["indicator_name"],
+            "indicator": [
+                indicator_title(n, t)
+                for n, t in zip(scorecard["indicator_name"], scorecard["source_type"], strict=True)
+            ],
             "indicator_code": scorecard["indicator_code"],
             "period": scorecard["period"],
             "value": scorecard["value"],
@@ -331,15 +343,7 @@ else:
     table["source_dataset"] = scorecard["source_dataset"]
     table["submission_id"] = scorecard["submission_id"]
     table["comparability_group"] = scorecard["comparability_group"]
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "ci_low": st.column_config.NumberColumn("95 % low", format="%.1f"),
-            "ci_high": st.column_config.NumberColumn("95 % high", format="%.1f"),
-        },
-    )
+    show_table(table)
     approximate = bool(scorecard["is_ci_approximate"].map(is_true).any())
     st.caption(
         "Rank 1 = best (polarity-aware); 'could be' is the range of ranks the 95 % intervals allow within the peer "
@@ -425,7 +429,7 @@ if len(national):
     areas = ", ".join(sorted({f"{n} ({c})" for n, c in zip(national["area_name"], national["area_code"], strict=True)}))
     st.markdown(f"**Country:** {areas}; Eurostat crim_off_cat.")
 else:
-    st.info(f"No national police-recorded rates for {city['country_name']} in Eurostat crim_off_cat.")
+    st.info(f"No national police-recorded rates for {country_name(city['country_code'])} in Eurostat crim_off_cat.")
 if len(police):
     context = pd.DataFrame(
         {
@@ -444,7 +448,7 @@ if len(police):
             "source_dataset": police["source_dataset"],
         }
     )
-    st.dataframe(context, hide_index=True, width="stretch")
+    show_table(context)
     st.caption(POLICE_CAVEAT)
     download_buttons(context, f"city_profile_{geo_code}_police_context")
 
@@ -452,7 +456,7 @@ references = profile["reference_values"]
 st.markdown("**National survey context**")
 if len(references):
     shown_references = references.drop(columns=["note"])
-    st.dataframe(shown_references, hide_index=True, width="stretch")
+    show_table(shown_references)
     for note in references["note"].dropna().unique():
         st.caption(note)
     download_buttons(shown_references, f"city_profile_{geo_code}_survey_context")
@@ -468,6 +472,10 @@ submissions = profile["submissions"]
 freshness = cached("source_freshness", published)
 if len(submissions):
     results = submissions.drop(columns=["lineage_id", "is_official", "break_in_series"]).assign(
+        indicator_name=[
+            indicator_title(n, t)
+            for n, t in zip(submissions["indicator_name"], submissions["source_type"], strict=True)
+        ],
         quality=submissions.apply(quality_text, axis=1),
         reported=[
             f"reported by the city, version {int(v)}, {pd.Timestamp(d):%Y-%m-%d}" if source == "city_report" else ""
@@ -476,7 +484,7 @@ if len(submissions):
             )
         ],
     )
-    st.dataframe(results, hide_index=True, width="stretch")
+    show_table(results)
     st.caption(
         f"{submissions['submission_id'].nunique()} submitted file(s), {len(submissions)} value(s). Results sent in "
         "the SPS survey template keep their own interval; a sample size with a design effect gives a Wilson "
@@ -519,7 +527,7 @@ if len(local):
             for v, d in zip(local["report_version"], local["reported_at"], strict=True)
         ]
     )
-    st.dataframe(local.drop(columns=["lineage_id"]), hide_index=True, width="stretch")
+    show_table(local.drop(columns=["lineage_id"]))
     download_buttons(local, f"city_profile_{geo_code}_local_indicators")
 else:
     st.caption(f"{name} has reported no local indicators.")
@@ -558,7 +566,7 @@ if len(gaps):
             "why_no_value": gaps.apply(why_missing, axis=1),
         }
     )
-    st.dataframe(gap_table, hide_index=True, width="stretch")
+    show_table(gap_table)
     st.caption(
         f"{len(gaps)} of {len(coverage)} catalogue indicators have no value for {name} (city_indicator_coverage)."
     )
@@ -591,13 +599,11 @@ with st.expander("Sources and lineage of every value on this page"):
             ],
             ignore_index=True,
         )
-        st.dataframe(lineage, hide_index=True, width="stretch")
+        show_table(lineage)
         download_buttons(lineage, f"city_profile_{geo_code}_lineage")
         used = freshness[freshness["source_dataset"].isin(set(lineage["source_dataset"]))]
-        st.dataframe(
-            used[["source_dataset", "last_attempt_status", "loaded_at", "source_file", "source_last_update", "origin"]],
-            hide_index=True,
-            width="stretch",
+        show_table(
+            used[["source_dataset", "last_attempt_status", "loaded_at", "source_file", "source_last_update", "origin"]]
         )
         st.caption(
             "lineage_id = source dataset / load / source series key / period: it leads back to the raw row that was "

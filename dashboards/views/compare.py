@@ -1,11 +1,28 @@
 """Compare cities: ranked bars with 95 % whiskers, shading of the cities not statistically different from a
-highlighted city, peer groups or a custom list, time series with breaks and national references. Every
-choice lives in the URL (indicator, period, peer, highlight, cities) so a view can be shared."""
+highlighted city, peer groups or a custom list, time series with breaks and national references. Police-recorded
+indicators open on the regions of one country (dashboards/police.py). Every choice lives in the URL (indicator,
+period, group, peer, highlight, cities, ...) so a view can be shared.
 
+The page opens on the period and comparability group with the most cities: a single city's own report is one
+click away, never the default. Captions are written from what is drawn and from the group shown."""
+
+import math
+
+import pandas as pd
 import streamlit as st
 
-from dashboards import charts
-from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
+from dashboards import charts, compare_progress, police
+from dashboards.common import (
+    altair_chart,
+    cached,
+    download_buttons,
+    footer,
+    published_or_stop,
+    show_table,
+    url_choice,
+)
+from dashboards.labels import geo_level_label, group_label, source_label, unit_decimals
+from dashboards.labels import text as _
 
 PEER_GROUPS = {
     "all": "All cities",
@@ -14,8 +31,9 @@ PEER_GROUPS = {
     "partnership": "Partnership cities",
     "custom": "My own list of cities",
 }
+Z95 = 1.959963984540054
 
-st.title("Compare cities")
+st.title(_("Compare cities"))
 published = published_or_stop()
 params = st.query_params
 notes: list[str] = []
@@ -30,188 +48,350 @@ available = catalogue[catalogue["observations"] > 0]
 labels = dict(zip(available["indicator_code"], available["indicator_name"], strict=True))
 default_code = "feel_safe_night_neighbourhood" if "feel_safe_night_neighbourhood" in labels else next(iter(labels))
 code = st.selectbox(
-    "Indicator",
+    _("Indicator"),
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
 )
+params["indicator"] = code
 meta = available.set_index("indicator_code").loc[code]
-MODES = {"values": "Values in one period", "progress": "Progress over time (change and its 95 % interval)"}
+MODES = {"values": _("Values in one period"), "progress": _("Progress over time (change and its 95 % interval)")}
 mode = st.radio(
-    "Show",
+    _("Show"),
     list(MODES),
     format_func=MODES.get,
     horizontal=True,
     index=list(MODES).index(from_url("mode", list(MODES), "values")),
 )
 if mode == "progress":  # every city's change from the city_progress mart (dashboards/compare_progress.py)
-    from dashboards.compare_progress import render
-
-    params["indicator"], params["mode"] = code, mode
+    params["mode"] = mode
     params.pop("period", None)
-    render(published, code, meta, notes)
+    compare_progress.render(published, code, meta, notes)
     footer(published)
     st.stop()
 for stale in ("mode", "window"):
     params.pop(stale, None)
-periods = cached("periods_for", published, code)
-period = st.selectbox("Period", periods, index=periods.index(from_url("period", periods, periods[0])))
-params["indicator"], params["period"] = code, period
+flag_meanings = cached("flag_meanings", published)
+FLAGS = dict(zip(flag_meanings["flag"], flag_meanings["meaning"], strict=True))
 
-if meta["indicator_family"] in ("police_recorded", "survey"):
-    level = st.radio("Geography", ["country", "nuts1", "nuts2", "nuts3"], horizontal=True)
-    frame = cached("region_values", published, code, period, level)
-    name_col, highlight = "region", None
-else:
-    name_col = "city"
-    frame = cached("city_values", published, code, period).copy()
-    groups = sorted(frame["comparability_group"].unique())
-    if len(groups) > 1:  # different questions / scales / universes are never ranked together
-        group = st.selectbox("Survey (comparability group): values from different surveys are not comparable", groups)
-        frame = frame[frame["comparability_group"] == group].reset_index(drop=True)
-    frame[name_col] = frame[name_col].fillna(frame["geo_code"])
-    names = dict(zip(frame["geo_code"], frame[name_col], strict=True))
-    ordered = sorted(names, key=names.get)
-    left, right = st.columns(2)
-    highlight = left.selectbox(
-        "Highlight a city (shades the cities not statistically different from it)",
-        [None, *ordered],
-        index=([None, *ordered]).index(from_url("highlight", ordered, None)),
-        format_func=lambda c: "none" if c is None else f"{names[c]} ({c})",
-    )
-    peer = right.selectbox(
-        "Peer group",
-        list(PEER_GROUPS),
-        format_func=PEER_GROUPS.get,
-        index=list(PEER_GROUPS).index(from_url("peer", list(PEER_GROUPS), "all")),
-    )
-    chosen = []
-    if peer == "custom":
-        wanted = [c for c in params.get("cities", "").split(",") if c]
-        unknown = [c for c in wanted if c not in names]
-        if unknown:
-            notes.append(f"No {period} value for {', '.join(unknown)}; left out of the list.")
-        # A stable key, filled from the URL once: a `default` that follows the URL would re-create the widget
-        # (and drop the user's next pick) on every change.
-        if "custom_cities" not in st.session_state:
-            st.session_state["custom_cities"] = [c for c in wanted if c in names]
-        st.session_state["custom_cities"] = [c for c in st.session_state["custom_cities"] if c in names]
-        chosen = st.multiselect("Cities", ordered, key="custom_cities", format_func=lambda c: f"{names[c]} ({c})")
-        params["cities"] = ",".join(chosen)
-        frame = frame[frame["geo_code"].isin(chosen)].reset_index(drop=True)
-    elif peer in ("country", "size"):
-        if highlight is None:
-            notes.append("Pick a city to highlight to compare it with its country or size class; showing all cities.")
-            peer = "all"
-        else:
-            directory = cached("city_directory", published).set_index("geo_code")
-            key = directory.loc[highlight, "country_code" if peer == "country" else "size_class"]
-            members = set(cached("peer_group_members", published, f"{peer}:{key}"))
-            frame = frame[frame["geo_code"].isin(members)].reset_index(drop=True)
-    elif peer == "partnership":
-        members = set(cached("peer_group_members", published, "partnership"))
-        frame = frame[frame["geo_code"].isin(members | ({highlight} if highlight else set()))].reset_index(drop=True)
-    params["peer"] = peer
-    if highlight:
-        params["highlight"] = highlight
-    elif "highlight" in params:
-        del params["highlight"]
 
-for note in notes:
-    st.warning(note)
+def flags_text(frame: pd.DataFrame) -> str:
+    """The meaning of the flags that appear in what is drawn, and only those."""
+    found = sorted({f for flags in frame["flags"].dropna() for f in str(flags) if f.strip()})
+    return (
+        (" " + _("Flags") + ": " + ", ".join(f"{f} {FLAGS.get(f, '')}".strip() for f in found) + ".") if found else ""
+    )
+
+
+def show_notes() -> None:
+    for note in notes:
+        st.warning(note)
+
+
+if meta["indicator_family"] == "police_recorded":
+    police.render(published, code, meta, from_url, params)
+    show_notes()
+    footer(published)
+    st.stop()
+
+counts = cached("city_group_counts", published, code)
+if meta["indicator_family"] == "survey" or counts.empty:
+    # National and regional surveys (e.g. the Crime Survey for England and Wales): areas, not cities.
+    periods = cached("periods_for", published, code)
+    period = st.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
+    params["period"] = period
+    levels = ["country", "nuts1", "nuts2", "nuts3"]
+    frames = {level: cached("region_values", published, code, period, level) for level in levels}
+    levels = [level for level in levels if len(frames[level])] or ["country"]
+    level = st.radio(
+        _("Geography"),
+        levels,
+        format_func=geo_level_label,
+        horizontal=True,
+        index=levels.index(from_url("level", levels, levels[0])),
+    )
+    params["level"] = level
+    frame = frames[level]
+    show_notes()
+    if frame.empty:
+        st.info(f"{_('No values for')} {meta['indicator_name']} {_('in')} {period}.")
+        st.stop()
+    unit = frame["unit"].iloc[0]
+    altair_chart(charts.ranked_bars(frame, "region", unit))
+    st.caption(
+        f"{meta['indicator_name']}, {period}: {len(frame)} "
+        f"{geo_level_label(level, plural=len(frame) != 1, in_sentence=True)} — {_('unit')}: {unit}. "
+        + _("Source")
+        + ": "
+        + ", ".join(sorted({source_label(s) for s in frame["source_dataset"]}))
+        + f". {meta['comparability_caveat']}"
+        + flags_text(frame)
+    )
+    st.subheader(_("Table"))
+    shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")
+    show_table(shown)
+    download_buttons(shown, f"{code}_{period}")
+    footer(published)
+    st.stop()
+
+# --- cities: the period and group with the most (named) cities by default -------------------------------------
+best = counts.iloc[0]  # ordered by named cities, cities, newest period
+cities_in_period = counts.groupby("period")["cities"].max().to_dict()
+periods = sorted(cities_in_period, reverse=True)
+period = st.selectbox(
+    _("Period"),
+    periods,
+    index=periods.index(from_url("period", periods, best["period"])),
+    format_func=lambda p: f"{p} — {cities_in_period[p]} {_('cities') if cities_in_period[p] != 1 else _('city')}",
+)
+params["period"] = period
+frame = cached("city_values", published, code, period).copy()
+directory = cached("city_directory", published)
+city_names = dict(zip(directory["geo_code"], directory["city"], strict=True))
+in_period = counts[counts["period"] == period]  # already ordered: most named cities first
+groups = in_period["comparability_group"].tolist()
+group_cities = dict(zip(in_period["comparability_group"], in_period["cities"], strict=True))
+group = groups[0]
+if len(groups) > 1:  # different questions / scales / universes are never ranked together
+    group = st.selectbox(
+        _("Survey or series: values from different surveys are not comparable"),
+        groups,
+        index=groups.index(from_url("group", groups, groups[0])),
+        format_func=lambda g: group_label(g, period, group_cities[g], city_names),
+    )
+    params["group"] = group
+elif "group" in params:
+    del params["group"]
+frame = frame[frame["comparability_group"] == group].reset_index(drop=True)
+
+# Cities the register cannot name (offline: the Latvian state cities LV002C-LV009C) only on request.
+unnamed = frame[~frame["is_named"].fillna(False).astype(bool)]
+show_unnamed = False
+if len(unnamed):
+    show_unnamed = st.toggle(
+        f"{_('Show the')} {len(unnamed)} {_('cities whose names are not in this snapshot')}",
+        value=params.get("unnamed") == "1",
+        help=_("They are left out of peer groups and ranks: a rank against places no one can name says little."),
+    )
+    if show_unnamed:
+        params["unnamed"] = "1"
+    else:
+        if "unnamed" in params:
+            del params["unnamed"]
+        frame = frame[frame["is_named"].fillna(False).astype(bool)].reset_index(drop=True)
+names = dict(zip(frame["geo_code"], frame["city"], strict=True))
+ordered = sorted(names, key=names.get)
+left, right = st.columns(2)
+highlight = left.selectbox(
+    _("Highlight a city (shades the cities not statistically different from it)"),
+    [None, *ordered],
+    index=([None, *ordered]).index(from_url("highlight", ordered, None)),
+    format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
+)
+peer = right.selectbox(
+    _("Peer group"),
+    list(PEER_GROUPS),
+    format_func=lambda p: _(PEER_GROUPS[p]),
+    index=list(PEER_GROUPS).index(from_url("peer", list(PEER_GROUPS), "all")),
+)
+chosen = []
+if peer == "custom":
+    wanted = [c for c in params.get("cities", "").split(",") if c]
+    unknown = [c for c in wanted if c not in names]
+    if unknown:
+        notes.append(f"{_('No value in')} {period} {_('for')} {', '.join(unknown)}; {_('left out of the list')}.")
+    # A stable key, filled from the URL once: a `default` that follows the URL would re-create the widget
+    # (and drop the user's next pick) on every change.
+    if "custom_cities" not in st.session_state:
+        st.session_state["custom_cities"] = [c for c in wanted if c in names]
+    st.session_state["custom_cities"] = [c for c in st.session_state["custom_cities"] if c in names]
+    chosen = st.multiselect(_("Cities"), ordered, key="custom_cities", format_func=lambda c: f"{names[c]} ({c})")
+    params["cities"] = ",".join(chosen)
+    frame = frame[frame["geo_code"].isin(chosen)].reset_index(drop=True)
+elif peer in ("country", "size"):
+    if highlight is None:
+        notes.append(_("Pick a city to highlight to compare it with its country or size class; showing all cities."))
+        peer = "all"
+    else:
+        indexed = directory.set_index("geo_code")
+        key = indexed.loc[highlight, "country_code" if peer == "country" else "size_class"]
+        members = set(cached("peer_group_members", published, f"{peer}:{key}"))
+        frame = frame[frame["geo_code"].isin(members | {highlight})].reset_index(drop=True)
+elif peer == "partnership":
+    members = set(cached("peer_group_members", published, "partnership"))
+    frame = frame[frame["geo_code"].isin(members | ({highlight} if highlight else set()))].reset_index(drop=True)
+params["peer"] = peer
+if highlight:
+    params["highlight"] = highlight
+elif "highlight" in params:
+    del params["highlight"]
+
+show_notes()
 
 if frame.empty:
     st.info(
-        f"No values for {meta['indicator_name']} in {period} for this selection "
-        "(for example no survey in these cities that year)."
+        f"{_('No values for')} {meta['indicator_name']} {_('in')} {period} {_('for this selection')} "
+        f"({_('for example no survey in these cities that year')})."
     )
     st.stop()
 
 if highlight is not None:
     tests = cached("comparisons_with", published, code, period, highlight)
     significant = dict(zip(tests["geo_code"], tests["is_significant"], strict=True))
+    errors = dict(zip(frame["geo_code"], frame["standard_error"], strict=True))
 
     def classify(geo_code: str) -> str:
         if geo_code == highlight:
             return "selected city"
         if geo_code not in significant:
-            return "no interval"
+            # a city outside the peer groups (no name in the register), shown on request: the same z test as
+            # city_pairwise_comparisons, on the values shown
+            mine, theirs = errors.get(highlight), errors.get(geo_code)
+            if mine is None or theirs is None or pd.isna(mine) or pd.isna(theirs):
+                return "no interval"
+            a = frame.loc[frame["geo_code"] == highlight, "value"].iloc[0]
+            b = frame.loc[frame["geo_code"] == geo_code, "value"].iloc[0]
+            differ = abs(a - b) > Z95 * math.sqrt(mine**2 + theirs**2)
+            return "statistically different" if differ else "not statistically different"
         return "statistically different" if significant[geo_code] else "not statistically different"
 
     frame["comparison"] = frame["geo_code"].map(classify)
 
 unit = frame["unit"].iloc[0]
-altair_chart(charts.ranked_bars(frame, name_col, unit))
-shown = "the first 150 of " if len(frame) > 150 else ""
-caveat = (
-    f"{meta['indicator_name']}, {period}: {shown}{len(frame)} {'cities' if name_col == 'city' else 'areas'} — "
-    f"unit: {unit}. Source: {', '.join(sorted(frame['source_dataset'].unique()))}. {meta['comparability_caveat']}"
-)
-if "uncertainty_method" in frame:
-    approximate = bool(frame.get("is_ci_approximate", frame["uncertainty_method"] == "").any())
-    none = int((frame["uncertainty_method"] == "none").sum())
-    caveat += (
-        " Whiskers: 95 % intervals"
-        + (" from the survey's nominal sample per city (approximate; see Methodology)" if approximate else "")
-        + (f"; {none} value(s) have no uncertainty available" if none else "")
+altair_chart(charts.ranked_bars(frame, "city", unit))
+
+# --- the caption: what is drawn, and the method of the group shown ---------------------------------------------
+drawn = frame.sort_values("value", ascending=False).head(150)
+shown_text = f"{_('the first 150 of')} " if len(frame) > 150 else ""
+parts = [
+    f"{meta['indicator_name']}, {period}: {shown_text}{len(frame)} {_('cities') if len(frame) != 1 else _('city')}"
+    f" — {group_label(group, period, None, city_names)} — {_('unit')}: {unit}.",
+]
+kind = group.split(":", 1)[0]
+if kind == "urb_percep":
+    registry = cached("survey_registry", published)
+    wave = registry[
+        (registry["survey_id"] == "urb_percep")
+        & (registry["wave"] == str(period))
+        & (registry["indicator_code"] == code)
+    ]
+    if len(wave):
+        w = wave.iloc[0]
+        sample = (
+            f"{_('about')} {int(w['sample_size'])} {_('interviews per city')}"
+            if not pd.isna(w["sample_size"])
+            else _("sample per city not known")
+        )
+        question = str(w["question_wording"]).strip()
+        parts.append(
+            f"{_('Source')}: {w['survey_name']} ({w['producer']}), {w['reference_period']}; "
+            f"{w['population_universe']}, {w['mode']}, {sample}. {_('Question')}: {question}"
+            + ("" if question.endswith(("?", ".")) else ".")
+        )
+    else:
+        parts.append(f"{_('Source')}: {source_label('urb_percep')}.")
+    parts.append(str(meta["comparability_caveat"]))  # the catalogue's caveat describes this survey
+elif kind == "city_report":
+    parts.append(
+        _("Source: reported by the city itself (voluntary reporting, not official statistics), with its own method; ")
+        + _("comparable only with the same city's own reports over time.")
+    )
+else:
+    parts.append(
+        _("Source")
+        + ": "
+        + ", ".join(
+            sorted({source_label(s, t) for s, t in zip(drawn["source_dataset"], drawn["source_type"], strict=True)})
+        )
         + "."
     )
-st.caption(caveat + " Flags: e estimated, b break in series, d definition differs, u low reliability.")
+if len(unnamed) and show_unnamed:
+    first, last = unnamed["geo_code"].min(), unnamed["geo_code"].max()
+    parts.append(
+        f"{first}–{last}: {_('cities whose names are not in this snapshot')} "
+        f"({_('live mode names them from Eurostat’s CITIES code list')}); {_('they are in no peer group and no rank')}."
+    )
+elif len(unnamed):
+    parts.append(
+        f"{len(unnamed)} {_('cities whose names are not in this snapshot are left out')} "
+        f"({', '.join(sorted(unnamed['geo_code']))})."
+    )
+with_interval = drawn["ci_low"].notna() & drawn["ci_high"].notna()
+if with_interval.any():
+    approximate = bool(drawn.loc[with_interval, "is_ci_approximate"].fillna(False).astype(bool).any())
+    parts.append(
+        _("Whiskers: 95 % intervals")
+        + (f" ({_('approximate: from the survey’s nominal sample per city; see Methodology')})" if approximate else "")
+        + (f"; {int((~with_interval).sum())} {_('value(s) have no interval')}" if (~with_interval).any() else "")
+        + "."
+    )
+else:
+    parts.append(_("No interval is drawn: none of these values comes with one."))
+st.caption(" ".join(parts) + flags_text(drawn))
 
 if highlight is not None:
     group_key = {"all": "all", "partnership": "partnership", "custom": "all"}.get(params.get("peer", "all"))
+    indexed = directory.set_index("geo_code")
     if group_key is None:
-        directory = cached("city_directory", published).set_index("geo_code")
-        kind = params["peer"]
-        group_key = f"{kind}:{directory.loc[highlight, 'country_code' if kind == 'country' else 'size_class']}"
+        kind_of_peer = params["peer"]
+        group_key = (
+            f"{kind_of_peer}:{indexed.loc[highlight, 'country_code' if kind_of_peer == 'country' else 'size_class']}"
+        )
     interval = cached("city_rank_in_group", published, code, period, highlight, group_key)
     if len(interval):
         r = interval.iloc[0]
         st.info(
-            f"{names[highlight]} ranks {int(r['rank'])} of {int(r['cities_in_group'])} in this peer group; given "
-            f"sampling error its rank could be anywhere from {int(r['rank_best'])} to {int(r['rank_worst'])}. "
-            f"{int(r['indistinguishable_count'])} cities of the group are not statistically different from it "
-            "(light blue)."
+            f"{names[highlight]} {_('ranks')} {int(r['rank'])} {_('of')} {int(r['cities_in_group'])} "
+            f"{_('in this peer group; given sampling error its rank could be anywhere from')} {int(r['rank_best'])} "
+            f"{_('to')} {int(r['rank_worst'])}. {int(r['indistinguishable_count'])} "
+            f"{_('cities of the group are not statistically different from it (light blue).')}"
+            + (f" {_('Ranks count only cities with a name.')}" if show_unnamed else "")
         )
     else:
-        st.info(f"{names[highlight]} has no interval for this indicator and period, so no comparison is made.")
+        st.info(f"{names[highlight]} {_('has no interval for this indicator and period, so no comparison is made.')}")
 
 if "has_quality_warning" in frame:
     warned = frame[frame["has_quality_warning"].fillna(False).astype(bool)]
     if len(warned):
         st.warning(
-            f"{len(warned)} value(s) carry a data-quality warning: "
-            + "; ".join(f"{r[name_col]}: {r['quality_note']}" for _, r in warned.iterrows() if r.get("quality_note"))
+            f"{len(warned)} {_('value(s) carry a data-quality warning')}: "
+            + "; ".join(f"{r['city']}: {r['quality_note']}" for r in warned.to_dict("records") if r.get("quality_note"))
         )
 
-if name_col == "city":
-    references = cached("reference_values", published, code, period)
-    references = references[references["geo_code"].isin(frame["geo_code"])]
-    if len(references):
-        st.subheader("National and regional survey context")
-        st.caption(references["note"].iloc[0])
-        st.dataframe(references.drop(columns=["note"]), hide_index=True, width="stretch")
+references = cached("reference_values", published, code, period)
+references = references[references["geo_code"].isin(frame["geo_code"])]
+if len(references):
+    st.subheader(_("National and regional survey context"))
+    st.caption(references["note"].iloc[0])
+    show_table(references.drop(columns=["note"]), decimals=unit_decimals(unit))
 
-    trend_cities = tuple(
-        sorted(set(frame["geo_code"]) if params.get("peer") == "custom" else ({highlight} if highlight else set()))
+trend_cities = tuple(
+    sorted(set(frame["geo_code"]) if params.get("peer") == "custom" else ({highlight} if highlight else set()))
+)
+if trend_cities:
+    st.subheader(_("Over time"))
+    series = cached("city_series", published, code, trend_cities)
+    series = series[series["comparability_group"] == group]
+    refs = cached("reference_series", published, code, trend_cities)
+    if len(refs):
+        refs = refs.assign(period_year=refs["period"].str[:4].astype(int))
+    if series["period"].nunique() < 2:
+        st.caption(f"{_('Only one period')} ({period}) {_('exists for this indicator: no trend to show.')}")
+    altair_chart(charts.city_time_series(series, unit, refs))
+    st.caption(
+        _("Diamonds mark a break in series (flag b)")
+        + ("; " + _("bars are 95 % intervals") if series["ci_low"].notna().any() else "")
+        + (
+            "; " + _("dashed ticks are national or regional survey values (context, different survey)")
+            if len(refs)
+            else ""
+        )
+        + "."
     )
-    if trend_cities:
-        st.subheader("Over time")
-        series = cached("city_series", published, code, trend_cities)
-        series = series[series["comparability_group"] == frame["comparability_group"].iloc[0]]
-        refs = cached("reference_series", published, code, trend_cities)
-        if len(refs):
-            refs = refs.assign(period_year=refs["period"].str[:4].astype(int))
-        if series["period"].nunique() < 2:
-            st.caption(f"Only one period ({period}) exists for this indicator: no trend to show.")
-        altair_chart(charts.city_time_series(series, unit, refs))
-        st.caption(
-            "Diamonds mark a break in series (flag b); bars are 95 % intervals; dashed ticks are national "
-            "or regional survey values (context, different survey)."
-        )
-        download_buttons(series, f"{code}_series")
+    download_buttons(series, f"{code}_series")
 
-st.subheader("Table")
-st.dataframe(frame, hide_index=True, width="stretch")
-download_buttons(frame, f"{code}_{period}")
+st.subheader(_("Table"))
+shown = frame.drop(columns=["standard_error", "is_named"])
+show_table(shown)
+download_buttons(shown, f"{code}_{period}")
 footer(published)

@@ -2,7 +2,7 @@ import re
 
 import streamlit as st
 
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
 from pipelines.settings import PROJECT_ROOT
 
 PROGRESS_DOC = PROJECT_ROOT / "docs" / "methodology" / "progress.md"
@@ -38,7 +38,7 @@ st.caption(
     "interviews per city from the survey reports; the intervals built on them are approximate too."
 )
 registry = cached("survey_registry", published)
-st.dataframe(registry, hide_index=True, width="stretch")
+show_table(registry)
 download_buttons(registry, "survey_registry")
 
 # The progress methods, from docs/methodology/progress.md, each section under the anchor the assessments link to.

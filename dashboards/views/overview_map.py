@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts
-from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
+from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.labels import country_name, group_label
 
 ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: outside the map frame"
 AREA, NO_OUTLINE = "map area (NUTS 3)", "listed: no NUTS 2021 outline"
@@ -78,7 +79,11 @@ regions = cached("map_nuts3_values", published, code, period).copy() if police e
 
 groups = sorted(cities["comparability_group"].unique())
 if len(groups) > 1:  # values of different surveys are never coloured on one scale
-    group = st.selectbox("Survey (comparability group): values from different surveys are not comparable", groups)
+    group = st.selectbox(
+        "Survey or series: values from different surveys are not comparable",
+        groups,
+        format_func=lambda g: group_label(g, period, int((cities["comparability_group"] == g).sum())),
+    )
     cities = cities[cities["comparability_group"] == group]
 
 countries = sorted(set(cities["country"].dropna()) | set(regions["country"].dropna()))
@@ -86,7 +91,7 @@ country = pick_country.selectbox(
     "Country",
     ["all", *countries],
     index=(["all", *countries]).index(from_url("country", countries, "all")),
-    format_func=lambda c: "all countries" if c == "all" else c,
+    format_func=lambda c: "all countries" if c == "all" else f"{country_name(c)} ({c})",
     help="Police-recorded levels are best compared within one country.",
 )
 if country == "all":
@@ -148,30 +153,18 @@ with list_col:
             "Neither a GISCO Urban Audit 2021 point nor a known NUTS region for these codes (city codes whose "
             "names are not known offline); their values are here and in the table below."
         )
-        st.dataframe(
-            missing[["name", "geo_code", "country", "value"]].rename(columns={"name": "city"}),
-            hide_index=True,
-            width="stretch",
-        )
+        show_table(missing[["name", "geo_code", "country", "value"]].rename(columns={"name": "city"}))
     elif len(cities):
         st.caption("Every city with a value has a map location.")
     outside = shown_frame(cities[cities["shown_as"] == OUTSIDE], regions[regions["shown_as"] == OUTSIDE])
     if len(outside):
         st.markdown(f"**Outside the map frame: {len(outside)}**")
-        st.dataframe(
-            outside[["name", "geo_code", "country", "value"]].rename(columns={"name": "city or region"}),
-            hide_index=True,
-            width="stretch",
-        )
+        show_table(outside[["name", "geo_code", "country", "value"]].rename(columns={"name": "city or region"}))
     unmapped = regions[regions["shown_as"] == NO_OUTLINE]
     if len(unmapped):
         st.markdown(f"**NUTS 3 values without a 2021 outline: {len(unmapped)}**")
         st.caption("Codes of older NUTS versions or 'extra-regio' (…ZZZ): the 2021 outlines do not draw them.")
-        st.dataframe(
-            unmapped[["name", "geo_code", "country", "value"]].rename(columns={"name": "region"}),
-            hide_index=True,
-            width="stretch",
-        )
+        show_table(unmapped[["name", "geo_code", "country", "value"]].rename(columns={"name": "region"}))
 
 shown = shown_frame(cities, regions)
 sources = "; ".join(source_label(s) for s in sorted(shown["source_dataset"].dropna().unique()))
@@ -212,6 +205,6 @@ parts.append(
 st.caption(" ".join(parts))
 
 st.subheader("Values shown")
-st.dataframe(shown, hide_index=True, width="stretch")
+show_table(shown, labels={"shown_as": "Shown as"})
 download_buttons(shown, f"map_{code}_{period}" + ("" if country == "all" else f"_{country}"))
 footer(published)

@@ -1,64 +1,143 @@
-"""Upload page for city officers. First tab: download the template, upload a file with the city's token, see every
-problem at once (summarised by rule, listed page by page, the whole report downloadable), map an Open SDG file,
-submit; the same code as `sps upload`. Second tab: the city safety survey kit (the questionnaire, a survey's
-microdata checked and estimated, submitted or withdrawn); the same code as `sps survey`, through surveys.api."""
+"""Upload page for city officers. First tab, indicator values: the template and its data dictionary (every
+indicator's unit, the codes it accepts, the spellings read with a warning), the token, then the city it may write
+picked from a list (with its districts), a file up to SPS_UPLOAD_MAX_MB (the same number Streamlit's file box says:
+`sps serve` passes it), every problem at once (summarised by rule and message, listed page by page, the whole report
+downloadable), an Open SDG file mapped with a form, submit; the same code as `sps upload`, through
+pipelines/uploads/api.py. Second tab: the city safety survey kit (the questionnaire, a survey's microdata checked and
+estimated, submitted or withdrawn); the same code as `sps survey`, through surveys.api. Third tab: public-space
+layers and site audits, through spaces.api."""
 
 import functools
 import hashlib
+import math
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from dashboards import queries
+from dashboards.common import show_table
+from dashboards.labels import column_label
+from dashboards.labels import text as _
+from dashboards.upload_report import PAGE_SIZE, n, problem_table, summary_table
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
 from pipelines.spaces import api as spaces
 from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
 
-PAGE_SIZE = 500  # problems listed a page: a report can hold 150 000 of them
+
+def _mb(value: float) -> str:
+    return f"{value:g} MB"
 
 
-def _n(number: int) -> str:
-    return f"{number:,}".replace(",", " ")  # 158 335
+def template_bytes(suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"sps_upload_template{suffix}"
+        uploads.write_template(path)
+        return path.read_bytes()
 
 
-def _problem_table(problems: list[uploads.Problem]) -> pd.DataFrame:
-    """The rows shown on one page only: never a frame of the whole report just to show a page of it."""
-    frame = pd.DataFrame(
-        [p.as_dict() for p in problems], columns=["severity", "row", "column", "value", "rule", "message"]
-    )
-    frame["row"] = frame["row"].astype("Int64")  # file-level problems have no line: blank, not 2.0 beside them
-    return frame.rename(columns={"row": "line", "message": "what to do"})
+@st.cache_data(show_spinner=False)
+def dictionaries() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(uploads.column_dictionary()), pd.DataFrame(uploads.indicator_dictionary())
+
+
+def city_choices(city: str) -> tuple[dict[str, str], list[str]]:
+    """The name of the city a token may write and its districts known to the published version (codes only when
+    nothing is published yet)."""
+    try:
+        published = queries.current_published()
+    except SpsError:
+        return {city: city}, []
+    names = queries.place_names(published, city)
+    districts = [code for code in names if code != city]
+    return names, districts
 
 
 def _values_tab(settings) -> None:
-    """Indicator values: the SPS template or an Open SDG file (the original page)."""
+    """Indicator values: the SPS template or an Open SDG file. The token comes first and offers the city it may
+    write; the file box says SPS_UPLOAD_MAX_MB; problems are summarised by rule and message."""
+    max_mb = uploads.upload_max_mb()
 
-    with st.expander("Get the template", expanded=False):
+    with st.expander(_("Get the template and its data dictionary"), expanded=False):
         st.markdown(
-            "One row per value: `indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, "
-            "ci_low, ci_high, sample_size, source, note`. You can also upload the Open SDG CSV files your city "
-            "already publishes and say below which indicator they hold."
+            _("One row per value: ")
+            + "`indicator_code, geo_code, period, sex, age_group, breakdown, value, unit, ci_low, ci_high, "
+            "sample_size, source, note`. "
+            + _(
+                "You can also upload the Open SDG CSV files your city already publishes and say below which indicator "
+                "they hold. The XLSX template carries the same data dictionary as below."
+            )
         )
         left, right = st.columns(2)
         for column, suffix, mime in (
             (left, ".csv", "text/csv"),
             (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ):
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / f"sps_upload_template{suffix}"
-                uploads.write_template(path)
-                column.download_button(
-                    f"Template {suffix}", path.read_bytes(), file_name=path.name, mime=mime, key=f"template{suffix}"
-                )
+            column.download_button(  # written when clicked: the XLSX took a third of a second on every run of the page
+                f"Template {suffix}",
+                lambda suffix=suffix: template_bytes(suffix),
+                file_name=f"sps_upload_template{suffix}",
+                mime=mime,
+                key=f"template{suffix}",
+            )
+        columns, indicators = dictionaries()
+        st.markdown("**" + _("Columns") + "**")
+        st.table(columns.rename(columns=column_label), hide_index=True)
+        st.markdown("**" + _("Indicators: the unit each value must be in, and what else is read") + "**")
+        show_table(indicators)
+        st.caption(
+            _(
+                "Spellings 'read with a warning' and sex codes such as F, M, _T or total are accepted: the warning "
+                "names the conversion (e.g. Read sex 'total' as empty (both sexes)). Anything else is an error with "
+                "what to do."
+            )
+        )
 
-    city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C").strip().upper()
-    token = st.text_input("Upload token", type="password", help="Issued by the secretariat for your city.")
-    uploaded = st.file_uploader("File (CSV or XLSX)", type=["csv", "tsv", "txt", "xlsx"])
-    if not (city and token and uploaded):
-        st.info("Enter your city code and token, and choose a file.")
+    token = st.text_input(_("Upload token"), type="password", help=_("Issued by the secretariat for your city."))
+    if not token:
+        st.info(_("Enter the upload token the secretariat gave you; the city it may write is then offered below."))
+        return
+    try:
+        token_city = uploads.token_city(settings.data_dir, token)
+    except SpsError as exc:
+        st.error(str(exc))
+        return
+    names, districts = city_choices(token_city)
+    city = st.selectbox(
+        _("City (type to search)"),
+        [token_city],
+        format_func=lambda c: f"{names.get(c, c)} ({c})",
+        help=_("The cities this token may write. Rows about a district use the code CITY:district in geo_code."),
+    )
+    if districts:
+        st.caption(
+            _("Districts of this city already known")
+            + ": "
+            + ", ".join(f"{names[d]} (`{d}`)" for d in districts)
+            + ". "
+            + _("A new district is added by using a new CITY:district code.")
+        )
+    else:
+        st.caption(
+            _("Rows about a district of the city use the code CITY:district in geo_code (e.g. ") + f"`{city}:d1`)."
+        )
+
+    server_limit = st.get_option("server.maxUploadSize")
+    uploaded = st.file_uploader(
+        f"{_('File (CSV or XLSX)')}, {_('up to')} {_mb(max_mb)}",
+        type=["csv", "tsv", "txt", "xlsx"],
+        help=f"{_('Files up to')} {_mb(max_mb)} (SPS_UPLOAD_MAX_MB).",
+    )
+    if server_limit != max(1, math.ceil(max_mb)):
+        st.caption(
+            f"{_('This dashboard server takes files up to')} {server_limit} MB {_('but uploads are checked against')} "
+            f"{_mb(max_mb)}: {_('start it with `sps serve`, which sets both from SPS_UPLOAD_MAX_MB.')}"
+        )
+    if not uploaded:
+        st.info(_("Choose a file."))
         return
     try:
         uploads.verify_upload_token(settings.data_dir, token, city)
@@ -68,19 +147,25 @@ def _values_tab(settings) -> None:
 
     data = uploaded.getvalue()
     mapping = None
-    shape = uploads.inspect_file(data, uploaded.name)
+    # Read once per file (the page reruns on every click of the pager, and reading a large file takes a while).
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    inspected = st.session_state.get("upload_shape")
+    if inspected is None or inspected[0] != (digest, uploaded.name):
+        inspected = ((digest, uploaded.name), uploads.inspect_file(data, uploaded.name))
+        st.session_state["upload_shape"] = inspected
+    shape = inspected[1]
     if not shape.problems and shape.format == "open_sdg":
-        st.subheader("This is an Open SDG file: say what it holds")
-        choice = st.selectbox("Indicator", ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
+        st.subheader(_("This is an Open SDG file: say what it holds"))
+        choice = st.selectbox(_("Indicator"), ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
         mapping = uploads.Mapping()
         if choice.startswith("("):
-            mapping.local_name = st.text_input("Name of the local indicator")
-            mapping.local_unit = st.text_input("Its unit", placeholder="0-10 scale")
-            mapping.local_description = st.text_area("What it measures")
+            mapping.local_name = st.text_input(_("Name of the local indicator"))
+            mapping.local_unit = st.text_input(_("Its unit"), placeholder="0-10 scale")
+            mapping.local_description = st.text_area(_("What it measures"))
         else:
             mapping.indicator = choice
         if "Units" not in shape.header and "Unit measure" not in shape.header and not mapping.local_unit:
-            mapping.unit = st.text_input("Unit of the values (the file has no Units column)", placeholder="%")
+            mapping.unit = st.text_input(_("Unit of the values (the file has no Units column)"), placeholder="%")
         for column in [c for c in shape.header if c not in uploads.OPEN_SDG_RESERVED]:
             target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
             if target != "breakdown":
@@ -94,60 +179,55 @@ def _values_tab(settings) -> None:
                 mapping.values[column] = dict(p.split("=", 1) for p in pairs.replace(" ", "").split(",") if "=" in p)
 
     # Checked once per file: changing page or rule below reruns the page, and a 1 M-row file takes seconds to check.
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    # The summary, the counts and each rule's problems are made once too: a rerun only draws them (benchmarks/
+    # upload_page.py times it).
     check_key = (digest, uploaded.name, city, repr(mapping))
     checked = st.session_state.get("upload_check")
     if checked is None or checked[0] != check_key:
-        _, rows, problems = uploads.check_file(data, uploaded.name, city, mapping, settings)
-        checked = (check_key, len(rows), problems)
+        _fmt, rows, problems = uploads.check_file(data, uploaded.name, city, mapping, settings)
+        by_rule: dict[str, list] = {}
+        for problem in problems:
+            by_rule.setdefault(problem.rule, []).append(problem)
+        errors = sum(p.severity == "error" for p in problems)
+        checked = (check_key, len(rows), problems, summary_table(uploads.summarise(problems)), by_rule, errors)
         st.session_state["upload_check"] = checked
-    _, row_count, problems = checked
+    _key, row_count, problems, overview, by_rule, errors = checked
     report_id = hashlib.sha256(repr(check_key).encode()).hexdigest()[:16]  # a new report starts on page 1, all rules
-    errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if problems:
         (st.error if errors else st.warning)(
             f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
             + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
         )
-        summary = uploads.summarise(problems)
-        st.markdown("**What is wrong, rule by rule**")
-        overview = pd.DataFrame(
-            [
-                {
-                    "rule": s.rule,
-                    "severity": s.severity,
-                    "problems": s.problems,
-                    "rows affected": s.rows,
-                    "first line": s.first_row,
-                    "what to do": s.example,
-                }
-                for s in summary
-            ]
-        )
-        overview["first line"] = overview["first line"].astype("Int64")
-        st.dataframe(overview, hide_index=True, width="stretch")
+        st.markdown("**" + _("What is wrong, rule by rule") + "**")
+        # a static table: the 'what to do' text wraps, it is never cut off
+        st.table(overview.rename(columns=column_label), hide_index=True)
 
-        st.markdown("**Every problem, line by line**")
+        st.markdown("**" + _("Every problem, line by line") + "**")
         shown = problems
         if len(problems) > PAGE_SIZE:
             rule = st.selectbox(
-                "Show the problems of", ["all rules", *dict.fromkeys(s.rule for s in summary)], key=f"rule-{report_id}"
+                _("Show the problems of"),
+                ["all rules", *dict.fromkeys(overview["rule"])],
+                key=f"rule-{report_id}",
             )
             if rule != "all rules":
-                shown = [p for p in problems if p.rule == rule]
+                shown = by_rule[rule]
             pages = -(-len(shown) // PAGE_SIZE)
             page = st.pagination(pages, key=f"page-{report_id}-{rule}") if pages > 1 else 1
             first = (page - 1) * PAGE_SIZE
             st.caption(
-                f"Problems {_n(first + 1)}–{_n(min(first + PAGE_SIZE, len(shown)))} of {_n(len(shown))}"
+                f"Problems {n(first + 1)}–{n(min(first + PAGE_SIZE, len(shown)))} of {n(len(shown))}"
                 + ("" if rule == "all rules" else f" of the rule {rule}")
                 + f" ({PAGE_SIZE} a page; download the whole report below)"
             )
             shown = shown[first : first + PAGE_SIZE]
-        st.dataframe(_problem_table(shown), hide_index=True, width="stretch")
+        show_table(
+            problem_table(shown),
+            column_config={"what to do": st.column_config.TextColumn(column_label("what to do"), width="large")},
+        )
         st.download_button(
-            "Download the whole report (CSV)",
+            _("Download the whole report (CSV)"),
             lambda: uploads.report_csv(problems),  # written only when clicked, the same CSV as `sps upload` writes
             file_name=f"{uploaded.name}.report.csv",
             mime="text/csv",
@@ -155,7 +235,7 @@ def _values_tab(settings) -> None:
     else:
         st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
 
-    if not errors and row_count and st.button("Submit", type="primary"):
+    if not errors and row_count and st.button(_("Submit"), type="primary"):
         result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
         if result.accepted:
             st.success(
@@ -235,7 +315,7 @@ def _survey_tab(settings) -> None:
             f"{errors} error(s) and {len(check.warnings)} warning(s) in {uploaded.name}."
             + (" Nothing can be submitted until the errors are corrected." if errors else " Warnings do not block.")
         )
-        st.dataframe(_problem_table(check.problems[:PAGE_SIZE]), hide_index=True, width="stretch", key="survey_report")
+        show_table(problem_table(check.problems[:PAGE_SIZE]), key="survey_report")
         st.download_button(
             "Download the survey report (CSV)",
             lambda: surveys.report_csv(check.problems),
@@ -256,12 +336,11 @@ def _survey_tab(settings) -> None:
         & estimates["age_group"].is_null()
         & estimates["breakdown"].is_null()
     )
-    st.dataframe(
+    show_table(
         totals.select("indicator_code", "value", "ci_low", "ci_high", "deff", "sample_size", "flags", "note")
         .to_pandas()
         .round(1),
-        hide_index=True,
-        width="stretch",
+        decimals=1,
         key="survey_totals",
     )
     if st.button("Submit survey", type="primary", key="survey_submit"):
@@ -384,8 +463,8 @@ def _public_space_tab(settings) -> None:
                 else " Warnings do not block."
             )
         )
-        table = _problem_table(checked.problems[:PAGE_SIZE]).rename(columns={"line": "feature or line"})
-        st.dataframe(table, hide_index=True, width="stretch")
+        table = problem_table(checked.problems[:PAGE_SIZE]).rename(columns={"line": "feature or line"})
+        show_table(table)
         st.download_button(
             "Download the whole report (CSV)",
             lambda: spaces.report_csv(checked.problems),
@@ -403,7 +482,7 @@ def _public_space_tab(settings) -> None:
             st.error("The file was rejected when stored; see the report above.")
 
 
-st.title("Upload your city's data")
+st.title(_("Upload your city's data"))
 values_tab, survey_tab, space_tab = st.tabs(
     ["Indicator values", "City survey (microdata)", "Public space and site audits"]
 )

@@ -143,8 +143,9 @@ def build_health_report(
     builders = [
         ("What changed", lambda: [_changes_section(conn, new, previous)]),
         ("Revisions", lambda: [_revisions_section(conn, revisions_table, version)]),
-        ("Sources", lambda: _source_sections(conn, new)),
-        ("Checks", lambda: [_checks_section(conn, new)]),
+        ("Sources", lambda: _source_sections(conn, new, previous)),
+        ("Checks", lambda: [_checks_section(conn, new, previous)]),
+        ("Population labels", lambda: [_population_labels_section(conn, new, previous)]),
         ("Reporting cycle", lambda: _cycle_sections(conn, new, published_at.date())),
         ("Uploads", lambda: [_uploads_section(conn, previous_published_at, quarantine_dir)]),
     ]
@@ -213,7 +214,23 @@ def _revisions_section(conn, revisions_table: str, version: str) -> Section:
     )
 
 
-def _source_sections(conn, new: str) -> list[Section]:
+def _previous_sources(conn, previous: str | None) -> dict[str, tuple[str, object]]:
+    """source -> (last attempt, loaded_at) as the previous published version recorded them; {} without one."""
+    if previous is None or not _table_exists(conn, previous, "main", "rpt_source_freshness"):
+        return {}
+    return {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            f"select source_dataset, last_attempt_status, loaded_at from {previous}.main.rpt_source_freshness"
+        ).fetchall()
+    }
+
+
+def _source_sections(conn, new: str, previous: str | None = None) -> list[Section]:
+    """Sources: a failed load is an error, a stale source or one that the previous version had and this one
+    lost is a warning. A source that is simply not in this snapshot (and was not in the previous version's
+    either) is information: the documented snapshot lacks several catalogued datasets, and a fresh install
+    must not start with a warning about what nobody changed or broke."""
     status = {
         row[0]: row[1:]
         for row in conn.execute(
@@ -221,42 +238,49 @@ def _source_sections(conn, new: str) -> list[Section]:
             f"from {new}.main.rpt_source_freshness"
         ).fetchall()
     }
+    before = _previous_sources(conn, previous)
     now = datetime.now(UTC)
-    missing, stale, failed, table = [], [], [], []
+    absent, lost, stale, failed, table = [], [], [], [], []
     for spec in load_catalog():
         state, message, loaded_at = status.get(spec.code, ("never checked", "", None))
         age = (now - loaded_at).days if loaded_at else None
         is_stale = age is not None and age > spec.cadence_days
-        table.append(
-            [
-                spec.code,
-                state,
-                f"{loaded_at:%Y-%m-%d}" if loaded_at else "",
-                spec.cadence_days,
-                "stale" if is_stale else "",
-            ]
-        )
+        was_loaded = spec.code in before and before[spec.code][1] is not None
+        note = "stale" if is_stale else ""
         if state == "not_in_snapshot":
-            missing.append(spec.code)
+            if was_loaded:
+                lost.append(spec.code)
+                note = "in the previous version, missing now" + (" (the last load is kept)" if loaded_at else "")
+            else:
+                absent.append(spec.code)
+                note = "not in this snapshot; " + (
+                    "live mode fetches it" if spec.live != "none" else "provided by cities or institutes"
+                )
         if state == "failed":
             failed.append(f"{spec.code}: {message}")
         if is_stale:
             stale.append(spec.code)
+        table.append([spec.code, state, f"{loaded_at:%Y-%m-%d}" if loaded_at else "", spec.cadence_days, note])
+    fetchable = [code for code in absent if next(s for s in load_catalog() if s.code == code).live != "none"]
+    provided = [code for code in absent if code not in fetchable]
     sources = Section(
         "Sources",
-        f"{len(table)} sources: {len(failed)} failed at the last attempt, {len(missing)} not in the snapshot, "
-        f"{len(stale)} stale for their publication rhythm."
+        f"{len(table)} sources: {len(failed)} failed at the last attempt, {len(lost)} missing since the previous "
+        f"version, {len(stale)} stale for their publication rhythm, {len(absent)} not in this snapshot "
+        "(information)."
         + (f" Failed: {'; '.join(failed)}." if failed else "")
-        + (f" Not in the snapshot: {', '.join(missing)}." if missing else "")
-        + (f" Stale: {', '.join(stale)}." if stale else ""),
-        ["source", "last attempt", "loaded", "rhythm (days)", "freshness"],
+        + (f" Missing since the previous version: {', '.join(lost)}." if lost else "")
+        + (f" Stale: {', '.join(stale)}." if stale else "")
+        + (f" Not in this snapshot, fetched in live mode: {', '.join(fetchable)}." if fetchable else "")
+        + (f" Not in this snapshot, provided by cities or institutes: {', '.join(provided)}." if provided else ""),
+        ["source", "last attempt", "loaded", "rhythm (days)", "note"],
         table,
-        level="error" if failed else "warning" if (missing or stale) else "ok",
+        level="error" if failed else "warning" if (lost or stale) else "ok",
     )
     return [sources]
 
 
-def _checks_section(conn, new: str) -> Section:
+def _checks_section(conn, new: str, previous: str | None = None) -> Section:
     rows: list[list] = []
     if _table_exists(conn, conn.execute("select current_database()").fetchall()[0][0], "ops", "dbt_test_results"):
         rows += [
@@ -277,25 +301,88 @@ def _checks_section(conn, new: str) -> Section:
                    order by rule"""
             ).fetchall()
         ]
+    # Data-quality reports on the sources themselves (answer blocks that do not sum to 100, conflicting cells):
+    # listed for information while their count stays what it was; a warning when it grows (something changed).
     for table, label in (
         ("rpt_perception_block_anomalies", "perception answers that do not sum to 100 %"),
         ("rpt_survey_conflicting_cells", "survey cells with conflicting values (withheld)"),
-        ("rpt_population_label_matches", None),
     ):
-        if label is None or not _table_exists(conn, new, "main", table):
+        if not _table_exists(conn, new, "main", table):
             continue
         count = conn.execute(f"select count(*) from {new}.main.{table}").fetchall()[0][0]
+        before = (
+            conn.execute(f"select count(*) from {previous}.main.{table}").fetchall()[0][0]
+            if previous is not None and _table_exists(conn, previous, "main", table)
+            else None
+        )
         if count:
-            rows.append(["warn", table, count, label])
+            grew = before is not None and count > before
+            change = f"; {before} in the previous version" if before is not None and before != count else ""
+            rows.append(["warn" if grew else "info", table, count, label + change])
     failing = sum(1 for row in rows if row[0] in ("fail", "error"))
+    warning = sum(1 for row in rows if row[0] == "warn")
     limited, more = _limited(rows)
     return Section(
         "Checks",
-        f"{failing} failing and {len(rows) - failing} warning check(s) in the build of this version.",
+        f"{failing} failing and {warning} warning check(s) in the build of this version"
+        + (f"; {len(rows) - failing - warning} known source-data issue(s) listed for information." if rows else "."),
         ["status", "check", "rows", "message"],
         limited,
         more,
-        "error" if failing else "warning" if rows else "ok",
+        "error" if failing else "warning" if warning else "ok",
+    )
+
+
+def population_label_shares(conn, database: str) -> dict | None:
+    """How many population labels of the label export matched a city code, before and after repairing the
+    labels whose source bytes carry U+FFFD (the damaged character read as a one-letter wildcard, unique matches
+    only); None when the version has no such report."""
+    if not _table_exists(conn, database, "main", "rpt_population_label_matches"):
+        return None
+    total, matched, repaired = conn.execute(
+        f"""select count(*), count(*) filter (where is_matched),
+                   count(*) filter (where is_matched and match_method = 'repaired')
+            from {database}.main.rpt_population_label_matches"""
+    ).fetchall()[0]
+    reasons = conn.execute(
+        f"""select unmatched_reason, count(*) from {database}.main.rpt_population_label_matches
+            where not is_matched group by 1 order by 2 desc, 1"""
+    ).fetchall()
+    return {
+        "labels": total,
+        "matched": matched,
+        "repaired": repaired,
+        "matched_before_repair": matched - repaired,
+        "unmatched": total - matched,
+        "reasons": reasons,
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "n/a"
+
+
+def _population_labels_section(conn, new: str, previous: str | None) -> Section:
+    shares = population_label_shares(conn, new)
+    if shares is None or not shares["labels"]:
+        return Section("Population labels", "No population label export in this version (nothing to match).")
+    before = population_label_shares(conn, previous) if previous is not None else None
+    total, matched = shares["labels"], shares["matched"]
+    summary = (
+        f"{matched} of {total} population labels matched a city code ({_percent(matched, total)}): "
+        f"{shares['matched_before_repair']} by name ({_percent(shares['matched_before_repair'], total)} before "
+        f"repair), {shares['repaired']} more after repairing labels damaged in the source (U+FFFD read as one "
+        f"letter, unique matches only). {shares['unmatched']} unmatched, each with its reason."
+    )
+    dropped = before is not None and before["labels"] and matched < before["matched"]
+    if before is not None and before["matched"] != matched:
+        summary += f" Previous version: {before['matched']} of {before['labels']} matched."
+    return Section(
+        "Population labels",
+        summary,
+        ["unmatched because", "labels"],
+        [list(row) for row in shares["reasons"]],
+        level="warning" if dropped else "ok",
     )
 
 

@@ -148,10 +148,20 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
                 "? as html, ? as report_json",
                 [version, report.status, report.to_markdown(), report.to_html(), report.as_json()],
             )
+            # How this version was built, so `sps status` and the dashboard describe the version itself rather
+            # than the settings of whichever shell reads it later.
             conn.execute(
                 "create table _publish.main._publication as select ? as version, ?::timestamptz as published_at, "
-                "? as previous_version, ? as inputs_json",
-                [version, now.isoformat(), previous_version, json.dumps(inputs, sort_keys=True)],
+                "? as previous_version, ? as inputs_json, ? as mode, ? as snapshot_dir, ? as eurostat_api",
+                [
+                    version,
+                    now.isoformat(),
+                    previous_version,
+                    json.dumps(inputs, sort_keys=True),
+                    settings.mode,
+                    str(settings.snapshot_dir),
+                    settings.eurostat_api if settings.mode == "live" else None,
+                ],
             )
             conn.execute("checkpoint _publish")
         finally:

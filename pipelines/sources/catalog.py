@@ -18,6 +18,7 @@ FORMATS = {
     "geojson_polygons",
     "open_sdg_csv",
     "sps_survey_template",
+    "eurostat_codelist_tsv",
 }
 
 
@@ -45,7 +46,7 @@ class DatasetSpec:
             return (*self.dimensions, "time_period")
         if self.format == "eurostat_label_csv":
             return ("time_period", "cities", "indic_ur")
-        if self.format in ("open_sdg_csv", "sps_survey_template"):
+        if self.format in ("open_sdg_csv", "sps_survey_template", "eurostat_codelist_tsv"):
             return self.columns
         if self.format == "geojson_polygons":
             return (*self.columns, "geometry_json")

@@ -12,6 +12,7 @@ import duckdb
 from pipelines.errors import SourceFileError
 from pipelines.settings import pause_for_tests
 from pipelines.sources.catalog import DatasetSpec
+from pipelines.sources.codelist_tsv import load_codelist_tsv
 from pipelines.sources.files import check_gzip_integrity, sha256_of
 from pipelines.sources.geojson_points import load_geojson_points
 from pipelines.sources.geojson_polygons import load_geojson_polygons
@@ -28,6 +29,7 @@ LOADERS = {
     "geojson_polygons": load_geojson_polygons,
     "open_sdg_csv": load_open_sdg_csv,
     "sps_survey_template": load_survey_results,
+    "eurostat_codelist_tsv": load_codelist_tsv,
 }
 
 
@@ -40,6 +42,7 @@ def ensure_empty_table(conn: duckdb.DuckDBPyConnection, spec: DatasetSpec) -> No
     extra = {
         "geojson_points": "",
         "geojson_polygons": "",
+        "eurostat_codelist_tsv": "",
         "open_sdg_csv": "value double, source_row bigint, ",
         "sps_survey_template": "source_row bigint, ",
     }.get(spec.format, "value double, flag varchar, ")

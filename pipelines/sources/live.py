@@ -28,6 +28,7 @@ import urllib3
 from pipelines.errors import DownloadFailed, SourceFileError
 from pipelines.settings import Settings
 from pipelines.sources.catalog import DatasetSpec
+from pipelines.sources.codelist_tsv import read_codelist
 from pipelines.sources.files import check_gzip_integrity
 from pipelines.sources.sdmx_tsv import read_sdmx_header
 
@@ -43,6 +44,11 @@ class Fetched:
 
 def eurostat_data_url(settings: Settings, code: str) -> str:
     return f"{settings.eurostat_api}/sdmx/2.1/data/{code}?format=TSV&compressed=true"
+
+
+def eurostat_codelist_url(settings: Settings, codelist: str) -> str:
+    """A Eurostat code list as TSV ('code<TAB>English label' per line), e.g. CITIES."""
+    return f"{settings.eurostat_api}/sdmx/2.1/codelist/ESTAT/{codelist}/latest?format=TSV&lang=en"
 
 
 def eurostat_toc_url(settings: Settings) -> str:
@@ -143,6 +149,8 @@ def fetch_dataset(spec: DatasetSpec, settings: Settings, last_updates: dict[str,
     if spec.live == "eurostat_sdmx":
         url, check = eurostat_data_url(settings, spec.code), _check_sdmx
         last_update = (last_updates or {}).get(spec.code)
+    elif spec.live == "eurostat_codelist" and spec.live_path:
+        url, check, last_update = eurostat_codelist_url(settings, spec.live_path), read_codelist, None
     elif spec.live == "gisco" and spec.live_path:
         url, check, last_update = f"{settings.gisco_api}/{spec.live_path}", _check_json, None
     else:

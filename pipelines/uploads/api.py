@@ -8,7 +8,10 @@ functions, so a file gets the same checks, the same report and the same storage 
     summarise(problems)           problems grouped by rule, for long reports
     write_template(out)           the upload template (CSV or XLSX with its data dictionary)
     write_target_template(out)    the target sheet (a city's targets; sent with submit_upload like any file)
+    column_dictionary() / indicator_dictionary()   what each column and indicator takes (units, codes, synonyms)
     catalogue_indicator_codes()   the indicators a city may report
+    upload_max_mb()               the largest upload accepted (SPS_UPLOAD_MAX_MB)
+    token_city(data_dir, token)   the city a token may write
     verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens
 """
 
@@ -19,22 +22,33 @@ from dataclasses import dataclass, field
 from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
 from pipelines.uploads.inbox import report_csv
 from pipelines.uploads.parse import read_table
-from pipelines.uploads.problems import Problem, RuleSummary, summarise
-from pipelines.uploads.submit import UploadResult, check_file, submit_upload, upload_max_bytes
+from pipelines.uploads.problems import MessageSummary, Problem, RuleSummary, summarise
+from pipelines.uploads.submit import UploadResult, check_file, submit_upload, upload_max_bytes, upload_max_mb
 from pipelines.uploads.targets import write_target_template
-from pipelines.uploads.template import write_template
-from pipelines.uploads.tokens import issue_upload_token, list_upload_tokens, revoke_upload_token, verify_upload_token
+from pipelines.uploads.template import column_dictionary, indicator_dictionary, write_template
+from pipelines.uploads.tokens import (
+    TokenRejected,
+    issue_upload_token,
+    list_upload_tokens,
+    revoke_upload_token,
+    token_city,
+    verify_upload_token,
+)
 from pipelines.uploads.validate import Catalogue
 
 __all__ = [
     "OPEN_SDG_RESERVED",
     "FileShape",
     "Mapping",
+    "MessageSummary",
     "Problem",
     "RuleSummary",
+    "TokenRejected",
     "UploadResult",
     "catalogue_indicator_codes",
     "check_file",
+    "column_dictionary",
+    "indicator_dictionary",
     "inspect_file",
     "issue_upload_token",
     "list_upload_tokens",
@@ -42,7 +56,9 @@ __all__ = [
     "revoke_upload_token",
     "submit_upload",
     "summarise",
+    "token_city",
     "upload_max_bytes",
+    "upload_max_mb",
     "verify_upload_token",
     "write_target_template",
     "write_template",

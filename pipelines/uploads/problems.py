@@ -43,9 +43,25 @@ def warning(rule: str, message: str, row: int | None = None, column: str | None 
     return Problem("warning", row, column, None if value is None else str(value), rule, message)
 
 
+FIRST_ROWS = 5  # lines listed per message in a summary
+MESSAGES_PER_RULE = 20  # distinct messages listed per rule; the rest are counted
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """The problems of one rule that say the same thing: how many, on how many lines, the first lines."""
+
+    message: str
+    problems: int
+    rows: int
+    first_rows: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class RuleSummary:
-    """All the problems of one rule at one severity: how many, on how many lines, the first line, one example."""
+    """All the problems of one rule at one severity: how many, on how many lines, the first line, one example,
+    and each distinct message of the rule with its own count and first lines (a rule such as `required` catches
+    different things: "'unit' is empty" and "'value' is empty")."""
 
     severity: str
     rule: str
@@ -53,17 +69,20 @@ class RuleSummary:
     rows: int  # distinct lines affected (file-level problems have no line and are not counted)
     first_row: int | None  # lowest line number, None when every problem of the rule is file-level
     example: str  # the message of the rule's first problem in report order
+    messages: tuple[MessageSummary, ...] = ()  # most frequent first, at most MESSAGES_PER_RULE
+    other_messages: int = 0  # distinct messages beyond those listed
 
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
 
 
 def summarise(problems: list[Problem]) -> list[RuleSummary]:
-    """One entry per (severity, rule): errors before warnings, then most problems first, then by rule name.
-    One pass over the problems, no pandas: a report can hold 150 000 of them."""
+    """One entry per (severity, rule): errors before warnings, then most problems first, then by rule name; in
+    each, one entry per distinct message. One pass over the problems, no pandas: a report can hold 150 000."""
     counts: dict[tuple[str, str], int] = {}
     rows: dict[tuple[str, str], set[int]] = {}
     examples: dict[tuple[str, str], str] = {}
+    by_message: dict[tuple[str, str], dict[str, list]] = {}  # message -> [count, set of rows]
     for problem in problems:
         key = (problem.severity, problem.rule)
         if key in counts:
@@ -72,11 +91,31 @@ def summarise(problems: list[Problem]) -> list[RuleSummary]:
             counts[key] = 1
             rows[key] = set()
             examples[key] = problem.message
+            by_message[key] = {}
+        entry = by_message[key].get(problem.message)
+        if entry is None:
+            entry = by_message[key][problem.message] = [0, set()]
+        entry[0] += 1
         if problem.row is not None:
             rows[key].add(problem.row)
-    summaries = [
-        RuleSummary(*key, count, len(rows[key]), min(rows[key], default=None), examples[key])
-        for key, count in counts.items()
-    ]
+            entry[1].add(problem.row)
+    summaries = []
+    for key, count in counts.items():
+        messages = sorted(by_message[key].items(), key=lambda item: (-item[1][0], min(item[1][1], default=0)))
+        listed = tuple(
+            MessageSummary(message, n, len(lines), tuple(sorted(lines)[:FIRST_ROWS]))
+            for message, (n, lines) in messages[:MESSAGES_PER_RULE]
+        )
+        summaries.append(
+            RuleSummary(
+                *key,
+                count,
+                len(rows[key]),
+                min(rows[key], default=None),
+                examples[key],
+                listed,
+                max(0, len(messages) - MESSAGES_PER_RULE),
+            )
+        )
     summaries.sort(key=lambda s: (_SEVERITY_ORDER.get(s.severity, len(_SEVERITY_ORDER)), -s.problems, s.rule))
     return summaries

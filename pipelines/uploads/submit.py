@@ -41,8 +41,14 @@ class UploadResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+def upload_max_mb() -> float:
+    """The largest upload accepted, in MB (SPS_UPLOAD_MAX_MB, default 20): the dashboard's file box says the same
+    number because `sps serve` hands it to Streamlit as server.maxUploadSize."""
+    return float(os.environ.get("SPS_UPLOAD_MAX_MB", "20"))
+
+
 def upload_max_bytes() -> int:
-    return int(float(os.environ.get("SPS_UPLOAD_MAX_MB", "20")) * 1_000_000)
+    return int(upload_max_mb() * 1_000_000)
 
 
 def next_submission_time(data_dir: Path) -> datetime:

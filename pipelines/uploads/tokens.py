@@ -103,8 +103,21 @@ def list_upload_tokens(data_dir: Path) -> list[dict]:
     ]
 
 
+def token_city(data_dir: Path, token: str) -> str:
+    """The city a valid token may write (the upload page offers it); TokenRejected when the token is not valid."""
+    return _valid_token(data_dir, token)[1]["city"]
+
+
 def verify_upload_token(data_dir: Path, token: str, city: str) -> str:
     """The token id if `token` is valid and belongs to `city`; TokenRejected otherwise."""
+    token_id, record = _valid_token(data_dir, token)
+    if record["city"] != city:
+        raise TokenRejected(f"this token is for {record['city']}, not {city}")
+    return token_id
+
+
+def _valid_token(data_dir: Path, token: str) -> tuple[str, dict]:
+    """The id and record of a known, unrevoked, unexpired token whose secret matches; TokenRejected otherwise."""
     token_id, _, secret = (token or "").strip().partition(".")
     record = _load(data_dir).get(token_id)
     # An unknown id costs the same hash as a known one, so timing tells nothing about which ids exist.
@@ -117,6 +130,4 @@ def verify_upload_token(data_dir: Path, token: str, city: str) -> str:
     expires_at = record.get("expires_at")
     if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
         raise TokenRejected(f"the token expired on {expires_at[:10]}")
-    if record["city"] != city:
-        raise TokenRejected(f"this token is for {record['city']}, not {city}")
-    return token_id
+    return token_id, record

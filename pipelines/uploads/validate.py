@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 KEY = ["indicator_code", "geo_code", "period", "sex", "age_group", "breakdown"]
 PERIOD = r"^[0-9]{4}([-/][0-9]{2}([0-9]{2})?)?$"
+PERIOD_EXAMPLES = "2019, 2019-20 or 2019/20 (not in the future)"
 NUMBER = re.compile(r"^[-+]?([0-9]+([.,][0-9]+)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$")
 NUMBER_COLUMNS = ("value", "ci_low", "ci_high", "sample_size")
 REQUIRED = (
@@ -44,18 +45,39 @@ REQUIRED = (
 )
 
 
+def unit_key(unit: str) -> str:
+    """How a unit is looked up among the aliases: lower case, any run of white space (no-break and narrow
+    no-break spaces of '100 000' included) as one space. SQL: `_unit_key_sql`."""
+    return " ".join(unit.lower().split())
+
+
 @dataclass(frozen=True)
 class Catalogue:
     units: dict[str, str]  # indicator_code -> unit
-    aliases: dict[str, tuple[str, float]]  # lower-case unit text -> (kind, factor to the catalogue unit)
+    aliases: dict[str, tuple[str, float]]  # unit_key(text) -> (kind, factor to the catalogue unit)
+    # unit_key(text) of the spellings the template itself uses ('%', 'per 100 000'): read without a warning
+    standard: frozenset[str] = frozenset()
+    # column -> lower-case value -> what it reads as ('total' -> '' for sex): accepted with a warning
+    synonyms: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Catalogue:
         with open(SEEDS_DIR / "indicators.csv", newline="", encoding="utf-8") as fh:
             units = {r["indicator_code"]: r["unit"] for r in csv.DictReader(fh)}
         with open(SEEDS_DIR / "unit_aliases.csv", newline="", encoding="utf-8") as fh:
-            aliases = {r["unit_text"].lower(): (r["unit_kind"], float(r["factor"])) for r in csv.DictReader(fh)}
-        return cls(units, aliases)
+            rows = list(csv.DictReader(fh))
+        aliases = {unit_key(r["unit_text"]): (r["unit_kind"], float(r["factor"])) for r in rows}
+        standard = frozenset(unit_key(r["unit_text"]) for r in rows if r.get("is_standard") == "true")
+        synonyms: dict[str, dict[str, str]] = {}
+        with open(SEEDS_DIR / "upload_value_synonyms.csv", newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                synonyms.setdefault(r["column_name"], {})[r["value"].lower()] = r["reads_as"]
+        return cls(units, aliases, standard, synonyms)
+
+    def units_of_kind(self, indicator: str) -> list[str]:
+        """Every unit spelling read for `indicator` (its own unit first), for the template's data dictionary."""
+        kind = self.kind(indicator)
+        return [self.units.get(indicator, "")] + sorted(t for t, (k, f) in self.aliases.items() if k == kind)
 
     def kind(self, indicator: str) -> str | None:
         unit = self.units.get(indicator, "")
@@ -78,6 +100,7 @@ class RowChecks:
         Both are plain selects over the rows (the catalogue, unit aliases and published values are
         looked up in maps, not joined), so DuckDB keeps the rows' order without sorting them."""
         units, aliases, previous = self.catalogue.units, self.catalogue.aliases, self.previous_values
+        sex_synonyms = self.catalogue.synonyms.get("sex", {})
         conn.register("upload_rows", self.rows)
         for name, value in (("city", self.city), ("this_year", self.this_year), ("comma_decimal", self.comma_decimal)):
             conn.execute(f"set variable {name} = ?", [value])
@@ -92,10 +115,14 @@ class RowChecks:
             (
                 "unit_aliases",
                 "varchar",
-                "struct(kind varchar, factor double)",
+                "struct(kind varchar, factor double, standard boolean)",
                 list(aliases),
-                [{"kind": kind, "factor": factor} for kind, factor in aliases.values()],
+                [
+                    {"kind": kind, "factor": factor, "standard": text in self.catalogue.standard}
+                    for text, (kind, factor) in aliases.items()
+                ],
             ),
+            ("sex_synonyms", "varchar", "varchar", list(sex_synonyms), list(sex_synonyms.values())),
             (
                 "previous_values",
                 "struct(indicator_code varchar, geo_code varchar)",
@@ -213,7 +240,9 @@ with spaceless as (
     select *,
            starts_with(indicator_code, 'local:') as is_local,
            getvariable('catalogue_units')[indicator_code] as catalogue_entry,
-           getvariable('unit_aliases')[lower(unit)] as alias,
+           getvariable('unit_aliases')[lower(regexp_replace(unit, '{WHITESPACE_CLASS}+', ' ', 'g'))] as alias,
+           case when sex <> '' and lower(sex) not in ('female', 'male')
+                then getvariable('sex_synonyms')[lower(sex)] end as sex_synonym,
            getvariable('previous_values')[{{'indicator_code': indicator_code, 'geo_code': geo_code}}] as previous
     from numbers
 ), joined as (
@@ -222,6 +251,7 @@ with spaceless as (
            catalogue_entry.kind as kind,
            alias.kind as alias_kind,
            alias.factor as alias_factor,
+           coalesce(alias.standard, false) as alias_standard,
            previous.period as previous_period,
            previous.value as previous_value
     from lookups
@@ -233,6 +263,8 @@ with spaceless as (
 ), factors as (
     select *,
            in_catalogue and not unit_mismatch and coalesce(alias_factor <> 1, false) as is_converted,
+           in_catalogue and not unit_mismatch and unit <> catalogue_unit and not coalesce(alias_factor <> 1, false)
+               and not alias_standard as is_unit_synonym,
            case when in_catalogue and not unit_mismatch and coalesce(alias_factor <> 1, false)
                 then alias_factor else 1 end as factor
     from units
@@ -243,7 +275,8 @@ select *,
            and not starts_with(geo_code, getvariable('city') || ':') as bad_city,
        regexp_matches(period, '^[0-9]{{4}}')
            and try_cast(left(period, 4) as integer) > getvariable('this_year') as bad_future,
-       sex <> '' and lower(sex) not in ('female', 'male') as bad_sex,
+       sex <> '' and lower(sex) not in ('female', 'male') and sex_synonym is null as bad_sex,
+       sex_synonym is not null as is_sex_synonym,
        {", ".join(f"{c} <> '' and {c}_number is null as not_a_number_{c}" for c in NUMBER_COLUMNS)},
        in_catalogue and unit_mismatch as bad_unit,
        in_catalogue and kind = 'percent' and not value_number between 0 and 100 as bad_percent,
@@ -260,9 +293,11 @@ FLAGS = [
     "bad_city",
     "bad_future",
     "bad_sex",
+    "is_sex_synonym",
     *(f"not_a_number_{c}" for c in NUMBER_COLUMNS),
     "bad_unit",
     "is_converted",
+    "is_unit_synonym",
     "bad_percent",
     "bad_rate",
     "bad_interval_pair",
@@ -277,6 +312,7 @@ FLAGGED_COLUMNS = [
     "geo_code",
     "period",
     "sex",
+    "sex_synonym",
     *NUMBER_COLUMNS,
     "unit",
     "catalogue_unit",
@@ -288,7 +324,7 @@ CLEAN = f"""
 create view clean_rows as
 select {", ".join(c for c in row_fields() if c not in ("sex", "unit", "value", "ci_low", "ci_high", "sample_size"))},
        source_row,
-       lower(sex) as sex,
+       coalesce(sex_synonym, lower(sex)) as sex,
        case when in_catalogue then catalogue_unit else unit end as unit,
        {_text_sql("value_number", "value", "factor")} as value,
        {_text_sql("ci_low_number", "ci_low", "factor")} as ci_low,
@@ -419,6 +455,19 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
                 row["sex"],
             )
         )
+    elif row["is_sex_synonym"]:
+        reads_as = row["sex_synonym"]
+        problems.append(
+            warning(
+                "sex_synonym",
+                f"Read sex '{row['sex']}' as "
+                + (f"'{reads_as}'" if reads_as else "empty (both sexes)")
+                + "; the template writes female, male or leaves it empty.",
+                line,
+                "sex",
+                row["sex"],
+            )
+        )
     for column in NUMBER_COLUMNS:
         if row[f"not_a_number_{column}"]:
             text = row[column]
@@ -447,6 +496,16 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
             warning(
                 "unit_converted",
                 f"Converted from '{unit}' to '{row['catalogue_unit']}' (multiplied by {row['factor']:g}).",
+                line,
+                "unit",
+                unit,
+            )
+        )
+    elif row["is_unit_synonym"]:
+        problems.append(
+            warning(
+                "unit_synonym",
+                f"Read the unit '{unit}' as '{row['catalogue_unit']}', the catalogue's unit of {indicator}.",
                 line,
                 "unit",
                 unit,

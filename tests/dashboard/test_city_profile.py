@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.labels import peer_group_label
 from pipelines.settings import SEEDS_DIR
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 
@@ -78,14 +79,25 @@ def test_riga_is_the_default_and_its_scorecard_equals_the_published_marts(app_en
     )
     assert "approximate interval" in row["quality"]
     peer_labels = {
-        g
-        for (g,) in published_db.execute(
-            "select peer_group_label from city_peer_groups where geo_code = 'LV001C'"
+        peer_group_label(group, label)  # for people: 'Same country (Latvia)', not '(LV)'
+        for group, label in published_db.execute(
+            "select peer_group, peer_group_label from city_peer_groups where geo_code = 'LV001C'"
         ).fetchall()
     }
+    assert "Same country (Latvia)" in peer_labels
     assert {f"rank: {label}" for label in peer_labels} <= set(scorecard.columns)
     # Riga is the only Latvian city of the 2019 wave: no rank, and the page says why
-    assert row["rank: Same country (LV)"] == "not ranked: the only city of the group with a value in 2019"
+    assert row["rank: Same country (Latvia)"] == "not ranked: the only city of the group with a value in 2019"
+    # In 2015 eight other Latvian cities were surveyed, but their names are not in the snapshot: Riga is not
+    # ranked against places no one can name (it read "5 of 9" before)
+    unnamed = published_db.execute(
+        "select count(*) from fct_observations o join dim_geographies g using (geo_code) where not g.is_named "
+        f"and g.country_code = 'LV' and o.indicator_code = 'feel_safe_city' and o.period = '2015' and {TOTALS}"
+    ).fetchone()[0]
+    assert unnamed == 8
+    city_2015 = scorecard.set_index("indicator_code").loc["feel_safe_city"]
+    assert city_2015["period"] == "2015"
+    assert city_2015["rank: Same country (Latvia)"] == "not ranked: the only city of the group with a value in 2015"
 
     # trend: previous period of the same series and the change
     previous = scorecard.set_index("indicator_code").loc["feel_safe_neighbourhood"]

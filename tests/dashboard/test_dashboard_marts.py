@@ -52,6 +52,9 @@ def _selections(published_db) -> list[dict]:
             "perception_indicator": "feel_safe_night_neighbourhood",
             "perception_period": "2019",
             "police_indicator": "robbery_rate",
+            "geo_levels": ("nuts3", "nuts2", "nuts1"),
+            "source_dataset": "crim_off_cat" if i % 2 else "crim_gen_reg",
+            "city": city,
         }
         for i, ((indicator, period), city, peer, level, nuts) in enumerate(
             [
@@ -129,3 +132,28 @@ def test_a_version_pruned_while_a_page_reads_it_stays_readable_and_new_versions_
     assert len([key for key in queries._connections if key[0].startswith(str(tmp_path))]) == queries._OPEN_VERSIONS
     with pytest.raises(duckdb.Error):  # gone and no longer open: an error, never another version's rows
         queries.city_values(page, "feel_safe_city", "2015")
+
+
+def test_a_version_published_before_display_names_is_read_with_its_codes_as_names(
+    refreshed_data_dir, published_db, tmp_path
+):
+    """dim_geographies gained display_name and is_named: a version published before them (after a rollback) is read
+    through a select that derives them, so every page still works; places without a name show their code."""
+    from dashboards import queries
+
+    path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    before = tmp_path / "published_before_display_names.duckdb"
+    shutil.copy(path, before)
+    before.chmod(0o644)
+    with duckdb.connect(str(before)) as conn:
+        conn.execute("alter table dim_geographies drop column display_name")
+        conn.execute("alter table dim_geographies drop column is_named")
+    old = queries.Published(version="before-display-names", path=str(before))
+    new = queries.Published(version=path.stem, path=str(path))
+    then, now = (queries.city_values(v, "feel_safe_city", "2015").set_index("geo_code") for v in (old, new))
+    assert then.index.equals(now.index) and then["value"].equals(now["value"])
+    assert then.loc["LV002C", "city"] == "LV002C" and not then.loc["LV002C", "is_named"]
+    assert now.loc["LV002C", "city"] == "Latvian state city, LV002C — name not in the snapshot"
+    assert then.loc["LV001C", "city"] == now.loc["LV001C", "city"] == "Riga"
+    for name in ("city_directory", "city_profile_cities", "coverage_matrix", "geographies_without_geometry"):
+        assert len(getattr(queries, name)(old)) == len(getattr(queries, name)(new)), name

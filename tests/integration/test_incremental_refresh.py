@@ -175,6 +175,10 @@ def test_status_shows_version_health_freshness_and_last_runs(workspace):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"published:        {_current(workspace['data'])}" in out
+    # how the version was built, from its own metadata, apart from this shell's settings
+    assert f"offline mode, snapshot folder {workspace['snapshot']}" in out
+    assert "sources (as the published version recorded them):" in out
+    assert "this shell (used by the next sps refresh):" in out
     assert "health:" in out and "Revisions:" in out
     assert "urb_percep" in out and "loaded 20" in out
     assert "last runs:" in out and "SUCCESS" in out and "sps refresh (raw/city_submissions)" in out

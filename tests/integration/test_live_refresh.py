@@ -37,6 +37,12 @@ def test_live_refresh_downloads_and_publishes_the_same_numbers(tmp_path, snapsho
             server.toc[code] = "15.10.2024"
         for path, local in GISCO.items():
             server.gisco[path] = (snapshot_dir / local).read_bytes()
+        # Eurostat's CITIES code list, SYNTHETIC names: it names the register's cities that have none (the Latvian
+        # state cities of the 2015 survey) and never renames one that has a name (Riga)
+        server.codelists["CITIES"] = "".join(
+            [f"LV00{i}C\tSYNTHETIC Latvian city {i}\n" for i in range(2, 10)]
+            + ["LV001C\tSYNTHETIC other name of Riga\n", "LV001K\tSYNTHETIC greater city\n"]
+        )
         server.script("/sdmx/2.1/data/crim_off_cat", "500")  # one transient failure, retried
         snap, data = tmp_path / "snapshot", tmp_path / "data"
         env = sps_env(
@@ -63,6 +69,8 @@ def test_live_refresh_downloads_and_publishes_the_same_numbers(tmp_path, snapsho
 
     status = run_sps(["status"], sps_env(data, snap, SPS_MODE="live"))
     assert "Eurostat last update 15.10.2024" in status.stdout
+    assert f"live mode, snapshot folder {snap}, Eurostat API {server.url}" in status.stdout  # as it was built
+    assert (snap / "codelists" / "eurostat_cities.tsv").exists()
 
     # The Eurostat datasets; the ONS files have no live source (catalogue: live: none) and stay offline-only.
     query = (
@@ -73,3 +81,18 @@ def test_live_refresh_downloads_and_publishes_the_same_numbers(tmp_path, snapsho
         assert live.execute(query).fetchall() == offline.execute(query).fetchall()
         origins = dict(live.execute("select source_dataset, origin from rpt_source_freshness").fetchall())
     assert origins["urb_percep"] == "live" and origins["crim_gen_reg"] == "live"
+    assert origins["eurostat_cities"] == "live"
+    with _published(data) as live:
+        names = dict(
+            live.execute(
+                "select geo_code, display_name from dim_geographies where geo_code like 'LV00_C' and is_named"
+            ).fetchall()
+        )
+        ranked = {
+            code
+            for (code,) in live.execute(
+                "select geo_code from city_peer_groups where peer_group = 'country:LV'"
+            ).fetchall()
+        }
+    assert names == {"LV001C": "Riga", **{f"LV00{i}C": f"SYNTHETIC Latvian city {i}" for i in range(2, 10)}}
+    assert ranked == set(names)  # named, so in the peer groups again

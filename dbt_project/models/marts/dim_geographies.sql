@@ -48,12 +48,37 @@ located as (
     left join {{ ref('int_city_boundary_points') }} as boundary on register.geo_code = boundary.geo_code
     left join nuts_points as nuts3 on register.nuts3_code = nuts3.geo_code
     left join nuts_points as nuts1 on register.nuts1_code = nuts1.geo_code
+),
+
+-- where a missing city name would have come from: Eurostat's code list when it was loaded, else the snapshot
+name_gap as (
+    select case when exists (select 1 from {{ ref('stg_eurostat__cities') }})
+        then 'Eurostat''s code list' else 'the snapshot' end as source
 )
 
 select
     register.geo_code,
     register.geo_level,
     register.geo_name,
+    -- The name people read: the register's name, or a label saying what the place is and that its name is
+    -- missing ('Latvian state city, LV002C — name not in the snapshot'), never a bare code.
+    coalesce(
+        nullif(trim(register.geo_name), ''),
+        case
+            when register.unnamed_label is not null
+                then register.unnamed_label || ', ' || register.geo_code || ' — name not in ' || name_gap.source
+            when register.geo_level = 'city' then 'City ' || register.geo_code || ' — name not in ' || name_gap.source
+            when register.geo_level = 'district'
+                then 'District ' || substr(register.geo_code, length(register.parent_geo_code) + 2) || ' of '
+                    || coalesce(nullif(trim(parents.geo_name), ''), register.parent_geo_code)
+            when register.geo_level in ('nuts1', 'nuts2', 'nuts3') and register.geo_code like '%Z'
+                then 'Extra-Regio ' || register.geo_code || ' (statistics not attributed to a region)'
+            when register.geo_level in ('nuts1', 'nuts2', 'nuts3')
+                then 'Region ' || register.geo_code || ' (code not in NUTS 2021)'
+            else register.geo_code
+        end
+    ) as display_name,
+    nullif(trim(register.geo_name), '') is not null as is_named,
     register.country_code,
     register.nuts3_code,
     -- Parents only from real NUTS codes: a city's (or its district's) from its NUTS 3 region (none for
@@ -82,6 +107,8 @@ select
     register.register_note
 from register
 left join located on register.geo_code = located.geo_code
+cross join name_gap
+left join register as parents on register.parent_geo_code = parents.geo_code
 left join latest_population on register.geo_code = latest_population.geo_code
 left join {{ ref('city_size_classes') }} as size_classes
     on register.geo_level = 'city'

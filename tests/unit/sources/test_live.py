@@ -50,6 +50,15 @@ GEO_SPEC = synthetic_spec(
     live_path="tst/geojson/TST_POINTS.geojson",
     columns=("nuts_id",),
 )
+CODELIST_SPEC = synthetic_spec(
+    code="tst_cities",
+    format="eurostat_codelist_tsv",
+    snapshot_files=("codelists/tst_cities.tsv",),
+    live="eurostat_codelist",
+    dimensions=(),
+    live_path="TST_CITIES",
+    columns=("code", "name"),
+)
 DATA_PATH = "/sdmx/2.1/data/tst_crime"
 
 
@@ -223,6 +232,19 @@ def test_gisco_json_download(settings, server):
     assert fetched.url == f"{server.url}/gisco/tst/geojson/TST_POINTS.geojson"
     assert json.loads(fetched.path.read_bytes())["features"][0]["properties"] == {"NUTS_ID": "ZZ1"}
     assert server.hits("/gisco/tst/geojson/TST_POINTS.geojson") == 1
+
+
+def test_a_code_list_is_downloaded_as_tsv_and_an_html_page_never_replaces_it(settings, server):
+    server.codelists["TST_CITIES"] = "ZZ001C\tSYNTHETIC city\n"
+    fetched = live.fetch_dataset(CODELIST_SPEC, settings, None)
+    assert fetched.path == settings.snapshot_dir / "codelists" / "tst_cities.tsv"
+    assert fetched.url == f"{server.url}/sdmx/2.1/codelist/ESTAT/TST_CITIES/latest?format=TSV&lang=en"
+    assert fetched.path.read_text() == "ZZ001C\tSYNTHETIC city\n"
+    server.script("/sdmx/2.1/codelist/ESTAT/TST_CITIES/latest", "html200")
+    with pytest.raises(DownloadFailed, match="not a valid file"):
+        live.fetch_dataset(CODELIST_SPEC, settings, None)
+    assert fetched.path.read_text() == "ZZ001C\tSYNTHETIC city\n"  # the good copy is kept
+    assert leftovers(fetched.path.parent) == []
 
 
 # --- faults

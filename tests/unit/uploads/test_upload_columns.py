@@ -30,7 +30,7 @@ from pipelines.uploads.parse import (
     read_table,
 )
 from pipelines.uploads.problems import Problem, error, warning
-from pipelines.uploads.validate import KEY, NUMBER, PERIOD, Catalogue, CleanRows, validate_rows
+from pipelines.uploads.validate import KEY, NUMBER, PERIOD, Catalogue, CleanRows, unit_key, validate_rows
 
 CITY = "ES003C"
 TODAY = dt.date(2026, 6, 1)
@@ -138,11 +138,22 @@ def oracle_validate(
         if row["period"][:4].isdigit() and int(row["period"][:4]) > this_year:
             message = f"The period {row['period']} is in the future."
             problems.append(error("future_period", message, line, "period", row["period"]))
-        if row["sex"] and row["sex"].lower() not in ("female", "male"):
-            message = (
-                "Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male)."
-            )
-            problems.append(error("sex", message, line, "sex", row["sex"]))
+        sex = row["sex"].lower()
+        if row["sex"] and sex not in ("female", "male"):
+            reads_as = catalogue.synonyms.get("sex", {}).get(sex)
+            if reads_as is None:
+                message = (
+                    "Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male)."
+                )
+                problems.append(error("sex", message, line, "sex", row["sex"]))
+            else:
+                message = (
+                    f"Read sex '{row['sex']}' as "
+                    + (f"'{reads_as}'" if reads_as else "empty (both sexes)")
+                    + "; the template writes female, male or leaves it empty."
+                )
+                problems.append(warning("sex_synonym", message, line, "sex", row["sex"]))
+                sex = reads_as
         numbers = {}
         for column in ("value", "ci_low", "ci_high", "sample_size"):
             text = row.get(column, "")
@@ -158,7 +169,7 @@ def oracle_validate(
         unit = row["unit"]
         if not local and indicator in catalogue.units and unit:
             kind = catalogue.kind(indicator)
-            alias = catalogue.aliases.get(unit.lower())
+            alias = catalogue.aliases.get(unit_key(unit))
             if unit != catalogue.units[indicator] and (alias is None or alias[0] != kind):
                 message = f"The unit '{unit}' does not match {indicator}, whose unit is '{catalogue.units[indicator]}'."
                 problems.append(error("unit", message, line, "unit", unit))
@@ -166,6 +177,11 @@ def oracle_validate(
                 factor = alias[1]
                 message = f"Converted from '{unit}' to '{catalogue.units[indicator]}' (multiplied by {factor:g})."
                 problems.append(warning("unit_converted", message, line, "unit", unit))
+            elif unit != catalogue.units[indicator] and unit_key(unit) not in catalogue.standard:
+                message = (
+                    f"Read the unit '{unit}' as '{catalogue.units[indicator]}', the catalogue's unit of {indicator}."
+                )
+                problems.append(warning("unit_synonym", message, line, "unit", unit))
             unit = catalogue.units[indicator]
             if value is not None:
                 if kind == "percent" and not 0 <= value <= 100:
@@ -194,7 +210,7 @@ def oracle_validate(
             )
             problems.append(warning("big_change", message, line, "value", row["value"]))
         cleaned = dict(row)
-        cleaned["sex"] = row["sex"].lower()
+        cleaned["sex"] = sex
         cleaned["unit"] = unit
         for column in ("value", "ci_low", "ci_high"):
             if numbers.get(column) is not None:
@@ -283,12 +299,25 @@ ROWS = st.fixed_dictionaries(
         ),
         "geo_code": st.sampled_from(["ES003C", "ES003C:d1", "ES002C", "", "ES003CX"]),
         "period": st.sampled_from(["2019", "2019-20", "2019/2020", "19", "2999", "", "20199", "abcd", "2027"]),
-        "sex": st.sampled_from(["", "female", "Male", "other", "FEMALE"]),
+        "sex": st.sampled_from(["", "female", "Male", "other", "FEMALE", "total", "_T", "F", "Men", "kobiety"]),
         "age_group": st.sampled_from(["", "18-24"]),
         "breakdown": st.sampled_from(["", "Block=1"]),
         "value": NUMBERS,
         "unit": st.sampled_from(
-            ["%", "percent", "per 100 000", "per 1 000", "PER 1,000", "% of population", "", "km", "Per 1000"]
+            [
+                "%",
+                "percent",
+                "per 100 000",
+                "per 1 000",
+                "PER 1,000",
+                "% of population",
+                "",
+                "km",
+                "Per 1000",
+                "per 100 000 inhabitants",
+                "per\xa0100\u202f000",
+                "offences per 100 000 inhabitants",
+            ]
         ),
         "ci_low": NUMBERS,
         "ci_high": NUMBERS,

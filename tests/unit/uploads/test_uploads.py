@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import check_file, submit_upload
-from pipelines.uploads.tokens import TokenRejected, issue_upload_token, revoke_upload_token
+from pipelines.uploads.tokens import TokenRejected, issue_upload_token, revoke_upload_token, token_city
 
 HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
 
@@ -88,9 +88,14 @@ def test_tokens_are_per_city_hashed_and_revocable(env):
         submit_upload(data, "x.csv", "ES003C", token + "x", None, s)
     stored = (s.data_dir / "tokens.json").read_text()
     assert token.split(".", 1)[1] not in stored
+    assert token_city(s.data_dir, token) == "ES003C"  # the upload page offers the token's own city
+    with pytest.raises(TokenRejected, match="not valid"):
+        token_city(s.data_dir, token + "x")
     revoke_upload_token(s.data_dir, token.split(".")[0])
     with pytest.raises(TokenRejected, match="revoked"):
         submit_upload(data, "x.csv", "ES003C", token, None, s)
+    with pytest.raises(TokenRejected, match="revoked"):
+        token_city(s.data_dir, token)
     assert not s.inbox_dir.exists() and not s.quarantine_dir.exists()
 
 
@@ -222,7 +227,18 @@ def test_cli_rejects_with_one_line_and_writes_the_report(tmp_path):
     assert run_sps(["template", "--out", str(template)], env_vars).returncode == 0
     from openpyxl import load_workbook
 
-    assert load_workbook(template).sheetnames == ["data", "data dictionary", "indicators"]
+    workbook = load_workbook(template)
+    assert workbook.sheetnames == ["data", "data dictionary", "indicators", "definitions"]
+    # the data dictionary says which unit each indicator takes and what else is read, and which sex codes
+    indicators = {row[0]: row for row in workbook["indicators"].iter_rows(min_row=2, values_only=True)}
+    header = [cell.value for cell in workbook["indicators"][1]]
+    homicide = dict(zip(header, indicators["homicide_rate"], strict=True))
+    assert homicide["unit"] == "offences per 100 000 inhabitants"
+    assert "per 100 000 inhabitants" in homicide["unit read with a warning"]
+    assert "per 1 000 (x100)" in homicide["unit converted with a warning"]
+    assert homicide["sex"] == "female, male, or empty for both sexes"
+    sex = next(r for r in workbook["data dictionary"].iter_rows(min_row=2, values_only=True) if r[0] == "sex")
+    assert "total" in sex[3] and "_t" in sex[3]
 
 
 def test_workbooks_with_macros_or_a_zip_bomb_are_refused_without_reading_them(env):

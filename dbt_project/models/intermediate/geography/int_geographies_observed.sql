@@ -92,12 +92,19 @@ one_per_code as (
 
 parents as (
     select geo_code, nuts3_code, nuts1_code from {{ ref('int_geographies_registered') }}
+),
+
+code_list as (
+    select geo_code, city_name from {{ ref('stg_eurostat__cities') }}
 )
 
 select
     one_per_code.geo_code,
     one_per_code.geo_level,
-    space_districts.name as geo_name,
+    -- a district from a city's public-space districts layer, or a city code seen in a source but not in the
+    -- register named from Eurostat's code list when loaded
+    coalesce(space_districts.name, case when one_per_code.geo_level = 'city' then code_list.city_name end)
+        as geo_name,
     case
         when one_per_code.geo_level = 'district' then left(one_per_code.parent_geo_code, 2)
         when one_per_code.geo_level <> 'eu' then left(one_per_code.geo_code, 2)
@@ -120,7 +127,11 @@ select
         when one_per_code.preference in (7, 8) then 'public-space uploads'
         else 'inferred from source codes'
     end as register_source,
-    case when space_districts.name is not null then 'high' else 'unknown' end as name_confidence,
+    case
+        when space_districts.name is not null then 'high'
+        when code_list.city_name is not null and one_per_code.geo_level = 'city' then 'high'
+        else 'unknown'
+    end as name_confidence,
     case
         when space_districts.geo_code is not null
             then 'District of ' || one_per_code.parent_geo_code || ' from its public-space districts layer '
@@ -135,4 +146,5 @@ select
 from one_per_code
 left join parents on one_per_code.parent_geo_code = parents.geo_code
 left join space_districts on one_per_code.geo_code = space_districts.geo_code
+left join code_list on one_per_code.geo_code = code_list.geo_code
 where one_per_code.geo_code not in (select geo_code from {{ ref('int_geographies_registered') }})

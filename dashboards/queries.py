@@ -19,18 +19,29 @@ import duckdb
 import pandas as pd
 
 from pipelines.settings import load_settings
-from pipelines.versions.store import current_version_path
+from pipelines.versions.outcome import read_refresh_outcome
+from pipelines.versions.serving import serving_version
 
 
 @dataclass(frozen=True)
 class Published:
     version: str
     path: str
+    problem: str | None = None  # why the version CURRENT names is not the one served (damaged); None if it is
+    banner: str = ""
+    named: str | None = None  # the version CURRENT names
 
 
 def current_published() -> Published:
-    path = current_version_path(load_settings().published_dir)
-    return Published(version=path.stem, path=str(path))
+    """The version to serve: CURRENT, verified once per process (sha256 against its manifest), or the newest
+    intact kept version when CURRENT is damaged (with the banner to show)."""
+    serving = serving_version(load_settings().published_dir)
+    return Published(serving.version, str(serving.path), serving.problem, serving.banner(), serving.named)
+
+
+def last_refresh() -> dict | None:
+    """The outcome of the last refresh (failed sources keep their last good data; see versions/outcome.py)."""
+    return read_refresh_outcome(load_settings().published_dir)
 
 
 TOTALS = "sex is null and age_group is null and breakdown is null"

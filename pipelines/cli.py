@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from contextlib import contextmanager, nullcontext, redirect_stdout
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from pipelines.errors import DataFolderNotWritable, DownloadFailed, SpsError
 from pipelines.settings import load_settings
-from pipelines.versions.store import current_version_path, describe_versions, list_versions, open_published, rollback
+from pipelines.versions.serving import Serving, open_serving
+from pipelines.versions.store import current_version_path, describe_versions, list_versions, rollback
 
 EXPORT_TABLES = {
     "observations": "fct_observations",
@@ -69,6 +69,23 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"sps refresh: {plan.describe()}")
         if plan.nothing_to_do:
             print(f"sps refresh: nothing rebuilt or republished ({time.monotonic() - t0:.1f}s)")
+            if plan.broken:  # not retried until their files change, but never reported as all good
+                from pipelines.versions.outcome import write_refresh_outcome
+
+                message = (
+                    f"{len(plan.broken)} source(s) still fail and keep the data of their last good load "
+                    f"({', '.join(plan.broken)}); replace their file(s) and refresh again"
+                )
+                current = current_version_path(settings.published_dir, required=False)
+                write_refresh_outcome(
+                    settings.published_dir,
+                    "error",
+                    EXIT_SOURCES_FAILED,
+                    message,
+                    dict(plan.broken),
+                    current.stem if current else None,
+                )
+                raise RefreshIncomplete(message, EXIT_SOURCES_FAILED)
             return 0
         return _run_refresh(args, settings, plan, t0)
 
@@ -113,6 +130,20 @@ def _refresh_lock(settings):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Exit codes of `sps refresh` (README, docs/operations.md): 0 all good (a new version, or nothing changed);
+# 1 the refresh failed for another reason (a model or test, publishing, the lock, the configuration), nothing
+# published; 3 some sources failed and keep the data of their last good load, the others were refreshed;
+# 4 nothing could be refreshed: every source the plan needed failed (a network outage), nothing published.
+EXIT_SOURCES_FAILED = 3
+EXIT_NOTHING_REFRESHED = 4
+
+
+class RefreshIncomplete(SpsError):
+    def __init__(self, message: str, exit_code: int) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
 def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.warehouse.manifest import ensure_manifest
 
@@ -123,6 +154,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.operations.selection import selection_for, source_input_key
 
     started = datetime.now(UTC)
+    before = current_version_path(settings.published_dir, required=False)
     graph = defs.resolve_asset_graph()
     selection = None if plan.full else selection_for(plan.changed, graph)
     instance = dg.DagsterInstance.get()
@@ -134,14 +166,17 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     failures = _step_failures(result)
     failed_sources = {source_input_key(step) for step in _failed_steps(result)}
     left_out: list[str] = []
+    roots: set[str] = set()
     if not result.success and failed_sources and None not in failed_sources:
         # Only source assets failed: build and publish everything else; the failed sources keep the data of
         # their last good load (raw is append-only), and say so.
+        left_out = sorted(failed_sources)
         roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
+        if not _warehouse_has_loads(settings):
+            roots = set()  # no source has ever loaded: building the rest could only make an empty warehouse
         # the sources that loaded in the first pass are not loaded again: only what depends on them is built
         retry = [key for key in selection_for(roots, graph) if key.path[0] != "raw"] if roots else []
         if retry:
-            left_out = sorted(failed_sources)
             tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
             result = _execute(defs, instance, retry, tags, log_path, args.verbose, settings, append=True)
             failures += _step_failures(result)
@@ -150,21 +185,115 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     current = current_version_path(settings.published_dir, required=False)
     for failure in failures:
         print(f"  FAILED {failure}", file=sys.stderr)
-    if not result.success:
-        kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
-        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
-        _alert_failure(message, failures, result.run_id)
-        raise SpsError(message)
-    print(f"sps refresh: done in {elapsed:.1f}s; published version {current.stem}")
-    _print_health(settings)
-    if left_out:
-        message = (
-            f"published version {current.stem} without the failed source(s) {', '.join(left_out)}, which keep "
-            f"the data of their last good load; fix the file(s) named above and refresh again. Log: {log_path}"
+    kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
+    failed_reasons = _failed_source_reasons(settings, started, left_out)
+    empty = any(error == "EmptyWarehouse" for error in _failure_classes(result))
+    if left_out and (not roots or empty):
+        # Every source the plan needed failed (or what is left holds no observation): a total outage.
+        how = (
+            ""
+            if current
+            else (
+                " To build from files already downloaded: sps refresh --snapshot-dir DIR (or SPS_SNAPSHOT_DIR=DIR) "
+                "with a snapshot folder laid out like ../shared/data."
+            )
         )
-        _alert_failure(message, failures, result.run_id)
-        raise SpsError(message)
+        message = (
+            f"nothing could be refreshed after {elapsed:.1f}s: {len(left_out)} source(s) failed and keep the data "
+            f"of their last good load; no new version was published, {kept}.{how} Log: {log_path}"
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_NOTHING_REFRESHED)
+    if empty:
+        message = f"nothing published after {elapsed:.1f}s: the warehouse holds no observations; {kept}. " + str(
+            _empty_warehouse_hint()
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_NOTHING_REFRESHED)
+    if not result.success:
+        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, 1)
+    new_version = current is not None and current != before
+    if new_version:
+        print(
+            f"sps refresh: {'done' if not left_out else 'finished'} in {elapsed:.1f}s; published version {current.stem}"
+        )
+        _print_health(settings)
+    else:
+        print(
+            f"sps refresh: finished in {elapsed:.1f}s; nothing changed since published version "
+            f"{current.stem if current else '(none)'}: no new version"
+        )
+    if left_out:
+        what = f"published version {current.stem}" if new_version else "no new version was published"
+        message = (
+            f"{what} without the failed source(s) {', '.join(left_out)}, which keep the data of their last good "
+            f"load; fix the file(s) or the network named above and refresh again. Log: {log_path}"
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_SOURCES_FAILED)
+    from pipelines.versions.outcome import write_refresh_outcome
+
+    write_refresh_outcome(settings.published_dir, "ok", 0, "refreshed", {}, current.stem if current else None)
     return 0
+
+
+def _refresh_failed(settings, message: str, failures, run_id: str, failed: dict[str, str], code: int) -> int:
+    """Alert, record the outcome beside the versions (sps status, the dashboard), end with `code`."""
+    from pipelines.versions.outcome import write_refresh_outcome
+
+    current = current_version_path(settings.published_dir, required=False)
+    try:
+        write_refresh_outcome(settings.published_dir, "error", code, message, failed, current.stem if current else None)
+    except OSError:
+        pass  # the message below still says it all
+    _alert_failure(message, failures, run_id)
+    raise RefreshIncomplete(message, code)
+
+
+def _warehouse_has_loads(settings) -> bool:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            return bool(conn.execute("select count(*) from raw._loads").fetchall()[0][0])
+    except duckdb.Error:
+        return False
+
+
+def _failed_source_reasons(settings, started: datetime, keys: list[str]) -> dict[str, str]:
+    """raw/<code> -> the message its failed attempt recorded in this refresh."""
+    import duckdb
+
+    reasons = {key: "failed" for key in keys}
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            rows = conn.execute(
+                "select dataset, message from raw._source_status where checked_at >= ? and status = 'failed' "
+                "qualify row_number() over (partition by dataset order by checked_at desc) = 1",
+                [started],
+            ).fetchall()
+    except duckdb.Error:
+        return reasons
+    for dataset, message in rows:
+        if f"raw/{dataset}" in reasons:
+            reasons[f"raw/{dataset}"] = message
+    return reasons
+
+
+def _failure_classes(result) -> list[str]:
+    """The class name of each failed step's own error (under Dagster's wrappers)."""
+    names = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None and error.cls_name.startswith("Dagster"):
+                error = error.cause
+            names.append(error.cls_name)
+    return names
+
+
+def _empty_warehouse_hint() -> str:
+    from pipelines.publishing.publish import EmptyWarehouse
+
+    return EmptyWarehouse().hint
 
 
 def _all_source_keys() -> list[str]:
@@ -241,8 +370,9 @@ def _print_source_summary(settings, started: datetime) -> None:
             ).fetchall()
     except duckdb.Error:
         return
+    missing = "no file" if settings.mode == "live" else "not in snapshot"
     for dataset, status, message in rows:
-        label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
+        label = {"not_in_snapshot": missing}.get(status, status)
         print(f"  {dataset:<22} {label:<16} {message}")
 
 
@@ -264,6 +394,36 @@ def _step_failures(result) -> list[str]:
     return messages
 
 
+# ------------------------------------------------------------------------------------- reading a version
+def _open_for_reading(settings, command: str):
+    """The version readers serve (verified once; the newest intact one if CURRENT is damaged), with a banner
+    on stderr and an alert (once per damaged version) when it is a fallback."""
+    conn, serving = open_serving(settings)
+    if serving.fallback:
+        print(f"sps {command}: WARNING: {serving.banner()}", file=sys.stderr)
+        _alert_damaged(settings, serving, f"sps {command}")
+    return conn, serving
+
+
+def _alert_damaged(settings, serving: Serving, reader: str) -> None:
+    from pipelines.shared.alerts import alert_once
+    from pipelines.vault import audit
+
+    deliveries = alert_once(
+        settings.data_dir,
+        f"damaged-{serving.named or 'pointer'}",
+        f"published version {serving.named or '(CURRENT pointer)'} is damaged",
+        f"{serving.problem}.\nMet by {reader}; readers serve the newest intact version, {serving.version}.\n"
+        "Check with `sps publish --verify`; repair with `sps publish --rollback VERSION` or `sps refresh --full`.",
+        {"damaged": serving.named, "served": serving.version, "reader": reader},
+    )
+    if deliveries is not None:
+        audit.record(settings.data_dir, "version.damaged", damaged=serving.named, served=serving.version, by=reader)
+    for delivery in deliveries or []:
+        state = "sent" if delivery.ok else "NOT sent"
+        print(f"{reader}: alert via {delivery.channel} {state} ({delivery.detail})", file=sys.stderr)
+
+
 # ----------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.outputs.exports import ExportFilters, check_export_request, export_published
@@ -271,7 +431,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings()
     filters = ExportFilters.from_options(args.city, args.indicator, args.period, args.source_type)
     check_export_request(args.what, Path(args.out), args.format, filters)  # before opening: nothing published yet
-    with open_published(settings) as conn:
+    conn, _ = _open_for_reading(settings, "export")
+    with conn:
         result = export_published(conn, args.what, Path(args.out), args.format, filters)
     files = f"{len(result.paths)} file(s) in {args.out}" if result.format == "open-sdg" else args.out
     print(
@@ -288,7 +449,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = _settings()
     check_report_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
-    with open_published(settings) as conn:
+    conn, _ = _open_for_reading(settings, "report")
+    with conn:
         document = write_city_report(conn, args.city, Path(args.out), args.period, args.lang)
     print(
         f"sps report: wrote the report of {document.city_name} ({document.city_code}), published version "
@@ -319,8 +481,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
-    print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
-    return subprocess.call(command)
+    print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)", flush=True)
+    # Replace this process by Streamlit (same pid): stopping `sps serve` by its id (systemd, kill, Ctrl-C) stops
+    # the server and frees the port. A child process would outlive a SIGTERM sent to its parent.
+    sys.stderr.flush()
+    os.execv(command[0], command)
+    return 0  # not reached (execv raises OSError if it cannot run Streamlit)
 
 
 # ----------------------------------------------------------------------------------------------- status
@@ -334,12 +500,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
     current = current_version_path(settings.published_dir, required=False)
     versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
-    print(
-        f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
-        f" ({len(versions)} version(s) kept)"
-    )
-    if current is not None:
-        _print_current_health(current, settings)
+    pointer_broken = current is None and (settings.published_dir / "CURRENT").exists()
+    named = "the CURRENT pointer names no published version" if pointer_broken else "nothing yet (run sps refresh)"
+    print(f"published:        {current.stem if current else named} ({len(versions)} version(s) kept)")
+    served = _print_verification(settings) if (current is not None or pointer_broken) else None
+    if served is not None:
+        _print_current_health(served, settings)
+    _print_last_refresh(settings)
     rows = {}
     source = None
     for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
@@ -387,6 +554,39 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{stale_count} source(s) STALE: older than their publication rhythm (see the catalogue's cadence_days)")
     _print_last_runs(settings)
     return 0
+
+
+def _print_verification(settings) -> Path | None:
+    """The verification of the current version (sha256 against its manifest) and which version readers serve."""
+    from pipelines.versions.serving import serving_version
+    from pipelines.versions.verify import verified
+
+    current = current_version_path(settings.published_dir, required=False)
+    try:
+        serving = serving_version(settings.published_dir)
+    except SpsError as exc:
+        print(f"verified:         DAMAGED: {exc}")
+        return None
+    if serving.fallback:
+        print(f"verified:         DAMAGED: {serving.problem}")
+        print(f"                  readers serve {serving.version} ({serving.check.state}); see sps publish --verify")
+    else:
+        check = verified(current)
+        print(f"verified:         {check.state.upper()} ({check.reason})")
+    return serving.path
+
+
+def _print_last_refresh(settings) -> None:
+    """The last refresh, when it did not end well: health ERROR until a refresh succeeds."""
+    from pipelines.versions.outcome import read_refresh_outcome
+
+    outcome = read_refresh_outcome(settings.published_dir)
+    if not outcome or outcome.get("status") != "error":
+        return
+    print(f"last refresh:     ERROR at {outcome['at'][:16].replace('T', ' ')} UTC (exit {outcome['exit_code']})")
+    print(f"  {outcome['message']}")
+    for key, reason in (outcome.get("failed") or {}).items():
+        print(f"  {key}: {reason}")
 
 
 def _print_current_health(current: Path, settings) -> None:
@@ -440,20 +640,66 @@ def _print_last_runs(settings, limit: int = 5) -> None:
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.rollback is not None:
+        from pipelines.vault import audit
+
         before, after = rollback(settings.published_dir, args.rollback or None)
+        audit.record(settings.data_dir, "version.rollback", before=before, after=after)
         print(f"sps publish: the dashboard now reads version {after} (was {before}).")
-        print(f"To go forward again: sps publish --rollback {before}")
+        if not before.startswith("a pointer"):
+            print(f"To go forward again: sps publish --rollback {before}")
         return 0
+    if args.verify is not None:
+        return _verify_versions(settings, args.verify or None)
     versions = describe_versions(settings.published_dir)
     if not versions:
         print("sps publish: nothing published yet (run sps refresh)")
         return 0
-    print(f"{'':2}{'version':<24} {'published (UTC)':<20} {'health':<9} observations")
+    print(f"{'':2}{'version':<24} {'published (UTC)':<20} {'health':<9} {'verified':<11} observations")
     for info in versions:
         marker = "* " if info.is_current else "  "
-        print(f"{marker}{info.version:<24} {info.published_at or '':<20} {info.health or '':<9} {info.observations}")
+        print(
+            f"{marker}{info.version:<24} {info.published_at or '':<20} {info.health or '':<9} "
+            f"{info.verification:<11} {info.observations}"
+        )
     print("* = current (what the dashboard and exports read)")
     return 0
+
+
+def _verify_versions(settings, version: str | None) -> int:
+    """`sps publish --verify [VERSION]`: each kept version (or VERSION) against its manifest, row counts included."""
+    from pipelines.versions.serving import serving_version
+    from pipelines.versions.verify import DAMAGED, verify_version
+
+    published = settings.published_dir
+    versions = list_versions(published) if published.exists() else []
+    if not versions:
+        print("sps publish: nothing published yet (run sps refresh)")
+        return 0
+    if version is not None:
+        wanted = published / f"{version.removesuffix('.duckdb')}.duckdb"
+        if "/" in version or wanted not in versions:
+            raise SpsError(f"no published version {version!r}; kept versions: {', '.join(p.stem for p in versions)}")
+        versions = [wanted]
+    current = current_version_path(published, required=False)
+    damaged = []
+    for path in versions:
+        check = verify_version(path, deep=True)
+        marker = "* " if path == current else "  "
+        print(f"{marker}{check.version:<24} {check.state.upper():<11} {check.reason} ({check.seconds:.2f}s)")
+        if check.state == DAMAGED:
+            damaged.append(check.version)
+    if current is None:
+        print(f"the CURRENT pointer in {published} names no published version", file=sys.stderr)
+    if not damaged and current is not None:
+        print(f"sps publish: {len(versions)} version(s) verified; none is damaged.")
+        return 0
+    try:
+        serving = serving_version(published)
+        advice = f"readers serve {serving.version}; to make it current: sps publish --rollback {serving.version}"
+    except SpsError:
+        advice = "no intact version is kept: run sps refresh --full"
+    what = f"damaged: {', '.join(damaged)}" if damaged else "the CURRENT pointer names no version"
+    raise SpsError(f"{what}; {advice}")
 
 
 # ----------------------------------------------------------------------------------------- upload, token
@@ -827,9 +1073,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish = sub.add_parser(
         "publish",
-        help="list published versions, or roll the dashboard back to one",
-        description="List the kept published versions (newest last, * marks the one served), or point the "
-        "dashboard and exports at an earlier one. Nothing is deleted by a rollback.",
+        help="list published versions, verify them, or roll the dashboard back to one",
+        description="List the kept published versions (newest last, * marks the one served), verify them against "
+        "their manifests, or point the dashboard and exports at an earlier one. Nothing is deleted by a rollback.",
     )
     publish_action = publish.add_mutually_exclusive_group()
     publish_action.add_argument("--list", action="store_true", help="list versions (the default)")
@@ -838,7 +1084,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="VERSION",
-        help="serve VERSION (default: the version before the current one)",
+        help="serve VERSION (default: the newest intact version before the current one)",
+    )
+    publish_action.add_argument(
+        "--verify",
+        nargs="?",
+        const="",
+        metavar="VERSION",
+        help="check every kept version (or VERSION) against its manifest: sha256 and row counts; exit 1 if damaged",
     )
     publish.set_defaults(func=cmd_publish)
 
@@ -976,7 +1229,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SpsError as exc:
         print(f"sps {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         print(f"sps {args.command}: interrupted", file=sys.stderr)
         return 130

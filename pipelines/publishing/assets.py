@@ -19,17 +19,23 @@ MART_KEYS = [key for key, group in sps_dbt_assets.group_names_by_key.items() if 
     kinds={"duckdb"},
     owners=["team:secretariat"],
     deps=MART_KEYS,
-    description="Copies the marts into a new read-only file under data/published/ and swaps the "
-    "CURRENT pointer atomically. Readers only ever open the published file.",
+    description="Copies the marts into a new read-only file under data/published/ with its manifest (sha256, row "
+    "counts, commit, inputs' fingerprint) and swaps the CURRENT pointer atomically. Readers only ever open the "
+    "published file. Publishes nothing when the marts hold no observation (the step fails) or were built from "
+    "exactly the inputs of the intact current version.",
 )
 def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
-        publication = publish_marts(conn, load_settings())
+        publication = publish_marts(conn, load_settings(), skip_unchanged=True)
+    if publication.unchanged:
+        context.log.info(f"nothing changed since published version {publication.version}: no new version")
+        return dg.MaterializeResult(metadata={"version": publication.version, "unchanged": True})
     context.log.info(f"published version {publication.version}")
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,
             "file": publication.path.name,
+            "unchanged": False,
             **{f"rows.{name}": count for name, count in publication.tables.items()},
         }
     )

@@ -188,7 +188,6 @@ def test_hostile_strings_through_every_dashboard_query_parameter_return_no_rows(
 
 # ----------------------------------------------------------------------------------------- bind address
 def test_dashboard_and_dagster_bind_loopback_by_default(monkeypatch, tmp_path):
-    import subprocess
 
     from pipelines import cli
 
@@ -199,7 +198,7 @@ def test_dashboard_and_dagster_bind_loopback_by_default(monkeypatch, tmp_path):
     dev = next(line for line in makefile.splitlines() if "dagster dev" in line)
     assert "-h 127.0.0.1" in dev
     commands = []
-    monkeypatch.setattr(subprocess, "call", lambda command: commands.append(command) or 0)
+    monkeypatch.setattr("pipelines.cli.os.execv", lambda path, command: commands.append(command))
     monkeypatch.setattr("pipelines.cli.current_version_path", lambda *a, **k: Path("x.duckdb"))
     monkeypatch.setenv("SPS_DATA_DIR", str(tmp_path / "data"))
     assert cli.main(["serve"]) == 0

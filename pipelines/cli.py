@@ -507,6 +507,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if served is not None:
         _print_current_health(served, settings)
     _print_last_refresh(settings)
+    _print_tokens_and_backups(settings)
     rows = {}
     source = None
     for path, label in ((settings.warehouse_path, "warehouse"), (current, "published")):
@@ -574,6 +575,15 @@ def _print_verification(settings) -> Path | None:
         check = verified(current)
         print(f"verified:         {check.state.upper()} ({check.reason})")
     return serving.path
+
+
+def _print_tokens_and_backups(settings) -> None:
+    from pipelines.uploads.api import expiring_tokens
+
+    soon = expiring_tokens(settings.data_dir, 30)
+    if soon:
+        listed = "; ".join(f"{r['city']} ({r['token_id']}) on {r['expires_at'][:10]}" for r in soon)
+        print(f"upload tokens:    {len(soon)} expire within 30 days: {listed}")
 
 
 def _print_last_refresh(settings) -> None:
@@ -850,19 +860,34 @@ def cmd_token(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.action == "issue":
         token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper(), args.days)
-        until = f", valid for {args.days} day(s)" if args.days else ""
-        print(f"Token {token_id} for {args.city.upper()}{until}; it is shown only once, store it safely:")
+        record = next(r for r in list_upload_tokens(settings.data_dir) if r["token_id"] == token_id)
+        days = args.days or settings.token_days
+        print(
+            f"Token {token_id} for {args.city.upper()}, valid for {days} day(s) (until {record['expires_at'][:10]}); "
+            "it is shown only once, store it safely:"
+        )
         print(token)
     elif args.action == "revoke":
         city = revoke_upload_token(settings.data_dir, args.token_id)
         print(f"Token {args.token_id} of {city} revoked.")
     else:
+        now = datetime.now(UTC)
         for record in list_upload_tokens(settings.data_dir):
-            state = f"revoked {record['revoked_at'][:10]}" if record["revoked_at"] else "active"
-            if not record["revoked_at"] and record["expires_at"]:
-                state = f"expires {record['expires_at'][:10]}"
+            state = _token_state(record, now)
             print(f"{record['token_id']}  {record['city']}  issued {record['issued_at'][:10]}  {state}")
     return 0
+
+
+def _token_state(record: dict, now: datetime) -> str:
+    if record["revoked_at"]:
+        return f"revoked {record['revoked_at'][:10]}"
+    if not record["expires_at"]:
+        return "active, never expires (issued before tokens expired: revoke it and issue a new one)"
+    expires = datetime.fromisoformat(record["expires_at"])
+    if expires <= now:
+        return f"EXPIRED {record['expires_at'][:10]}"
+    days = (expires - now).days
+    return f"active, expires {record['expires_at'][:10]} (in {days} day(s){', SOON' if days < 30 else ''})"
 
 
 def _print_problems(problems, report: Path, summarise) -> None:
@@ -1124,10 +1149,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="action", required=True)
     issue = token_sub.add_parser("issue", help="issue a token for a city (printed once, on the last line)")
     issue.add_argument("--city", required=True)
-    issue.add_argument("--days", type=int, help="the token expires after this many days (default: no expiry)")
+    issue.add_argument("--days", type=int, help="the token expires after this many days (default: SPS_TOKEN_DAYS, 400)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
-    token_sub.add_parser("list", help="list tokens (ids, cities, states; never the secrets)")
+    token_sub.add_parser("list", help="list tokens (ids, cities, states and expiry; never the secrets)")
     token.set_defaults(func=cmd_token)
 
     space = sub.add_parser(

@@ -5,6 +5,7 @@ microdata checked and estimated, submitted or withdrawn); the same code as `sps 
 
 import functools
 import hashlib
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -31,6 +32,36 @@ def _problem_table(problems: list[uploads.Problem]) -> pd.DataFrame:
     )
     frame["row"] = frame["row"].astype("Int64")  # file-level problems have no line: blank, not 2.0 beside them
     return frame.rename(columns={"row": "line", "message": "what to do"})
+
+
+def _client_address() -> str | None:
+    """The browser's address: the connection's, or behind a reverse proxy on this machine (the recommended
+    deployment) the last X-Forwarded-For entry, the one our own proxy appended."""
+    address = st.context.ip_address
+    if address is None:
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        address = forwarded.split(",")[-1].strip() or None
+    return address
+
+
+def _token_accepted(settings, city: str, token: str, tab: str) -> bool:
+    """The token check of both tabs, through the limiter (uploads.api.verify_upload_token_limited): repeated wrong
+    tokens from this browser session or address are slowed down, then refused for a while. A wrong token is
+    checked (and counted) once: the page reruns on every change while it stays in the box."""
+    attempt = hashlib.sha256(f"{city}\0{token}".encode()).hexdigest()
+    refused = st.session_state.get(f"token_refused_{tab}")
+    if refused and refused[0] == attempt:
+        st.error(refused[1])
+        return False
+    session = st.session_state.setdefault("upload_session", secrets.token_hex(8))
+    try:
+        uploads.verify_upload_token_limited(settings.data_dir, token, city, session, _client_address())
+    except SpsError as exc:
+        st.session_state[f"token_refused_{tab}"] = (attempt, str(exc))
+        st.error(str(exc))
+        return False
+    st.session_state.pop(f"token_refused_{tab}", None)
+    return True
 
 
 def _values_tab(settings) -> None:
@@ -60,10 +91,7 @@ def _values_tab(settings) -> None:
     if not (city and token and uploaded):
         st.info("Enter your city code and token, and choose a file.")
         return
-    try:
-        uploads.verify_upload_token(settings.data_dir, token, city)
-    except SpsError as exc:
-        st.error(str(exc))
+    if not _token_accepted(settings, city, token, "values"):
         return
 
     data = uploaded.getvalue()
@@ -203,10 +231,7 @@ def _survey_tab(settings) -> None:
     if not (city and token):
         st.info("Enter your city code and token to check, submit or withdraw a survey.")
         return
-    try:
-        surveys.verify_upload_token(settings.data_dir, token, city)
-    except SpsError as exc:
-        st.error(str(exc))
+    if not _token_accepted(settings, city, token, "survey"):
         return
     _withdraw_section(settings, city, token)
     if uploaded is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.sources.catalog import load_catalog
+from pipelines.uploads.tokens import expiring_tokens, list_upload_tokens
 from pipelines.versions.store import open_published
 
 MAX_LISTED = 25
@@ -137,6 +138,7 @@ def build_health_report(
     previous_published_at: datetime | None,
     revisions_table: str,
     quarantine_dir: Path,
+    data_dir: Path | None = None,
 ) -> HealthReport:
     """`conn` is the warehouse with the new marts reachable as `{new}.main.*` and, when there is one, the
     previous published version attached read-only as `previous`."""
@@ -147,6 +149,8 @@ def build_health_report(
         ("Checks", lambda: [_checks_section(conn, new)]),
         ("Uploads", lambda: [_uploads_section(conn, previous_published_at, quarantine_dir)]),
     ]
+    if data_dir is not None:
+        builders.append(("Upload tokens", lambda: [tokens_section(data_dir)]))
     sections = []
     for title, build in builders:
         try:
@@ -335,6 +339,32 @@ def _uploads_section(conn, since: datetime | None, quarantine_dir: Path) -> Sect
         ["city", "loaded", "rows", "rejected"],
         rows,
         level="warning" if rejected else "ok",
+    )
+
+
+def tokens_section(data_dir: Path, within_days: int = 30) -> Section:
+    """City upload tokens that expire within `within_days` (so a city is never cut off by surprise)."""
+    now = datetime.now(UTC)
+    records = list_upload_tokens(data_dir)
+    active = [
+        r
+        for r in records
+        if not r["revoked_at"] and (not r["expires_at"] or datetime.fromisoformat(r["expires_at"]) > now)
+    ]
+    soon = expiring_tokens(data_dir, within_days, now)
+    never = [r for r in active if not r["expires_at"]]
+    summary = f"{len(active)} active upload token(s); {len(soon)} expire within {within_days} days"
+    if soon:
+        summary += ": " + "; ".join(f"{r['city']} on {r['expires_at'][:10]}" for r in soon)
+        summary += ". Issue the city a new token (`sps token issue --city CODE`) and send it before then"
+    if never:
+        summary += f". {len(never)} never expire (issued before tokens expired): revoke and reissue them"
+    return Section(
+        "Upload tokens",
+        summary + ".",
+        ["city", "token id", "expires", "days left"],
+        [[r["city"], r["token_id"], r["expires_at"][:10], r["days_left"]] for r in soon],
+        level="warning" if soon or never else "ok",
     )
 
 

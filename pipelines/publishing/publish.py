@@ -222,6 +222,7 @@ def publish_marts(
                 previous_published_at=previous_at,
                 revisions_table="_publish.main.revisions",
                 quarantine_dir=settings.quarantine_dir,
+                data_dir=settings.data_dir,
             )
             conn.execute(
                 "create table _publish.main._health as select ? as version, ? as status, ? as markdown, "

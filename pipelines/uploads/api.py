@@ -8,7 +8,8 @@ functions, so a file gets the same checks, the same report and the same storage 
     summarise(problems)           problems grouped by rule, for long reports
     write_template(out)           the upload template (CSV or XLSX with its data dictionary)
     catalogue_indicator_codes()   the indicators a city may report
-    verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens
+    verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens / expiring_tokens
+    verify_upload_token_limited   the upload page's check: slowed down, then refused, after repeated wrong tokens
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ from dataclasses import dataclass, field
 
 from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
 from pipelines.uploads.inbox import report_csv
+from pipelines.uploads.limiter import TooManyWrongTokens, verify_upload_token_limited
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import Problem, RuleSummary, summarise
 from pipelines.uploads.submit import UploadResult, check_file, submit_upload, upload_max_bytes
 from pipelines.uploads.template import write_template
-from pipelines.uploads.tokens import issue_upload_token, list_upload_tokens, revoke_upload_token, verify_upload_token
+from pipelines.uploads.tokens import (
+    expiring_tokens,
+    issue_upload_token,
+    list_upload_tokens,
+    revoke_upload_token,
+    verify_upload_token,
+)
 from pipelines.uploads.validate import Catalogue
 
 __all__ = [
@@ -30,9 +38,11 @@ __all__ = [
     "Mapping",
     "Problem",
     "RuleSummary",
+    "TooManyWrongTokens",
     "UploadResult",
     "catalogue_indicator_codes",
     "check_file",
+    "expiring_tokens",
     "inspect_file",
     "issue_upload_token",
     "list_upload_tokens",
@@ -42,6 +52,7 @@ __all__ = [
     "summarise",
     "upload_max_bytes",
     "verify_upload_token",
+    "verify_upload_token_limited",
     "write_template",
 ]
 

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.uploads.tokens import issue_upload_token
+from tests.fixtures.private import opened
 from tests.fixtures.upload_files import TEMPLATE_HEADER, many_problems_csv
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "upload.py")
@@ -137,5 +138,5 @@ def test_an_open_sdg_file_is_mapped_with_the_form(page):
     assert "3 row(s), no problems found" in at.success[0].value
     next(b for b in at.button if b.label == "Submit").click().run()
     rows = next((data / "inbox").iterdir()) / "rows.csv"
-    text = rows.read_text()
+    text = opened(rows).decode("utf-8")
     assert "local:ES003C:neighbourhood_safety_rating" in text and ",male," in text and ",female," in text

@@ -13,6 +13,7 @@ backed up and restored without any change here. A kept path outside that folder 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 KEPT_FOLDER = "kept"
@@ -23,6 +24,7 @@ class KeptPath:
     relative: str  # a file or a folder, relative to the data folder
     what: str
     sealed: bool = False  # its files are sealed at rest (`sps key rotate` seals any written before the vault)
+    plain: tuple[str, ...] = ()  # patterns (below `relative`) of files that stay plain: they hold no personal data
 
 
 KEPT: tuple[KeptPath, ...] = (
@@ -31,6 +33,17 @@ KEPT: tuple[KeptPath, ...] = (
     KeptPath("dropbox", "files the secretariat dropped that no refresh has taken in yet"),
     KeptPath("tokens.json", "city upload tokens (salted hashes, expiry, revocations)"),
     KeptPath("audit.jsonl", "the audit trail: tokens issued and revoked, uploads, backups, restores, key rotations"),
+    KeptPath(
+        "surveys",
+        "city survey microdata (sealed), their estimates, metadata and audit trail (pipelines/surveys/store.py)",
+        sealed=True,
+        plain=(
+            "submissions/*/estimates.csv",
+            "submissions/*/metadata.json",
+            "submissions/*/withdrawn.json",
+            "audit.jsonl",
+        ),
+    ),
     KeptPath(KEPT_FOLDER, "private data other packages keep under data/kept/<package>/ (sealed)", sealed=True),
 )
 
@@ -46,8 +59,11 @@ def kept_dir(data_dir: Path, package: str) -> Path:
 
 def is_sealed_path(relative: str) -> bool:
     """Whether files at this kept path are sealed at rest."""
-    top = relative.split("/", 1)[0]
-    return any(kept.sealed and kept.relative == top for kept in KEPT)
+    top, _, rest = relative.partition("/")
+    return any(
+        kept.sealed and kept.relative == top and not any(fnmatch(rest, pattern) for pattern in kept.plain)
+        for kept in KEPT
+    )
 
 
 def kept_files(data_dir: Path) -> list[tuple[str, Path]]:

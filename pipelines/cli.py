@@ -578,7 +578,11 @@ def _print_verification(settings) -> Path | None:
 
 
 def _print_tokens_and_backups(settings) -> None:
+    from pipelines.backup import backup_freshness
     from pipelines.uploads.api import expiring_tokens
+
+    freshness = backup_freshness(settings.data_dir)
+    print(f"backup:           {'OK' if freshness.ok else 'OVERDUE'}: {freshness.message}")
 
     soon = expiring_tokens(settings.data_dir, 30)
     if soon:
@@ -1001,6 +1005,92 @@ def cmd_survey(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------- backup, restore, key
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pipelines.backup import backup, list_backups, prune_backups, verify_backup
+
+    settings = _settings()
+    dest = args.dest or settings.backup_dest
+    if args.list:
+        backups = list_backups(dest)
+        if not backups:
+            print(f"sps backup: no backup at {dest}")
+        for item in backups:
+            if not item["readable"]:
+                print(f"{item['backup_id']}  manifest unreadable")
+                continue
+            print(
+                f"{item['backup_id']}  {item['created_at'][:16].replace('T', ' ')} UTC  {item['files']} files, "
+                f"{_mb(item['total_bytes'])}; copied {item['new_objects']} new object(s), {_mb(item['copied_bytes'])}"
+            )
+        return 0
+    if args.verify is not None:
+        backup_id, files = verify_backup(settings.data_dir, dest, args.verify or None)
+        print(f"sps backup: backup {backup_id} at {dest} verified: {files} files read, hashed and opened with the key")
+        return 0
+    result = backup(settings.data_dir, dest)
+    print(
+        f"sps backup: backup {result.backup_id} to {dest}: {result.files} kept files ({_mb(result.total_bytes)}); "
+        f"copied {result.new_objects} new object(s), {_mb(result.copied_bytes)}, in {result.seconds:.1f}s"
+    )
+    print(f"sps backup: verified: {result.verified}")
+    from pipelines.vault import keyring_for
+
+    ring = keyring_for(settings.data_dir)
+    print(
+        f"sps backup: it opens only with vault key {ring.current_id} ({ring.source}): keep a copy of that key "
+        "apart from the data folder and from the backups"
+    )
+    if args.prune:
+        removed = prune_backups(dest)
+        print(f"sps backup: retention: {len(removed)} older backup(s) removed (14 days, then one a month for a year)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pipelines.backup import restore
+
+    settings = _settings()
+    source = args.src or settings.backup_dest
+    result = restore(settings.data_dir, source, args.backup)
+    print(
+        f"sps restore: restored backup {result.backup_id} of {result.created_at[:16].replace('T', ' ')} UTC into "
+        f"{settings.data_dir}: {result.files} files, {_mb(result.total_bytes)}"
+    )
+    print("Next: sps refresh --full (rebuilds the warehouse and publishes a version from the snapshot and these files)")
+    return 0
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from pipelines.vault import keyring_for
+    from pipelines.vault.rotate import forget_key, rotate_keys
+
+    settings = _settings()
+    if args.action == "rotate":
+        rotation = rotate_keys(settings.data_dir)
+        print(
+            f"sps key: new sealing key {rotation.new_key_id} in {rotation.key_file}; {rotation.resealed} sealed "
+            f"file(s) sealed again with it, {rotation.sealed_first_time} written before the vault sealed now."
+        )
+        print(
+            f"The old key(s) {', '.join(rotation.old_key_ids)} stay in the file, to open backups made before today; "
+            "remove one with `sps key forget ID` once no kept backup needs it. Copy the key file to its safe place."
+        )
+    elif args.action == "forget":
+        path = forget_key(settings.data_dir, args.key_id)
+        print(f"sps key: key {args.key_id} removed from {path}; backups sealed with it can no longer be restored.")
+    else:
+        ring = keyring_for(settings.data_dir)
+        print(f"sealing key:      {ring.current_id} ({ring.source})")
+        if len(ring.ids) > 1:
+            print(f"older keys:       {', '.join(ring.ids[1:])} (open only: files and backups sealed before)")
+    return 0
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from pipelines.uploads.api import write_template
 
@@ -1196,6 +1286,53 @@ def build_parser() -> argparse.ArgumentParser:
     audit_upload.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
     audit_upload.add_argument("--check", action="store_true", help="only check; store nothing")
     audit.set_defaults(func=cmd_audit)
+
+    backup_cmd = sub.add_parser(
+        "backup",
+        help="back up what cannot be rebuilt (uploads, surveys, tokens, audit trail) to a folder or object store",
+        description="Copy the kept files of the data folder (pipelines/vault/kept.py) to DEST, incrementally by "
+        "content, sealed with the vault key, with a manifest; then verify what was written. DEST is a folder or an "
+        "fsspec URL (s3://bucket/sps, ...) with credentials from the environment; default SPS_BACKUP_DEST.",
+    )
+    backup_cmd.add_argument("dest", nargs="?", help="folder or URL (default: SPS_BACKUP_DEST)")
+    backup_action = backup_cmd.add_mutually_exclusive_group()
+    backup_action.add_argument("--list", action="store_true", help="list the backups at DEST")
+    backup_action.add_argument(
+        "--verify",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="read, hash and open every file of a backup (default: newest)",
+    )
+    backup_cmd.add_argument(
+        "--prune", action="store_true", help="after backing up, apply the retention (14 days, then monthly for a year)"
+    )
+    backup_cmd.set_defaults(func=cmd_backup)
+
+    restore_cmd = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data folder (then run sps refresh --full)",
+        description="Restore the newest backup at SRC (or --backup ID) into the data folder, which must keep nothing "
+        "yet. Every file is checked and opened with the vault key before anything is put in place: with the wrong "
+        "key, or a damaged backup, nothing changes.",
+    )
+    restore_cmd.add_argument("src", nargs="?", help="folder or URL (default: SPS_BACKUP_DEST)")
+    restore_cmd.add_argument("--backup", metavar="ID", help="which backup (default: the newest; see sps backup --list)")
+    restore_cmd.set_defaults(func=cmd_restore)
+
+    key = sub.add_parser(
+        "key",
+        help="the vault key that seals private data at rest: show, rotate, forget an old one",
+        description="Private data (uploaded originals, survey microdata, problem reports) are sealed at rest with "
+        "AES-256-GCM (docs/adr/0018). The key comes from SPS_VAULT_KEY or the key file SPS_VAULT_KEY_FILE "
+        "(default ~/.config/sps-monitor/vault.key), outside the data folder, owner-only.",
+    )
+    key_sub = key.add_subparsers(dest="action", required=True)
+    key_sub.add_parser("show", help="which key seals, which older keys open")
+    key_sub.add_parser("rotate", help="a new sealing key; every sealed file sealed again with it")
+    forget = key_sub.add_parser("forget", help="remove an older key once no kept backup needs it")
+    forget.add_argument("key_id")
+    key.set_defaults(func=cmd_key)
 
     template = sub.add_parser(
         "template",

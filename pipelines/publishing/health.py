@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.backup.run import backup_freshness
 from pipelines.sources.catalog import load_catalog
 from pipelines.uploads.tokens import expiring_tokens, list_upload_tokens
 from pipelines.versions.store import open_published
@@ -151,6 +152,7 @@ def build_health_report(
     ]
     if data_dir is not None:
         builders.append(("Upload tokens", lambda: [tokens_section(data_dir)]))
+        builders.append(("Backups", lambda: [backups_section(data_dir)]))
     sections = []
     for title, build in builders:
         try:
@@ -340,6 +342,15 @@ def _uploads_section(conn, since: datetime | None, quarantine_dir: Path) -> Sect
         rows,
         level="warning" if rejected else "ok",
     )
+
+
+def backups_section(data_dir: Path) -> Section:
+    """The last good backup of what the data folder keeps (sps backup, the nightly schedule)."""
+    freshness = backup_freshness(data_dir)
+    summary = freshness.message[:1].upper() + freshness.message[1:] + "."
+    if not freshness.ok:
+        summary += " Uploads and survey microdata exist only in the data folder until a backup succeeds."
+    return Section("Backups", summary, level="ok" if freshness.ok else "warning")
 
 
 def tokens_section(data_dir: Path, within_days: int = 30) -> Section:

@@ -34,8 +34,9 @@ class Serving:
         """One line for a reader to show when it is not serving what CURRENT names."""
         if not self.problem:
             return ""
+        problem = self.problem[:1].upper() + self.problem[1:]
         return (
-            f"{self.problem}. Showing the newest intact version, {self.version}, instead. The secretariat has "
+            f"{problem}. Showing the newest intact version, {self.version}, instead. The secretariat has "
             "been alerted (`sps publish --verify`, then `sps publish --rollback` or `sps refresh --full`)."
         )
 

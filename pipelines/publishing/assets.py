@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.publishing.health import write_health_files
 from pipelines.publishing.publish import publish_marts
 from pipelines.settings import load_settings
+from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.dbt_assets import sps_dbt_assets
 
 # Publish waits for every model of the marts folder (the translator's "marts" group).
@@ -25,7 +26,7 @@ MART_KEYS = [key for key, group in sps_dbt_assets.group_names_by_key.items() if 
     "exactly the inputs of the intact current version.",
 )
 def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         publication = publish_marts(conn, load_settings(), skip_unchanged=True)
     if publication.unchanged:
         context.log.info(f"nothing changed since published version {publication.version}: no new version")

@@ -12,6 +12,7 @@ from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
 from pipelines.sources.ingest import ensure_empty_table, ingest_file
 from pipelines.sources.label_check import LabelMismatch, check_perception_labels, fetch_indic_ur_labels
+from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.raw import LoadOutcome, record_status
 
 OWNER = "team:secretariat"
@@ -42,7 +43,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         acquired = acquire(spec, settings)
         if spec.code == "urb_percep" and acquired.origin == "live":
             _check_live_labels(context, settings)
-        with duckdb.get_connection() as conn:
+        with warehouse_connection(duckdb) as conn:
             ensure_empty_table(conn, spec)
             if acquired.download_failed:
                 # Loud: the asset fails, the raw table keeps its last good load, the refresh exits non-zero.

@@ -222,7 +222,7 @@ def test_a_failed_refresh_alerts_the_webhook_and_keeps_the_published_version(wor
         server.shutdown()
         broken.unlink()
         broken.symlink_to(workspace["real"] / "eurostat" / "crim_off_cat.tsv")
-    assert result.returncode == 1
+    assert result.returncode == 4  # its only source failed: nothing could be refreshed
     assert "crim_off_cat" in result.stderr and "Traceback" not in result.stderr
     assert "alert via webhook sent" in result.stderr
     assert _current(data) == before

@@ -174,8 +174,13 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
         roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
         if not _warehouse_has_loads(settings):
             roots = set()  # no source has ever loaded: building the rest could only make an empty warehouse
-        # the sources that loaded in the first pass are not loaded again: only what depends on them is built
-        retry = [key for key in selection_for(roots, graph) if key.path[0] != "raw"] if roots else []
+        # The sources that loaded in the first pass are not loaded again: only what depends on them is built; a full
+        # plan builds every model (seeds and all), the failed sources' models from their last good raw data.
+        if plan.full:
+            keys = [k for k in graph.materializable_asset_keys if graph.get(k).group_name != "backup"]
+        else:
+            keys = selection_for(roots, graph)
+        retry = [key for key in keys if key.path[0] != "raw"] if roots else []
         if retry:
             tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
             result = _execute(defs, instance, retry, tags, log_path, args.verbose, settings, append=True)

@@ -124,7 +124,8 @@ def test_a_city_resubmission_is_a_revision_with_both_submissions(workspace):
             "select old_value, new_value, source_type, old_submission_id, new_submission_id from revisions "
             "where change = 'revised' and geo_code = 'LV001C'"
         ).fetchall()
-        uploads = json.loads(conn.execute("select report_json from _health").fetchall()[0][0])["sections"][-1]
+        sections = json.loads(conn.execute("select report_json from _health").fetchall()[0][0])["sections"]
+        uploads = next(section for section in sections if section["title"] == "Uploads")
     assert revised == [(60.0, 62.5, "city_report", first, second)]
     assert uploads["rows"] == [["LV001C", 1, 1, 0]]
 

@@ -50,15 +50,20 @@ def test_failed_refresh_keeps_the_published_version(tmp_path, snapshot_dir):
     # only crim_off_cat changed, so nothing else was re-read; urb_percep keeps its first load
     assert "loaded 20" in lines_by_dataset["urb_percep"]
 
-    # Repair the file: the next refresh recovers without manual cleanup and publishes a new version.
+    assert "last refresh:     ERROR" in status.stdout and "(exit 4)" in status.stdout
+
+    # Repair the file: the next refresh recovers without manual cleanup. The repaired file is the one the published
+    # version was built from, so nothing changed: no new version (issue 23), and the error is cleared.
     broken.unlink()
     broken.symlink_to(snapshot_dir / "eurostat" / "crim_off_cat.tsv")
     third = run_sps(["refresh"], sps_env(data, snap))
     assert third.returncode == 0, third.stderr[-2000:]
     assert "raw/crim_off_cat (repaired since it failed)" in third.stdout
-    assert pointer.read_text() != before_pointer
+    assert f"nothing changed since published version {before_pointer.strip().removesuffix('.duckdb')}" in third.stdout
+    assert pointer.read_text() == before_pointer and _sha(published_file) == before_sha
     status = run_sps(["status"], sps_env(data, snap))
     assert "failed" not in next(line for line in status.stdout.splitlines() if line.startswith("  crim_off_cat"))
+    assert "last refresh:     ERROR" not in status.stdout
 
 
 def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):

@@ -164,7 +164,12 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     tags = {"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]}
     result = _execute(defs, instance, selection, tags, log_path, args.verbose, settings)
     failures = _step_failures(result)
-    failed_sources = {source_input_key(step) for step in _failed_steps(result)}
+    # A source fails when its own check says so (a broken file, a failed download: dg.Failure); a source step that
+    # fails for another reason (a full disk, a read-only folder) fails the refresh as such.
+    failed_sources = {
+        source_input_key(step) if error == "Failure" else None
+        for step, error in zip(_failed_steps(result), _failure_classes(result), strict=True)
+    }
     left_out: list[str] = []
     roots: set[str] = set()
     if not result.success and failed_sources and None not in failed_sources:
@@ -284,14 +289,19 @@ def _failed_source_reasons(settings, started: datetime, keys: list[str]) -> dict
 
 
 def _failure_classes(result) -> list[str]:
-    """The class name of each failed step's own error (under Dagster's wrappers)."""
+    """The class name of each failed step's own error (under Dagster's wrappers), in step-failure order."""
     names = []
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error is not None:
-            error = event.step_failure_data.error
-            while error.cause is not None and error.cls_name.startswith("Dagster"):
-                error = error.cause
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        error = data.error
+        while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+            error = error.cause
+        if error is not None:
             names.append(error.cls_name)
+        else:
+            names.append("Failure" if data.user_failure_data is not None else "")
     return names
 
 

@@ -32,5 +32,10 @@ def events(data_dir: Path, event: str | None = None) -> list[dict]:
         lines = (data_dir / AUDIT_FILE).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    parsed = [json.loads(line) for line in lines if line.strip()]
-    return [entry for entry in parsed if event is None or entry["event"] == event]
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:  # a line cut by a crash (or copied while being written): skipped, never fatal
+            continue
+    return [entry for entry in parsed if event is None or entry.get("event") == event]

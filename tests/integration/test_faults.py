@@ -269,7 +269,9 @@ def test_publish_on_a_full_disk_raises_publish_error_and_changes_nothing(tmp_pat
     assert str(info.value).startswith("publish failed: ") and "previous published version is still" in str(info.value)
     assert "\n" not in str(info.value)
     assert (settings.published_dir / "CURRENT").read_text() == pointer
-    assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted([first.path.name, first.path.stem + ".manifest.json", "CURRENT"])
+    assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
+        [first.path.name, first.path.stem + ".manifest.json", "CURRENT"]
+    )
     with duckdb.connect(str(first.path), read_only=True) as reader:
         assert (
             reader.execute("select count(*) from fct_observations").fetchall()[0][0] == first.tables["fct_observations"]
@@ -299,5 +301,7 @@ def test_publish_when_the_pointer_cannot_be_swapped(tmp_path, refreshed_data_dir
         with pytest.raises(PublishError, match=os.strerror(getattr(errno, errno_name))):
             publish.publish_marts(conn, settings)
     assert (settings.published_dir / "CURRENT").read_text() == pointer
-    assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted([first.path.name, first.path.stem + ".manifest.json", "CURRENT"])
+    assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
+        [first.path.name, first.path.stem + ".manifest.json", "CURRENT"]
+    )
     assert publish.current_version_path(settings.published_dir) == first.path

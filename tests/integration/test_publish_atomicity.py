@@ -104,3 +104,34 @@ def test_publish_without_marts_fails_and_leaves_pointer(tmp_path):
     with duckdb.connect() as conn, pytest.raises(PublishError, match="no tables in schema"):
         publish_marts(conn, settings)
     assert (settings.published_dir / "CURRENT").read_text() == "previous.duckdb\n"
+
+
+def test_publish_refuses_an_empty_warehouse_and_skips_unchanged_inputs(tmp_path, refreshed_data_dir):
+    """Two refusals that keep a failure from passing for success (issue 23): marts without one observation are
+    never published, and a refresh (skip_unchanged) whose inputs equal the current version's publishes nothing."""
+    import json
+    from dataclasses import replace
+
+    from pipelines.publishing.publish import EmptyWarehouse, publish_marts
+    from pipelines.settings import load_settings
+    from pipelines.versions.verify import read_manifest, verify_version
+    from tests.integration.refresh_control import marts_connection
+
+    settings = replace(load_settings(), data_dir=tmp_path / "data")
+    with marts_connection(refreshed_data_dir) as conn:
+        first = publish_marts(conn, settings, skip_unchanged=True)
+        again = publish_marts(conn, settings, skip_unchanged=True)
+        assert again.unchanged and again.version == first.version and not again.tables
+        manifest = read_manifest(first.path)
+        assert manifest["tables"]["fct_observations"] == first.tables["fct_observations"]
+        assert manifest["files"][first.path.name]["sha256"] and manifest["inputs_fingerprint"]
+        assert verify_version(first.path, deep=True).state == "intact"
+        conn.execute("delete from marts.fct_observations")
+        with pytest.raises(EmptyWarehouse, match="nothing was published: the warehouse holds no observations"):
+            publish_marts(conn, settings)
+    assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
+        [first.path.name, f"{first.version}.manifest.json", "CURRENT"]
+    )
+    assert (
+        json.loads((settings.published_dir / f"{first.version}.manifest.json").read_text())["version"] == first.version
+    )

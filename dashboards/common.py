@@ -12,6 +12,7 @@ from pipelines.errors import SpsError
 from pipelines.settings import load_settings
 from pipelines.shared.alerts import alert_once
 from pipelines.shared.cells import neutralise_cell
+from pipelines.versions.outcome import read_refresh_outcome
 
 log = logging.getLogger("sps.dashboard")
 
@@ -27,7 +28,7 @@ def published_or_stop() -> queries.Published:
     if published.problem:
         st.warning(published.banner, icon=":material/gpp_maybe:")
         _alert_damaged(published.named or "pointer", published.problem, published.version)
-    outcome = queries.last_refresh()
+    outcome = last_refresh()
     if outcome and outcome.get("status") == "error" and outcome.get("failed"):
         failed = ", ".join(key.removeprefix("raw/") for key in outcome["failed"])
         st.info(
@@ -36,6 +37,11 @@ def published_or_stop() -> queries.Published:
             icon=":material/sync_problem:",
         )
     return published
+
+
+def last_refresh() -> dict | None:
+    """The outcome of the last refresh (failed sources keep their last good data; see versions/outcome.py)."""
+    return read_refresh_outcome(load_settings().published_dir)
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,7 +19,6 @@ import duckdb
 import pandas as pd
 
 from pipelines.settings import load_settings
-from pipelines.versions.outcome import read_refresh_outcome
 from pipelines.versions.serving import serving_version
 
 
@@ -37,11 +36,6 @@ def current_published() -> Published:
     intact kept version when CURRENT is damaged (with the banner to show)."""
     serving = serving_version(load_settings().published_dir)
     return Published(serving.version, str(serving.path), serving.problem, serving.banner(), serving.named)
-
-
-def last_refresh() -> dict | None:
-    """The outcome of the last refresh (failed sources keep their last good data; see versions/outcome.py)."""
-    return read_refresh_outcome(load_settings().published_dir)
 
 
 TOTALS = "sex is null and age_group is null and breakdown is null"

@@ -478,7 +478,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.export_env()
-    current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
+    from pipelines.versions.serving import serving_version
+
+    serving_version(settings.published_dir)  # fail early with "run sps refresh first" (a damaged one is served over)
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
     command = [

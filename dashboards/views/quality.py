@@ -1,16 +1,15 @@
 import pandas as pd
 import streamlit as st
 
-from dashboards import queries
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached, download_buttons, footer, last_refresh, published_or_stop
 
 st.title("Data quality and freshness")
 published = published_or_stop()
 
-outcome = queries.last_refresh()
+outcome = last_refresh()
 if outcome and outcome.get("status") == "error":
     with st.expander(f"Last refresh ({outcome['at'][:16].replace('T', ' ')} UTC): failed", expanded=True):
-        st.markdown(outcome.get("message") or "")
+        st.text(outcome.get("message") or "")
         if outcome.get("failed"):
             st.dataframe(
                 pd.DataFrame(

@@ -10,7 +10,6 @@ import inspect
 import json
 import typing
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -199,7 +198,7 @@ def test_dashboard_and_dagster_bind_loopback_by_default(monkeypatch, tmp_path):
     assert "-h 127.0.0.1" in dev
     commands = []
     monkeypatch.setattr("pipelines.cli.os.execv", lambda path, command: commands.append(command))
-    monkeypatch.setattr("pipelines.cli.current_version_path", lambda *a, **k: Path("x.duckdb"))
+    monkeypatch.setattr("pipelines.versions.serving.serving_version", lambda *a, **k: None)
     monkeypatch.setenv("SPS_DATA_DIR", str(tmp_path / "data"))
     assert cli.main(["serve"]) == 0
     command = commands[0]

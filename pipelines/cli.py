@@ -1341,7 +1341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "key",
         help="the vault key that seals private data at rest: show, rotate, forget an old one",
         description="Private data (uploaded originals, survey microdata, problem reports) are sealed at rest with "
-        "AES-256-GCM (docs/adr/0018). The key comes from SPS_VAULT_KEY or the key file SPS_VAULT_KEY_FILE "
+        "AES-256-GCM (docs/adr/0020). The key comes from SPS_VAULT_KEY or the key file SPS_VAULT_KEY_FILE "
         "(default ~/.config/sps-monitor/vault.key), outside the data folder, owner-only.",
     )
     key_sub = key.add_subparsers(dest="action", required=True)

@@ -13,7 +13,7 @@ files 0600):
                                        (all sealed: a problem report quotes cells, respondent ids included)
         audit.jsonl                    one line per upload, rejection and withdrawal; never rewritten
 
-Private files are sealed at rest with the vault (AES-256-GCM, pipelines/vault, ADR 0018): a copy of the data
+Private files are sealed at rest with the vault (AES-256-GCM, pipelines/vault, ADR 0020): a copy of the data
 folder or a backup is useless without the key. What the refresh reads from an accepted survey (estimates,
 metadata, withdrawal) holds no respondent and stays plain. The whole store is a kept path (backed up, restored).
 

@@ -1,6 +1,6 @@
 """Writing submissions into the inbox (accepted) or quarantine (rejected), atomically: a folder is built
 under a temporary name and renamed into place, so a reader sees a whole submission or none
-(docs/adr/0008-upload-inbox-contract.md). Every file of a submission is sealed with the vault (ADR 0018):
+(docs/adr/0008-upload-inbox-contract.md). Every file of a submission is sealed with the vault (ADR 0020):
 what a city sent may hold personal data, in its original file, its notes or a problem report quoting a cell;
 read them back with `pipelines.vault.read_private`. rows.csv is written by DuckDB from the validated rows'
 Arrow table (a 1 M-row upload never becomes a million dicts) into memory, never to disk in plain text; empty

@@ -1,4 +1,4 @@
-"""The vault: what the data folder keeps that cannot be rebuilt, sealed at rest (AES-256-GCM, ADR 0018).
+"""The vault: what the data folder keeps that cannot be rebuilt, sealed at rest (AES-256-GCM, ADR 0020).
 
     kept.py     the declared list of kept paths (inbox, quarantine, drop folder, tokens, audit trail, data/kept/)
     keys.py     the keyring: SPS_VAULT_KEY or a key file outside the data folder, owner-only

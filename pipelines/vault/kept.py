@@ -44,6 +44,12 @@ KEPT: tuple[KeptPath, ...] = (
             "audit.jsonl",
         ),
     ),
+    KeptPath(
+        "public_space",
+        "public-space layers and site audits cities sent (originals and rejected files sealed; pipelines/spaces)",
+        sealed=True,
+        plain=("inbox/*/features.geojson", "inbox/*/audits.csv", "inbox/*/metadata.json"),
+    ),
     KeptPath(KEPT_FOLDER, "private data other packages keep under data/kept/<package>/ (sealed)", sealed=True),
 )
 

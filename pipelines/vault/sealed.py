@@ -1,4 +1,4 @@
-"""Sealing bytes at rest with AES-256-GCM (docs/adr/0018-private-data-sealed-at-rest.md).
+"""Sealing bytes at rest with AES-256-GCM (docs/adr/0020-private-data-sealed-at-rest-and-backups.md).
 
 A sealed file is
 

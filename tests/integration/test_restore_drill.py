@@ -1,6 +1,7 @@
 """The restore drill (issue 23), as the secretariat would run it after losing the machine: tokens, city uploads (a real
 Valencia file with its mapping, a SYNTHETIC template file with a note), city surveys (the SYNTHETIC Toruń example
-and a SYNTHETIC survey with respondent ids) and a stand-in private file of another package are backed up twice;
+and a SYNTHETIC survey with respondent ids), public-space layers and audits (València's real districts, a SYNTHETIC
+boundary, inventory and audits) and a stand-in private file of another package are backed up twice;
 the data folder is refreshed; a new, empty data folder gets the newest backup and is refreshed from the same real
 snapshot; every published table is the same (same rows, same values, same lineage). The older backup restored
 into a third folder is the state of its day. Nothing a city sent is readable in the private store or the backup,
@@ -16,6 +17,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from examples.spaces.generate import districts_file, generate, write
 from pipelines.settings import PROJECT_ROOT
 from pipelines.vault import kept_files
 from tests.conftest import run_sps, sps_env
@@ -93,6 +95,14 @@ def test_a_data_folder_restored_from_its_backup_publishes_every_table_identicall
     _ok(run_sps(["upload", str(noted), "--city", "ES003C", "--token", valencia], env), "upload with a note")
     survey = ["survey", "upload", str(SURVEYS / "torun_2026_kobo_export.csv"), "--city", "PL013C", "--token", torun]
     _ok(run_sps([*survey, "--design", str(SURVEYS / "design.yml")], env), "Toruń survey")
+    spaces = write(generate(districts_file(snapshot_dir), spaces=30, audits=25, seed=23), tmp_path / "spaces")
+    for args in (
+        ["space", "upload", str(spaces["boundary"]), "--kind", "boundary"],
+        ["space", "upload", str(districts_file(snapshot_dir)), "--kind", "districts"]
+        + ["--map", "coddistrit=district_code", "--map", "nombre=name"],
+        ["space", "upload", str(spaces["open-spaces"]), "--kind", "open-spaces", "--period", "2025"],
+    ):
+        _ok(run_sps([*args, "--city", "ES003C", "--token", valencia], env), args[2])
     from pipelines.vault import kept_dir, write_private
 
     write_private(kept_dir(data, "standin") / "microdata.csv", STANDIN.encode(), data)
@@ -113,6 +123,7 @@ def test_a_data_folder_restored_from_its_backup_publishes_every_table_identicall
         run_sps(["survey", "upload", str(microdata), "--city", "BE012C", "--token", mechelen, "--period", "2026"], env),
         "Mechelen survey",
     )
+    _ok(run_sps(["audit", "upload", str(spaces["audits"]), "--city", "ES003C", "--token", valencia2], env), "audits")
     second = _ok(run_sps(["backup", str(dest)], env), "second backup")
     assert "copied" in second.stdout and "verified" in second.stdout
     listed = _ok(run_sps(["backup", str(dest), "--list"], env), "list").stdout
@@ -135,6 +146,7 @@ def test_a_data_folder_restored_from_its_backup_publishes_every_table_identicall
     _ok(run_sps(["refresh"], env), "refresh of the original")
     before = _tables(_published(data))
     assert len(before["fct_observations"]) > 1000 and any("PL013C" in str(row) for row in before["fct_observations"])
+    assert any("public_space" in str(row) or "open_public_space" in str(row) for row in before["fct_observations"])
 
     # --- the machine is lost: a new, empty data folder gets the newest backup and is refreshed
     restored = tmp_path / "restored"
@@ -159,6 +171,8 @@ def test_a_data_folder_restored_from_its_backup_publishes_every_table_identicall
     tokens = _ok(run_sps(["token", "list"], sps_env(older, snapshot_dir)), "tokens").stdout
     assert valencia_id in tokens and "revoked" not in tokens and "BE012C" not in tokens
     assert len(list((older / "inbox").iterdir())) == 2 and len(list((data / "inbox").iterdir())) == 3
+    assert len(list((older / "public_space" / "inbox").iterdir())) == 3  # the audits came on day two
+    assert len(list((data / "public_space" / "inbox").iterdir())) == 4
 
     # --- a copy of the backup is useless elsewhere: another key restores nothing and says why
     stranger = tmp_path / "elsewhere"

@@ -54,7 +54,7 @@ def test_an_accepted_survey_is_kept_owner_only_with_its_estimates(env, survey):
         assert _mode(path) == 0o600, path
     assert opened(folder / "original.csv") == survey
     assert pl.read_parquet(io.BytesIO(opened(folder / "microdata.parquet"))).height == 240
-    # The microdata and the original are sealed at rest (ADR 0018): no respondent id in any byte of the store.
+    # The microdata and the original are sealed at rest (ADR 0020): no respondent id in any byte of the store.
     for path in store_dir(settings.data_dir).rglob("*"):
         assert not path.is_file() or b"RID-" not in path.read_bytes(), path
     # What leaves the store (estimates, metadata) holds no respondent id.

@@ -4,21 +4,61 @@
 from __future__ import annotations
 
 import functools
+import logging
 
 import streamlit as st
 
 from dashboards import queries
 from dashboards.labels import MISSING, VALUE_COLUMNS, column_label, decimals_for
 from pipelines.errors import SpsError
+from pipelines.settings import load_settings
+from pipelines.shared.alerts import alert_once
 from pipelines.shared.cells import neutralise_cell
+from pipelines.versions.outcome import read_refresh_outcome
+
+log = logging.getLogger("sps.dashboard")
 
 
 def published_or_stop() -> queries.Published:
+    """The version to show, with a banner on every page when it is not the one CURRENT names (damaged) or when
+    the last refresh could not update some sources."""
     try:
-        return queries.current_published()
+        published = queries.current_published()
     except SpsError as exc:
         st.error(f"No data to show yet: {exc}")
         st.stop()
+    if published.problem:
+        st.warning(published.banner, icon=":material/gpp_maybe:")
+        _alert_damaged(published.named or "pointer", published.problem, published.version)
+    outcome = last_refresh()
+    if outcome and outcome.get("status") == "error" and outcome.get("failed"):
+        failed = ", ".join(key.removeprefix("raw/") for key in outcome["failed"])
+        st.info(
+            f"The last refresh ({outcome['at'][:16].replace('T', ' ')} UTC) could not update {failed}: "
+            "their last good data is shown. Details on the Data quality page.",
+            icon=":material/sync_problem:",
+        )
+    return published
+
+
+def last_refresh() -> dict | None:
+    """The outcome of the last refresh (failed sources keep their last good data; see versions/outcome.py)."""
+    return read_refresh_outcome(load_settings().published_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _alert_damaged(named: str, problem: str, served: str) -> bool:
+    """Once per dashboard process and damaged version (and once per data folder: alert_once's marker)."""
+    log.error("published version %s is damaged (%s); serving %s", named, problem, served)
+    alert_once(
+        load_settings().data_dir,
+        f"damaged-{named}",
+        f"published version {named} is damaged",
+        f"{problem}.\nMet by the dashboard; it serves the newest intact version, {served}.\n"
+        "Check with `sps publish --verify`; repair with `sps publish --rollback VERSION` or `sps refresh --full`.",
+        {"damaged": named, "served": served, "reader": "dashboard"},
+    )
+    return True
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

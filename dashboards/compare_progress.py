@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import progress as shown
-from dashboards.common import altair_chart, cached, download_buttons
+from dashboards.common import altair_chart, cached, download_buttons, show_table
 
 # Okabe-Ito, as dashboards/charts.py: colour follows the assessment, and the table says it in words too
 ASSESSMENT_COLOURS = {"green": "#009E73", "red": "#D55E00", "orange": "#E69F00", "gray": "#999999"}
@@ -141,5 +141,5 @@ def render(published, code: str, meta, notes: list[str]) -> None:
             + (f" {row['note']}." if isinstance(row["note"], str) and row["note"] else "")
         )
     table = frame.assign(method_label=frame["method"].map(shown.method_label))
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     download_buttons(table, f"{code}_progress_{window['from_period']}_{window['to_period']}".replace("/", "-"))

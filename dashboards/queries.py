@@ -19,18 +19,23 @@ import duckdb
 import pandas as pd
 
 from pipelines.settings import load_settings
-from pipelines.versions.store import current_version_path
+from pipelines.versions.serving import serving_version
 
 
 @dataclass(frozen=True)
 class Published:
     version: str
     path: str
+    problem: str | None = None  # why the version CURRENT names is not the one served (damaged); None if it is
+    banner: str = ""
+    named: str | None = None  # the version CURRENT names
 
 
 def current_published() -> Published:
-    path = current_version_path(load_settings().published_dir)
-    return Published(version=path.stem, path=str(path))
+    """The version to serve: CURRENT, verified once per process (sha256 against its manifest), or the newest
+    intact kept version when CURRENT is damaged (with the banner to show)."""
+    serving = serving_version(load_settings().published_dir)
+    return Published(serving.version, str(serving.path), serving.problem, serving.banner(), serving.named)
 
 
 TOTALS = "sex is null and age_group is null and breakdown is null"
@@ -292,24 +297,28 @@ def population_label_shares(published: Published) -> dict:
 
 def geographies_without_geometry(published: Published) -> pd.DataFrame:
     """Cities absent from the GISCO register, with where the overview map places them (location_source)."""
-    sql = """
+
+    def sql(location: str) -> str:  # `location` is one of the two column expressions below, never a value
+        return f"""
         select geo_code, display_name, geo_level, name_confidence, {location} as map_location, register_note
         from dim_geographies where not has_geometry and geo_level = 'city' order by geo_code"""
+
     try:
-        return _query(published, sql.format(location="location_source"))
+        return _query(published, sql("location_source"))
     except duckdb.BinderException:  # a version published before locations were (after a rollback)
-        return _query(published, sql.format(location="cast(null as varchar)"))
+        return _query(published, sql("cast(null as varchar)"))
 
 
 def place_names(published: Published, city: str) -> dict[str, str]:
-    """geo_code -> name of a city and of its districts known to the register (the upload page's picker)."""
+    """geo_code -> name of a city and of its districts known to the register (the upload page's picker); empty
+    when the register does not know the city."""
     frame = _query(
         published,
         """select geo_code, display_name from dim_geographies where geo_code = ? or parent_geo_code = ?
            order by geo_code = ? desc, geo_code""",
         [city, city, city],
     )
-    return dict(zip(frame["geo_code"], frame["display_name"], strict=True)) or {city: city}
+    return dict(zip(frame["geo_code"], frame["display_name"], strict=True))
 
 
 def peer_group_members(published: Published, peer_group: str) -> list[str]:
@@ -403,19 +412,22 @@ def map_periods(published: Published, indicator_code: str) -> list[str]:
 def map_city_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:
     """Every city value of one indicator and period (totals), with where the map draws it: its own point, or
     the label point of its NUTS region (location_source; dim_geographies), or nowhere (lat null)."""
-    sql = f"""
+
+    def sql(location: str) -> str:  # `location` is one of the two column expressions below, never a value
+        return f"""
         select g.display_name as name, o.geo_code, 'city' as geo_level,
                g.country_code as country, o.period, o.value, o.unit, o.ci_low, o.ci_high, o.flags,
-               o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, {{location}},
+               o.source_dataset, o.comparability_group, g.has_geometry, g.lat, g.lon, {location},
                g.nuts3_code, g.nuts1_code, o.lineage_id
         from city_observations o join dim_geographies g using (geo_code)
         where o.indicator_code = ? and o.period = ? and o.geo_level = 'city' and {MAP_TOTALS}
         order by o.value desc, o.geo_code"""
+
     try:
-        return _query(published, sql.format(location="g.location_source"), [indicator_code, period])
+        return _query(published, sql("g.location_source"), [indicator_code, period])
     except duckdb.BinderException:  # a version published before locations were (after a rollback): points only
         fallback = "case when g.has_geometry and g.lat is not null then 'urban_audit_point' end as location_source"
-        return _query(published, sql.format(location=fallback), [indicator_code, period])
+        return _query(published, sql(fallback), [indicator_code, period])
 
 
 def map_nuts3_values(published: Published, indicator_code: str, period: str) -> pd.DataFrame:

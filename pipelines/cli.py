@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from contextlib import contextmanager, nullcontext, redirect_stdout
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from pipelines.errors import DataFolderNotWritable, DownloadFailed, SpsError
 from pipelines.settings import load_settings
-from pipelines.versions.store import current_version_path, describe_versions, list_versions, open_published, rollback
+from pipelines.versions.serving import Serving, open_serving
+from pipelines.versions.store import current_version_path, describe_versions, list_versions, rollback
 
 # The names `sps export` accepts; pipelines/outputs/exports.py maps them to tables (kept here so `--help` does not
 # import the exports module).
@@ -72,6 +72,23 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"sps refresh: {plan.describe()}")
         if plan.nothing_to_do:
             print(f"sps refresh: nothing rebuilt or republished ({time.monotonic() - t0:.1f}s)")
+            if plan.broken:  # not retried until their files change, but never reported as all good
+                from pipelines.versions.outcome import write_refresh_outcome
+
+                message = (
+                    f"{len(plan.broken)} source(s) still fail and keep the data of their last good load "
+                    f"({', '.join(plan.broken)}); replace their file(s) and refresh again"
+                )
+                current = current_version_path(settings.published_dir, required=False)
+                write_refresh_outcome(
+                    settings.published_dir,
+                    "error",
+                    EXIT_SOURCES_FAILED,
+                    message,
+                    dict(plan.broken),
+                    current.stem if current else None,
+                )
+                raise RefreshIncomplete(message, EXIT_SOURCES_FAILED)
             return 0
         return _run_refresh(args, settings, plan, t0)
 
@@ -116,6 +133,20 @@ def _refresh_lock(settings):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Exit codes of `sps refresh` (README, docs/operations.md): 0 all good (a new version, or nothing changed);
+# 1 the refresh failed for another reason (a model or test, publishing, the lock, the configuration), nothing
+# published; 3 some sources failed and keep the data of their last good load, the others were refreshed;
+# 4 nothing could be refreshed: every source the plan needed failed (a network outage), nothing published.
+EXIT_SOURCES_FAILED = 3
+EXIT_NOTHING_REFRESHED = 4
+
+
+class RefreshIncomplete(SpsError):
+    def __init__(self, message: str, exit_code: int) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
 def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.warehouse.manifest import ensure_manifest
 
@@ -126,6 +157,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.operations.selection import selection_for, source_input_key
 
     started = datetime.now(UTC)
+    before = current_version_path(settings.published_dir, required=False)
     graph = defs.resolve_asset_graph()
     selection = None if plan.full else selection_for(plan.changed, graph)
     instance = dg.DagsterInstance.get()
@@ -135,16 +167,29 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     tags = {"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]}
     result = _execute(defs, instance, selection, tags, log_path, args.verbose, settings)
     failures = _step_failures(result)
-    failed_sources = {source_input_key(step) for step in _failed_steps(result)}
+    # A source fails when its own check says so (a broken file, a failed download: dg.Failure); a source step that
+    # fails for another reason (a full disk, a read-only folder) fails the refresh as such.
+    failed_sources = {
+        source_input_key(step) if error == "Failure" else None
+        for step, error in zip(_failed_steps(result), _failure_classes(result), strict=True)
+    }
     left_out: list[str] = []
+    roots: set[str] = set()
     if not result.success and failed_sources and None not in failed_sources:
         # Only source assets failed: build and publish everything else; the failed sources keep the data of
         # their last good load (raw is append-only), and say so.
+        left_out = sorted(failed_sources)
         roots = (set(_all_source_keys()) if plan.full else set(plan.changed)) - failed_sources
-        # the sources that loaded in the first pass are not loaded again: only what depends on them is built
-        retry = [key for key in selection_for(roots, graph) if key.path[0] != "raw"] if roots else []
+        if not _warehouse_has_loads(settings):
+            roots = set()  # no source has ever loaded: building the rest could only make an empty warehouse
+        # The sources that loaded in the first pass are not loaded again: only what depends on them is built; a full
+        # plan builds every model (seeds and all), the failed sources' models from their last good raw data.
+        if plan.full:
+            keys = [k for k in graph.materializable_asset_keys if graph.get(k).group_name != "backup"]
+        else:
+            keys = selection_for(roots, graph)
+        retry = [key for key in keys if key.path[0] != "raw"] if roots else []
         if retry:
-            left_out = sorted(failed_sources)
             tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
             result = _execute(defs, instance, retry, tags, log_path, args.verbose, settings, append=True)
             failures += _step_failures(result)
@@ -153,21 +198,120 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     current = current_version_path(settings.published_dir, required=False)
     for failure in failures:
         print(f"  FAILED {failure}", file=sys.stderr)
-    if not result.success:
-        kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
-        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
-        _alert_failure(message, failures, result.run_id)
-        raise SpsError(message)
-    print(f"sps refresh: done in {elapsed:.1f}s; published version {current.stem}")
-    _print_health(settings)
-    if left_out:
-        message = (
-            f"published version {current.stem} without the failed source(s) {', '.join(left_out)}, which keep "
-            f"the data of their last good load; fix the file(s) named above and refresh again. Log: {log_path}"
+    kept = f"the published version {current.stem} is still served" if current else "nothing is published yet"
+    failed_reasons = _failed_source_reasons(settings, started, left_out)
+    empty = any(error == "EmptyWarehouse" for error in _failure_classes(result))
+    if left_out and (not roots or empty):
+        # Every source the plan needed failed (or what is left holds no observation): a total outage.
+        how = (
+            ""
+            if current
+            else (
+                " To build from files already downloaded: sps refresh --snapshot-dir DIR (or SPS_SNAPSHOT_DIR=DIR) "
+                "with a snapshot folder laid out like ../shared/data."
+            )
         )
-        _alert_failure(message, failures, result.run_id)
-        raise SpsError(message)
+        message = (
+            f"nothing could be refreshed after {elapsed:.1f}s: {len(left_out)} source(s) failed and keep the data "
+            f"of their last good load; no new version was published, {kept}.{how} Log: {log_path}"
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_NOTHING_REFRESHED)
+    if empty:
+        message = f"nothing published after {elapsed:.1f}s: the warehouse holds no observations; {kept}. " + str(
+            _empty_warehouse_hint()
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_NOTHING_REFRESHED)
+    if not result.success:
+        message = f"refresh failed after {elapsed:.1f}s ({len(failures)} step(s) failed); {kept}. Log: {log_path}"
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, 1)
+    new_version = current is not None and current != before
+    if new_version:
+        print(
+            f"sps refresh: {'done' if not left_out else 'finished'} in {elapsed:.1f}s; published version {current.stem}"
+        )
+        _print_health(settings)
+    else:
+        print(
+            f"sps refresh: finished in {elapsed:.1f}s; nothing changed since published version "
+            f"{current.stem if current else '(none)'}: no new version"
+        )
+    if left_out:
+        what = f"published version {current.stem}" if new_version else "no new version was published"
+        message = (
+            f"{what} without the failed source(s) {', '.join(left_out)}, which keep the data of their last good "
+            f"load; fix the file(s) or the network named above and refresh again. Log: {log_path}"
+        )
+        return _refresh_failed(settings, message, failures, result.run_id, failed_reasons, EXIT_SOURCES_FAILED)
+    from pipelines.versions.outcome import write_refresh_outcome
+
+    write_refresh_outcome(settings.published_dir, "ok", 0, "refreshed", {}, current.stem if current else None)
     return 0
+
+
+def _refresh_failed(settings, message: str, failures, run_id: str, failed: dict[str, str], code: int) -> int:
+    """Alert, record the outcome beside the versions (sps status, the dashboard), end with `code`."""
+    from pipelines.versions.outcome import write_refresh_outcome
+
+    current = current_version_path(settings.published_dir, required=False)
+    try:
+        write_refresh_outcome(settings.published_dir, "error", code, message, failed, current.stem if current else None)
+    except OSError:
+        pass  # the message below still says it all
+    _alert_failure(message, failures, run_id)
+    raise RefreshIncomplete(message, code)
+
+
+def _warehouse_has_loads(settings) -> bool:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            return bool(conn.execute("select count(*) from raw._loads").fetchall()[0][0])
+    except duckdb.Error:
+        return False
+
+
+def _failed_source_reasons(settings, started: datetime, keys: list[str]) -> dict[str, str]:
+    """raw/<code> -> the message its failed attempt recorded in this refresh."""
+    import duckdb
+
+    reasons = {key: "failed" for key in keys}
+    try:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+            rows = conn.execute(
+                "select dataset, message from raw._source_status where checked_at >= ? and status = 'failed' "
+                "qualify row_number() over (partition by dataset order by checked_at desc) = 1",
+                [started],
+            ).fetchall()
+    except duckdb.Error:
+        return reasons
+    for dataset, message in rows:
+        if f"raw/{dataset}" in reasons:
+            reasons[f"raw/{dataset}"] = message
+    return reasons
+
+
+def _failure_classes(result) -> list[str]:
+    """The class name of each failed step's own error (under Dagster's wrappers), in step-failure order."""
+    names = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        error = data.error
+        while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+            error = error.cause
+        if error is not None:
+            names.append(error.cls_name)
+        else:
+            names.append("Failure" if data.user_failure_data is not None else "")
+    return names
+
+
+def _empty_warehouse_hint() -> str:
+    from pipelines.publishing.publish import EmptyWarehouse
+
+    return EmptyWarehouse().hint
 
 
 def _all_source_keys() -> list[str]:
@@ -244,8 +388,9 @@ def _print_source_summary(settings, started: datetime) -> None:
             ).fetchall()
     except duckdb.Error:
         return
+    missing = "no file" if settings.mode == "live" else "not in snapshot"
     for dataset, status, message in rows:
-        label = {"not_in_snapshot": "not in snapshot"}.get(status, status)
+        label = {"not_in_snapshot": missing}.get(status, status)
         print(f"  {dataset:<22} {label:<16} {message}")
 
 
@@ -267,6 +412,36 @@ def _step_failures(result) -> list[str]:
     return messages
 
 
+# ------------------------------------------------------------------------------------- reading a version
+def _open_for_reading(settings, command: str):
+    """The version readers serve (verified once; the newest intact one if CURRENT is damaged), with a banner
+    on stderr and an alert (once per damaged version) when it is a fallback."""
+    conn, serving = open_serving(settings)
+    if serving.fallback:
+        print(f"sps {command}: WARNING: {serving.banner()}", file=sys.stderr)
+        _alert_damaged(settings, serving, f"sps {command}")
+    return conn, serving
+
+
+def _alert_damaged(settings, serving: Serving, reader: str) -> None:
+    from pipelines.shared.alerts import alert_once
+    from pipelines.vault import audit
+
+    deliveries = alert_once(
+        settings.data_dir,
+        f"damaged-{serving.named or 'pointer'}",
+        f"published version {serving.named or '(CURRENT pointer)'} is damaged",
+        f"{serving.problem}.\nMet by {reader}; readers serve the newest intact version, {serving.version}.\n"
+        "Check with `sps publish --verify`; repair with `sps publish --rollback VERSION` or `sps refresh --full`.",
+        {"damaged": serving.named, "served": serving.version, "reader": reader},
+    )
+    if deliveries is not None:
+        audit.record(settings.data_dir, "version.damaged", damaged=serving.named, served=serving.version, by=reader)
+    for delivery in deliveries or []:
+        state = "sent" if delivery.ok else "NOT sent"
+        print(f"{reader}: alert via {delivery.channel} {state} ({delivery.detail})", file=sys.stderr)
+
+
 # ----------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.outputs.exports import ExportFilters, check_export_request, export_published
@@ -274,7 +449,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings()
     filters = ExportFilters.from_options(args.city, args.indicator, args.period, args.source_type)
     check_export_request(args.what, Path(args.out), args.format, filters)  # before opening: nothing published yet
-    with open_published(settings) as conn:
+    conn, _ = _open_for_reading(settings, "export")
+    with conn:
         result = export_published(conn, args.what, Path(args.out), args.format, filters)
     files = f"{len(result.paths)} file(s) in {args.out}" if result.format == "open-sdg" else args.out
     print(
@@ -291,7 +467,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = _settings()
     check_report_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
-    with open_published(settings) as conn:
+    conn, _ = _open_for_reading(settings, "report")
+    with conn:
         document = write_city_report(conn, args.city, Path(args.out), args.period, args.lang)
     print(
         f"sps report: wrote the report of {document.city_name} ({document.city_code}), published version "
@@ -307,7 +484,8 @@ def cmd_cycle(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.out:
         check_reminder_target(Path(args.out))  # before opening: a wrong --out is reported even with nothing published
-    with open_published(settings) as conn:
+    conn, _ = _open_for_reading(settings, "cycle status")
+    with conn:
         status = load_cycle_status(conn, args.cycle)
     for line in format_status(status):
         print(line)
@@ -325,7 +503,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     settings.export_env()
-    current_version_path(settings.published_dir)  # fail early with "run sps refresh first"
+    from pipelines.versions.serving import serving_version
+
+    serving_version(settings.published_dir)  # fail early with "run sps refresh first" (a damaged one is served over)
     app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
     port = args.port or settings.dashboard_port
     try:
@@ -355,8 +535,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--client.toolbarMode",
         "viewer",
     ]
-    print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)")
-    return subprocess.call(command)
+    print(f"sps serve: dashboard on http://{args.address}:{port} (Ctrl-C to stop)", flush=True)
+    # Replace this process by Streamlit (same pid): stopping `sps serve` by its id (systemd, kill, Ctrl-C) stops
+    # the server and frees the port. A child process would outlive a SIGTERM sent to its parent.
+    sys.stderr.flush()
+    os.execv(command[0], command)
+    return 0  # not reached (execv raises OSError if it cannot run Streamlit)
 
 
 # ----------------------------------------------------------------------------------------------- status
@@ -370,14 +554,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings()
     current = current_version_path(settings.published_dir, required=False)
     versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
-    print(
-        f"published:        {current.stem if current else 'nothing yet (run sps refresh)'}"
-        f" ({len(versions)} version(s) kept)"
-    )
+    pointer_broken = current is None and (settings.published_dir / "CURRENT").exists()
+    named = "the CURRENT pointer names no published version" if pointer_broken else "nothing yet (run sps refresh)"
+    print(f"published:        {current.stem if current else named} ({len(versions)} version(s) kept)")
+    served = _print_verification(settings) if (current is not None or pointer_broken) else None
     published: dict[str, tuple] = {}
-    if current is not None:
-        published = _print_build(current)
-        _print_current_health(current, settings)
+    if served is not None:
+        published = _print_build(served)
+        _print_current_health(served, settings)
+    _print_last_refresh(settings)
+    _print_tokens_and_backups(settings)
     warehouse: dict[str, tuple] = {}
     if settings.warehouse_path.exists():
         try:
@@ -467,6 +653,52 @@ def _print_build(current: Path) -> dict[str, tuple]:
     return sources
 
 
+def _print_verification(settings) -> Path | None:
+    """The verification of the current version (sha256 against its manifest) and which version readers serve."""
+    from pipelines.versions.serving import serving_version
+    from pipelines.versions.verify import verified
+
+    current = current_version_path(settings.published_dir, required=False)
+    try:
+        serving = serving_version(settings.published_dir)
+    except SpsError as exc:
+        print(f"verified:         DAMAGED: {exc}")
+        return None
+    if serving.fallback:
+        print(f"verified:         DAMAGED: {serving.problem}")
+        print(f"                  readers serve {serving.version} ({serving.check.state}); see sps publish --verify")
+    else:
+        check = verified(current)
+        print(f"verified:         {check.state.upper()} ({check.reason})")
+    return serving.path
+
+
+def _print_tokens_and_backups(settings) -> None:
+    from pipelines.backup import backup_freshness
+    from pipelines.uploads.api import expiring_tokens
+
+    freshness = backup_freshness(settings.data_dir)
+    print(f"backup:           {'OK' if freshness.ok else 'OVERDUE'}: {freshness.message}")
+
+    soon = expiring_tokens(settings.data_dir, 30)
+    if soon:
+        listed = "; ".join(f"{r['city']} ({r['token_id']}) on {r['expires_at'][:10]}" for r in soon)
+        print(f"upload tokens:    {len(soon)} expire within 30 days: {listed}")
+
+
+def _print_last_refresh(settings) -> None:
+    """The last refresh, when it did not end well: health ERROR until a refresh succeeds."""
+    from pipelines.versions.outcome import read_refresh_outcome
+
+    outcome = read_refresh_outcome(settings.published_dir)
+    if not outcome or outcome.get("status") != "error":
+        return
+    print(f"last refresh:     ERROR at {outcome['at'][:16].replace('T', ' ')} UTC (exit {outcome['exit_code']})")
+    print(f"  {outcome['message']}")
+    for key, reason in (outcome.get("failed") or {}).items():
+        print(f"  {key}: {reason}")
+
+
 def _print_current_health(current: Path, settings) -> None:
     import duckdb
 
@@ -518,20 +750,66 @@ def _print_last_runs(settings, limit: int = 5) -> None:
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.rollback is not None:
+        from pipelines.vault import audit
+
         before, after = rollback(settings.published_dir, args.rollback or None)
+        audit.record(settings.data_dir, "version.rollback", before=before, after=after)
         print(f"sps publish: the dashboard now reads version {after} (was {before}).")
-        print(f"To go forward again: sps publish --rollback {before}")
+        if not before.startswith("a pointer"):
+            print(f"To go forward again: sps publish --rollback {before}")
         return 0
+    if args.verify is not None:
+        return _verify_versions(settings, args.verify or None)
     versions = describe_versions(settings.published_dir)
     if not versions:
         print("sps publish: nothing published yet (run sps refresh)")
         return 0
-    print(f"{'':2}{'version':<24} {'published (UTC)':<20} {'health':<9} observations")
+    print(f"{'':2}{'version':<24} {'published (UTC)':<20} {'health':<9} {'verified':<11} observations")
     for info in versions:
         marker = "* " if info.is_current else "  "
-        print(f"{marker}{info.version:<24} {info.published_at or '':<20} {info.health or '':<9} {info.observations}")
+        print(
+            f"{marker}{info.version:<24} {info.published_at or '':<20} {info.health or '':<9} "
+            f"{info.verification:<11} {info.observations}"
+        )
     print("* = current (what the dashboard and exports read)")
     return 0
+
+
+def _verify_versions(settings, version: str | None) -> int:
+    """`sps publish --verify [VERSION]`: each kept version (or VERSION) against its manifest, row counts included."""
+    from pipelines.versions.serving import serving_version
+    from pipelines.versions.verify import DAMAGED, verify_version
+
+    published = settings.published_dir
+    versions = list_versions(published) if published.exists() else []
+    if not versions:
+        print("sps publish: nothing published yet (run sps refresh)")
+        return 0
+    if version is not None:
+        wanted = published / f"{version.removesuffix('.duckdb')}.duckdb"
+        if "/" in version or wanted not in versions:
+            raise SpsError(f"no published version {version!r}; kept versions: {', '.join(p.stem for p in versions)}")
+        versions = [wanted]
+    current = current_version_path(published, required=False)
+    damaged = []
+    for path in versions:
+        check = verify_version(path, deep=True)
+        marker = "* " if path == current else "  "
+        print(f"{marker}{check.version:<24} {check.state.upper():<11} {check.reason} ({check.seconds:.2f}s)")
+        if check.state == DAMAGED:
+            damaged.append(check.version)
+    if current is None:
+        print(f"the CURRENT pointer in {published} names no published version", file=sys.stderr)
+    if not damaged and current is not None:
+        print(f"sps publish: {len(versions)} version(s) verified; none is damaged.")
+        return 0
+    try:
+        serving = serving_version(published)
+        advice = f"readers serve {serving.version}; to make it current: sps publish --rollback {serving.version}"
+    except SpsError:
+        advice = "no intact version is kept: run sps refresh --full"
+    what = f"damaged: {', '.join(damaged)}" if damaged else "the CURRENT pointer names no version"
+    raise SpsError(f"{what}; {advice}")
 
 
 # ----------------------------------------------------------------------------------------- upload, token
@@ -689,19 +967,34 @@ def cmd_token(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.action == "issue":
         token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper(), args.days)
-        until = f", valid for {args.days} day(s)" if args.days else ""
-        print(f"Token {token_id} for {args.city.upper()}{until}; it is shown only once, store it safely:")
+        record = next(r for r in list_upload_tokens(settings.data_dir) if r["token_id"] == token_id)
+        days = args.days or settings.token_days
+        print(
+            f"Token {token_id} for {args.city.upper()}, valid for {days} day(s) (until {record['expires_at'][:10]}); "
+            "it is shown only once, store it safely:"
+        )
         print(token)
     elif args.action == "revoke":
         city = revoke_upload_token(settings.data_dir, args.token_id)
         print(f"Token {args.token_id} of {city} revoked.")
     else:
+        now = datetime.now(UTC)
         for record in list_upload_tokens(settings.data_dir):
-            state = f"revoked {record['revoked_at'][:10]}" if record["revoked_at"] else "active"
-            if not record["revoked_at"] and record["expires_at"]:
-                state = f"expires {record['expires_at'][:10]}"
+            state = _token_state(record, now)
             print(f"{record['token_id']}  {record['city']}  issued {record['issued_at'][:10]}  {state}")
     return 0
+
+
+def _token_state(record: dict, now: datetime) -> str:
+    if record["revoked_at"]:
+        return f"revoked {record['revoked_at'][:10]}"
+    if not record["expires_at"]:
+        return "active, never expires (issued before tokens expired: revoke it and issue a new one)"
+    expires = datetime.fromisoformat(record["expires_at"])
+    if expires <= now:
+        return f"EXPIRED {record['expires_at'][:10]}"
+    days = (expires - now).days
+    return f"active, expires {record['expires_at'][:10]} (in {days} day(s){', SOON' if days < 30 else ''})"
 
 
 def _print_problems(problems, report: Path, summarise) -> None:
@@ -812,6 +1105,92 @@ def cmd_survey(args: argparse.Namespace) -> int:
         + (f" (report: {report})" if problems else "")
     )
     print("The microdata stay in the private store; the estimates are published by the next refresh.")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- backup, restore, key
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pipelines.backup import backup, list_backups, prune_backups, verify_backup
+
+    settings = _settings()
+    dest = args.dest or settings.backup_dest
+    if args.list:
+        backups = list_backups(dest)
+        if not backups:
+            print(f"sps backup: no backup at {dest}")
+        for item in backups:
+            if not item["readable"]:
+                print(f"{item['backup_id']}  manifest unreadable")
+                continue
+            print(
+                f"{item['backup_id']}  {item['created_at'][:16].replace('T', ' ')} UTC  {item['files']} files, "
+                f"{_mb(item['total_bytes'])}; copied {item['new_objects']} new object(s), {_mb(item['copied_bytes'])}"
+            )
+        return 0
+    if args.verify is not None:
+        backup_id, files = verify_backup(settings.data_dir, dest, args.verify or None)
+        print(f"sps backup: backup {backup_id} at {dest} verified: {files} files read, hashed and opened with the key")
+        return 0
+    result = backup(settings.data_dir, dest)
+    print(
+        f"sps backup: backup {result.backup_id} to {dest}: {result.files} kept files ({_mb(result.total_bytes)}); "
+        f"copied {result.new_objects} new object(s), {_mb(result.copied_bytes)}, in {result.seconds:.1f}s"
+    )
+    print(f"sps backup: verified: {result.verified}")
+    from pipelines.vault import keyring_for
+
+    ring = keyring_for(settings.data_dir)
+    print(
+        f"sps backup: it opens only with vault key {ring.current_id} ({ring.source}): keep a copy of that key "
+        "apart from the data folder and from the backups"
+    )
+    if args.prune:
+        removed = prune_backups(dest)
+        print(f"sps backup: retention: {len(removed)} older backup(s) removed (14 days, then one a month for a year)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pipelines.backup import restore
+
+    settings = _settings()
+    source = args.src or settings.backup_dest
+    result = restore(settings.data_dir, source, args.backup)
+    print(
+        f"sps restore: restored backup {result.backup_id} of {result.created_at[:16].replace('T', ' ')} UTC into "
+        f"{settings.data_dir}: {result.files} files, {_mb(result.total_bytes)}"
+    )
+    print("Next: sps refresh --full (rebuilds the warehouse and publishes a version from the snapshot and these files)")
+    return 0
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from pipelines.vault import keyring_for
+    from pipelines.vault.rotate import forget_key, rotate_keys
+
+    settings = _settings()
+    if args.action == "rotate":
+        rotation = rotate_keys(settings.data_dir)
+        print(
+            f"sps key: new sealing key {rotation.new_key_id} in {rotation.key_file}; {rotation.resealed} sealed "
+            f"file(s) sealed again with it, {rotation.sealed_first_time} written before the vault sealed now."
+        )
+        print(
+            f"The old key(s) {', '.join(rotation.old_key_ids)} stay in the file, to open backups made before today; "
+            "remove one with `sps key forget ID` once no kept backup needs it. Copy the key file to its safe place."
+        )
+    elif args.action == "forget":
+        path = forget_key(settings.data_dir, args.key_id)
+        print(f"sps key: key {args.key_id} removed from {path}; backups sealed with it can no longer be restored.")
+    else:
+        ring = keyring_for(settings.data_dir)
+        print(f"sealing key:      {ring.current_id} ({ring.source})")
+        if len(ring.ids) > 1:
+            print(f"older keys:       {', '.join(ring.ids[1:])} (open only: files and backups sealed before)")
     return 0
 
 
@@ -939,9 +1318,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish = sub.add_parser(
         "publish",
-        help="list published versions, or roll the dashboard back to one",
-        description="List the kept published versions (newest last, * marks the one served), or point the "
-        "dashboard and exports at an earlier one. Nothing is deleted by a rollback.",
+        help="list published versions, verify them, or roll the dashboard back to one",
+        description="List the kept published versions (newest last, * marks the one served), verify them against "
+        "their manifests, or point the dashboard and exports at an earlier one. Nothing is deleted by a rollback.",
     )
     publish_action = publish.add_mutually_exclusive_group()
     publish_action.add_argument("--list", action="store_true", help="list versions (the default)")
@@ -950,7 +1329,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="VERSION",
-        help="serve VERSION (default: the version before the current one)",
+        help="serve VERSION (default: the newest intact version before the current one)",
+    )
+    publish_action.add_argument(
+        "--verify",
+        nargs="?",
+        const="",
+        metavar="VERSION",
+        help="check every kept version (or VERSION) against its manifest: sha256 and row counts; exit 1 if damaged",
     )
     publish.set_defaults(func=cmd_publish)
 
@@ -983,10 +1369,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="action", required=True)
     issue = token_sub.add_parser("issue", help="issue a token for a city (printed once, on the last line)")
     issue.add_argument("--city", required=True)
-    issue.add_argument("--days", type=int, help="the token expires after this many days (default: no expiry)")
+    issue.add_argument("--days", type=int, help="the token expires after this many days (default: SPS_TOKEN_DAYS, 400)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
-    token_sub.add_parser("list", help="list tokens (ids, cities, states; never the secrets)")
+    token_sub.add_parser("list", help="list tokens (ids, cities, states and expiry; never the secrets)")
     token.set_defaults(func=cmd_token)
 
     space = sub.add_parser(
@@ -1030,6 +1416,53 @@ def build_parser() -> argparse.ArgumentParser:
     audit_upload.add_argument("--token", help="your upload token (or SPS_UPLOAD_TOKEN)")
     audit_upload.add_argument("--check", action="store_true", help="only check; store nothing")
     audit.set_defaults(func=cmd_audit)
+
+    backup_cmd = sub.add_parser(
+        "backup",
+        help="back up what cannot be rebuilt (uploads, surveys, tokens, audit trail) to a folder or object store",
+        description="Copy the kept files of the data folder (pipelines/vault/kept.py) to DEST, incrementally by "
+        "content, sealed with the vault key, with a manifest; then verify what was written. DEST is a folder or an "
+        "fsspec URL (s3://bucket/sps, ...) with credentials from the environment; default SPS_BACKUP_DEST.",
+    )
+    backup_cmd.add_argument("dest", nargs="?", help="folder or URL (default: SPS_BACKUP_DEST)")
+    backup_action = backup_cmd.add_mutually_exclusive_group()
+    backup_action.add_argument("--list", action="store_true", help="list the backups at DEST")
+    backup_action.add_argument(
+        "--verify",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="read, hash and open every file of a backup (default: newest)",
+    )
+    backup_cmd.add_argument(
+        "--prune", action="store_true", help="after backing up, apply the retention (14 days, then monthly for a year)"
+    )
+    backup_cmd.set_defaults(func=cmd_backup)
+
+    restore_cmd = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty data folder (then run sps refresh --full)",
+        description="Restore the newest backup at SRC (or --backup ID) into the data folder, which must keep nothing "
+        "yet. Every file is checked and opened with the vault key before anything is put in place: with the wrong "
+        "key, or a damaged backup, nothing changes.",
+    )
+    restore_cmd.add_argument("src", nargs="?", help="folder or URL (default: SPS_BACKUP_DEST)")
+    restore_cmd.add_argument("--backup", metavar="ID", help="which backup (default: the newest; see sps backup --list)")
+    restore_cmd.set_defaults(func=cmd_restore)
+
+    key = sub.add_parser(
+        "key",
+        help="the vault key that seals private data at rest: show, rotate, forget an old one",
+        description="Private data (uploaded originals, survey microdata, problem reports) are sealed at rest with "
+        "AES-256-GCM (docs/adr/0020). The key comes from SPS_VAULT_KEY or the key file SPS_VAULT_KEY_FILE "
+        "(default ~/.config/sps-monitor/vault.key), outside the data folder, owner-only.",
+    )
+    key_sub = key.add_subparsers(dest="action", required=True)
+    key_sub.add_parser("show", help="which key seals, which older keys open")
+    key_sub.add_parser("rotate", help="a new sealing key; every sealed file sealed again with it")
+    forget = key_sub.add_parser("forget", help="remove an older key once no kept backup needs it")
+    forget.add_argument("key_id")
+    key.set_defaults(func=cmd_key)
 
     template = sub.add_parser(
         "template",
@@ -1094,7 +1527,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SpsError as exc:
         print(f"sps {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_code", 1)
     except KeyboardInterrupt:
         print(f"sps {args.command}: interrupted", file=sys.stderr)
         return 130

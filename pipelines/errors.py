@@ -51,6 +51,19 @@ class NothingPublished(SpsError):
         super().__init__(f"no published version in {published_dir}.")
 
 
+class DamagedVersion(SpsError):
+    """The published-version store cannot give a reader an intact version: a CURRENT pointer that names no
+    published file, or a version whose file no longer matches its manifest, with no intact version to fall
+    back to. Says what is wrong, never "publish failed": the user ran a reader (export, report, dashboard)."""
+
+    def __init__(self, reason: str) -> None:
+        self.hint = (
+            "Run `sps publish --verify` to check the kept versions, `sps publish --rollback VERSION` to serve an "
+            "intact one, or `sps refresh --full` to publish a new one."
+        )
+        super().__init__(f"{reason}.")
+
+
 class DataFolderNotWritable(SpsError):
     """The data folder (or a folder in it) cannot be written: read-only mount, permissions, disk full."""
 

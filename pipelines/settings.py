@@ -51,6 +51,8 @@ class Settings:
     dashboard_port: int
     dagster_port: int
     extra: dict = field(default_factory=dict)
+    token_days: int = 400  # upload tokens expire after this many days unless `--days` says otherwise
+    backup_dest: str = ""  # where the nightly backup goes (a folder, or an fsspec URL such as s3://bucket/sps)
 
     @property
     def warehouse_path(self) -> Path:
@@ -148,4 +150,17 @@ def load_settings() -> Settings:
         published_keep=int(os.environ.get("SPS_PUBLISHED_KEEP", "5")),
         dashboard_port=int(os.environ.get("SPS_DASHBOARD_PORT", "8501")),
         dagster_port=int(os.environ.get("SPS_DAGSTER_PORT", "3000")),
+        token_days=_positive_int("SPS_TOKEN_DAYS", 400),
+        backup_dest=os.environ.get("SPS_BACKUP_DEST", "").strip(),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of days, not {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, not {number}")
+    return number

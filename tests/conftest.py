@@ -13,6 +13,13 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPS = str(Path(sys.executable).with_name("sps"))
 
+# The vault's key file for the whole test session (and the `sps` processes it starts): outside every data folder,
+# made on first use, never the user's own ~/.config/sps-monitor/vault.key.
+if not os.environ.get("SPS_VAULT_KEY_FILE") and not os.environ.get("SPS_VAULT_KEY"):
+    import tempfile
+
+    os.environ["SPS_VAULT_KEY_FILE"] = str(Path(tempfile.mkdtemp(prefix="sps-test-vault-")) / "vault.key")
+
 
 def real_snapshot_dir() -> Path:
     value = os.environ.get("SPS_SNAPSHOT_DIR")
@@ -25,7 +32,8 @@ def real_snapshot_dir() -> Path:
 
 
 def sps_env(data_dir: Path, snapshot_dir: Path | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPS_", "DAGSTER_HOME"))}
+    keep = ("SPS_VAULT_KEY_FILE",)  # the session's vault key (above), unless a test passes its own
+    env = {k: v for k, v in os.environ.items() if k in keep or not k.startswith(("SPS_", "DAGSTER_HOME"))}
     env.update({"SPS_DATA_DIR": str(data_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"})
     if snapshot_dir is not None:
         env["SPS_SNAPSHOT_DIR"] = str(snapshot_dir)

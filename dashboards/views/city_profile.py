@@ -385,7 +385,7 @@ else:
          "target_year", "assessment", "method", "note"]
     ]  # fmt: skip
     with st.expander("All assessments as a table, with their notes (why a row is not assessable, the window, caveats)"):
-        st.dataframe(progress_table, hide_index=True, width="stretch")
+        show_table(progress_table)
     st.caption(
         "Arrows show the direction of the change, colours whether it is better or worse in the indicator's desired "
         "direction. Surveys: the change since each earlier wave, with its 95 % interval; it is significant only when "

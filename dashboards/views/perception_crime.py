@@ -6,7 +6,7 @@ the cities of one country, or uses ranks (percentiles) when it must cross border
 import altair as alt
 import streamlit as st
 
-from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, url_choice
+from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
 
 SCOPES = {
     "country": "Cities of one country (rates as recorded)",
@@ -153,6 +153,6 @@ if scope == "country" and len(shown) < 3:
         "Switch to ranks to see the city among all cities."
     )
 table = shown.drop(columns=["shown_as"])
-st.dataframe(table, hide_index=True, width="stretch")
+show_table(table)
 download_buttons(table, f"perception_vs_police_{perception_code}_{period}_{police_code}")
 footer(published)

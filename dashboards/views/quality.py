@@ -3,12 +3,23 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
+from dashboards.common import cached, download_buttons, footer, last_refresh, published_or_stop, show_table
 from dashboards.labels import text as _
 from pipelines.outputs.cycles import cycle_state, default_cycle
 
 st.title(_("Data quality and freshness"))
 published = published_or_stop()
+
+outcome = last_refresh()
+if outcome and outcome.get("status") == "error":
+    with st.expander(f"Last refresh ({outcome['at'][:16].replace('T', ' ')} UTC): failed", expanded=True):
+        st.text(outcome.get("message") or "")
+        if outcome.get("failed"):
+            show_table(
+                pd.DataFrame(
+                    [{"source": key.removeprefix("raw/"), "why": why} for key, why in outcome["failed"].items()]
+                )
+            )
 
 health = cached("health_report", published)
 if health:
@@ -58,10 +69,8 @@ else:
          "indicators_requested", "missing_indicators", "reported_by_city_upload", "reported_by_city_survey",
          "reported_by_official_source", "last_submission_at"]
     ]  # fmt: skip
-    st.dataframe(
+    show_table(
         cycle_table,
-        hide_index=True,
-        width="stretch",
         column_config={
             "share_reported": st.column_config.ProgressColumn(
                 "reported", help="share of the requested indicators with a value", min_value=0.0, max_value=1.0,

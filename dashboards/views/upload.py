@@ -10,6 +10,7 @@ layers and site audits, through spaces.api."""
 import functools
 import hashlib
 import math
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -51,9 +52,39 @@ def city_choices(city: str) -> tuple[dict[str, str], list[str]]:
         published = queries.current_published()
     except SpsError:
         return {city: city}, []
-    names = queries.place_names(published, city)
+    names = queries.place_names(published, city) or {city: city}
     districts = [code for code in names if code != city]
     return names, districts
+
+
+def _client_address() -> str | None:
+    """The browser's address: the connection's, or behind a reverse proxy on this machine (the recommended
+    deployment) the last X-Forwarded-For entry, the one our own proxy appended."""
+    address = st.context.ip_address
+    if address is None:
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        address = forwarded.split(",")[-1].strip() or None
+    return address
+
+
+def _token_accepted(settings, city: str, token: str, tab: str) -> bool:
+    """The token check of both tabs, through the limiter (uploads.api.verify_upload_token_limited): repeated wrong
+    tokens from this browser session or address are slowed down, then refused for a while. A wrong token is
+    checked (and counted) once: the page reruns on every change while it stays in the box."""
+    attempt = hashlib.sha256(f"{city}\0{token}".encode()).hexdigest()
+    refused = st.session_state.get(f"token_refused_{tab}")
+    if refused and refused[0] == attempt:
+        st.error(refused[1])
+        return False
+    session = st.session_state.setdefault("upload_session", secrets.token_hex(8))
+    try:
+        uploads.verify_upload_token_limited(settings.data_dir, token, city, session, _client_address())
+    except SpsError as exc:
+        st.session_state[f"token_refused_{tab}"] = (attempt, str(exc))
+        st.error(str(exc))
+        return False
+    st.session_state.pop(f"token_refused_{tab}", None)
+    return True
 
 
 def _values_tab(settings) -> None:
@@ -100,11 +131,19 @@ def _values_tab(settings) -> None:
     if not token:
         st.info(_("Enter the upload token the secretariat gave you; the city it may write is then offered below."))
         return
-    try:
-        token_city = uploads.token_city(settings.data_dir, token)
+    session = st.session_state.setdefault("upload_session", secrets.token_hex(8))
+    attempt = hashlib.sha256(token.encode()).hexdigest()
+    refused = st.session_state.get("token_city_refused")
+    if refused and refused[0] == attempt:  # a wrong token is checked (and counted) once, not on every rerun
+        st.error(refused[1])
+        return
+    try:  # through the wrong-token limiter: asking which city a token writes is a token check too
+        token_city = uploads.token_city_limited(settings.data_dir, token, session, _client_address())
     except SpsError as exc:
+        st.session_state["token_city_refused"] = (attempt, str(exc))
         st.error(str(exc))
         return
+    st.session_state.pop("token_city_refused", None)
     names, districts = city_choices(token_city)
     city = st.selectbox(
         _("City (type to search)"),
@@ -139,10 +178,7 @@ def _values_tab(settings) -> None:
     if not uploaded:
         st.info(_("Choose a file."))
         return
-    try:
-        uploads.verify_upload_token(settings.data_dir, token, city)
-    except SpsError as exc:
-        st.error(str(exc))
+    if not _token_accepted(settings, city, token, "values"):
         return
 
     data = uploaded.getvalue()
@@ -283,10 +319,7 @@ def _survey_tab(settings) -> None:
     if not (city and token):
         st.info("Enter your city code and token to check, submit or withdraw a survey.")
         return
-    try:
-        surveys.verify_upload_token(settings.data_dir, token, city)
-    except SpsError as exc:
-        st.error(str(exc))
+    if not _token_accepted(settings, city, token, "survey"):
         return
     _withdraw_section(settings, city, token)
     if uploaded is None:

@@ -9,13 +9,16 @@ DAGSTER_HOME/dagster.yaml allows one concurrent run, and `sps refresh` takes a f
     daily_inbox_refresh       every day 06:00: city uploads waiting in the inbox or drop folder (the inbox
                               sensor is the fast path; this is the safety net if the sensor was stopped)
     monthly_full_rebuild      1st of the month 03:00: everything, from scratch (re-reads every source)
+    nightly_backup            every day 02:30: back up what the data folder keeps to SPS_BACKUP_DEST
     eurostat_update_sensor    live mode, every 6 hours: Eurostat's table of contents against what was loaded
     inbox_sensor              every 30 s: new submissions in the inbox (sensors.py)
+    backup_freshness_sensor   every hour: alerts when the last good backup is older than two days (sensors.py)
     alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py)
 """
 
 import dagster as dg
 
+from pipelines.backup.assets import BACKUP_JOB
 from pipelines.errors import DownloadFailed
 from pipelines.operations.selection import (
     REFRESH_JOB,
@@ -89,4 +92,25 @@ def monthly_full_rebuild(context: dg.ScheduleEvaluationContext) -> dg.RunRequest
     )
 
 
-schedules = [weekly_eurostat_refresh, daily_inbox_refresh, monthly_full_rebuild]
+@dg.schedule(
+    name="nightly_backup",
+    job_name=BACKUP_JOB,
+    cron_schedule="30 2 * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day 02:30: back up what the data folder keeps (uploads, survey microdata, tokens, audit "
+    "trail) to SPS_BACKUP_DEST, incrementally, then apply the retention.",
+)
+def nightly_backup(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    settings = load_settings()
+    if not settings.backup_dest:
+        # not silent: the backup freshness sensor alerts once kept data has gone two days without a backup
+        return dg.SkipReason("SPS_BACKUP_DEST is not set: nowhere to back up to (see docs/operations.md)")
+    when = context.scheduled_execution_time
+    return dg.RunRequest(
+        run_key=f"backup-{when:%Y-%m-%d}" if when else None,
+        tags={"sps/trigger": "nightly_backup", "sps/plan": f"backup to {settings.backup_dest}"},
+    )
+
+
+schedules = [weekly_eurostat_refresh, daily_inbox_refresh, monthly_full_rebuild, nightly_backup]

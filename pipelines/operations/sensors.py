@@ -4,12 +4,17 @@ inbox_sensor              every 30 s: new submissions in the inbox (or files in 
 survey_store_sensor       every 30 s: city surveys accepted or withdrawn and not yet loaded
 public_space_sensor       every 30 s: new public-space layers or site audits in their inbox
 eurostat_update_sensor    live mode, every 6 hours: Eurostat's table of contents against what was loaded
-alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py)
+backup_freshness_sensor   every hour: alerts when the last good backup is older than two days
+alert_on_run_failure      any failed run: e-mail and/or webhook (alerts.py); a failed refresh is also recorded
+                          beside the published versions (versions/outcome.py) for `sps status` and the dashboard
 """
+
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
 
+from pipelines.backup.run import backup_freshness
 from pipelines.errors import DownloadFailed
 from pipelines.operations.alerts import send_alert
 from pipelines.operations.selection import (
@@ -27,6 +32,8 @@ from pipelines.spaces.load import inbox_public_space_ids, loaded_public_space_id
 from pipelines.surveys.loader import loaded_survey_ids, pending_surveys
 from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import inbox_submission_ids, loaded_submission_ids
+from pipelines.versions.outcome import write_refresh_outcome
+from pipelines.versions.store import current_version_path
 
 
 @dg.sensor(
@@ -143,8 +150,20 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
             "The published version analysts see is unchanged. `sps status` and the Dagster UI show details.",
         ]
     )
+    if run.job_name == REFRESH_JOB:
+        settings = load_settings()
+        current = current_version_path(settings.published_dir, required=False)
+        write_refresh_outcome(
+            settings.published_dir,
+            "error",
+            1,
+            f"Dagster run {run.run_id[:8]} ({run.tags.get('sps/trigger', 'manual')}) failed; "
+            "the published version is unchanged",
+            {step.split(":", 1)[0]: step.split(":", 1)[-1].strip() for step in steps},
+            current.stem if current else None,
+        )
     for delivery in send_alert(
-        f"refresh run {run.run_id[:8]} failed",
+        f"{run.job_name} run {run.run_id[:8]} failed",
         body,
         {"run_id": run.run_id, "job": run.job_name, "failed_steps": steps},
     ):
@@ -186,4 +205,39 @@ def public_space_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | 
     )
 
 
-sensors = [inbox_sensor, survey_store_sensor, public_space_sensor, eurostat_update_sensor, alert_on_run_failure]
+@dg.sensor(
+    name="backup_freshness_sensor",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every hour: when the last good backup of the data folder is older than two days (or none was ever "
+    "made while there is kept data), e-mails and/or posts an alert, once a day until a backup succeeds.",
+)
+def backup_freshness_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    settings = load_settings()
+    freshness = backup_freshness(settings.data_dir)
+    if freshness.ok:
+        context.update_cursor(None)
+        return dg.SkipReason(freshness.message)
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    if context.cursor == today:
+        return dg.SkipReason(f"already alerted today: {freshness.message}")
+    body = (
+        f"{freshness.message}.\nWhat cities sent and the survey microdata exist only in {settings.data_dir} until "
+        "a backup succeeds. Check SPS_BACKUP_DEST and the nightly_backup runs, or run `sps backup DEST`."
+    )
+    deliveries = send_alert("backup overdue", body, {"data_dir": str(settings.data_dir), "status": freshness.message})
+    for delivery in deliveries:
+        log = context.log.info if delivery.ok else context.log.error
+        log(f"alert via {delivery.channel}: {'sent' if delivery.ok else 'NOT sent'} ({delivery.detail})")
+    context.update_cursor(today)
+    return dg.SkipReason(f"ALERT: {freshness.message}")
+
+
+sensors = [
+    inbox_sensor,
+    survey_store_sensor,
+    public_space_sensor,
+    eurostat_update_sensor,
+    backup_freshness_sensor,
+    alert_on_run_failure,
+]

@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.publishing.health import write_health_files
 from pipelines.publishing.publish import publish_marts
 from pipelines.settings import load_settings
+from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.dbt_assets import sps_dbt_assets
 
 # Publish waits for every model of the marts folder (the translator's "marts" group).
@@ -19,17 +20,23 @@ MART_KEYS = [key for key, group in sps_dbt_assets.group_names_by_key.items() if 
     kinds={"duckdb"},
     owners=["team:secretariat"],
     deps=MART_KEYS,
-    description="Copies the marts into a new read-only file under data/published/ and swaps the "
-    "CURRENT pointer atomically. Readers only ever open the published file.",
+    description="Copies the marts into a new read-only file under data/published/ with its manifest (sha256, row "
+    "counts, commit, inputs' fingerprint) and swaps the CURRENT pointer atomically. Readers only ever open the "
+    "published file. Publishes nothing when the marts hold no observation (the step fails) or were built from "
+    "exactly the inputs of the intact current version.",
 )
 def published_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        publication = publish_marts(conn, load_settings())
+    with warehouse_connection(duckdb) as conn:
+        publication = publish_marts(conn, load_settings(), skip_unchanged=True)
+    if publication.unchanged:
+        context.log.info(f"nothing changed since published version {publication.version}: no new version")
+        return dg.MaterializeResult(metadata={"version": publication.version, "unchanged": True})
     context.log.info(f"published version {publication.version}")
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,
             "file": publication.path.name,
+            "unchanged": False,
             **{f"rows.{name}": count for name, count in publication.tables.items()},
         }
     )

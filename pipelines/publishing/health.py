@@ -17,10 +17,13 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.backup.run import backup_freshness
 from pipelines.sources.catalog import load_catalog
+from pipelines.uploads.tokens import expiring_tokens, list_upload_tokens
 from pipelines.versions.store import open_published
 
 MAX_LISTED = 25
+CYCLE_WARNING_DAYS = 30  # the reporting-cycle section warns in a cycle's last month
 
 
 @dataclass
@@ -137,6 +140,7 @@ def build_health_report(
     previous_published_at: datetime | None,
     revisions_table: str,
     quarantine_dir: Path,
+    data_dir: Path | None = None,
 ) -> HealthReport:
     """`conn` is the warehouse with the new marts reachable as `{new}.main.*` and, when there is one, the
     previous published version attached read-only as `previous`."""
@@ -149,6 +153,9 @@ def build_health_report(
         ("Reporting cycle", lambda: _cycle_sections(conn, new, published_at.date())),
         ("Uploads", lambda: [_uploads_section(conn, previous_published_at, quarantine_dir)]),
     ]
+    if data_dir is not None:
+        builders.append(("Upload tokens", lambda: [tokens_section(data_dir)]))
+        builders.append(("Backups", lambda: [backups_section(data_dir)]))
     sections = []
     for title, build in builders:
         try:
@@ -388,7 +395,10 @@ def _population_labels_section(conn, new: str, previous: str | None) -> Section:
 
 def _cycle_sections(conn, new: str, today) -> list[Section]:
     """The reporting cycle open on `today` (seeds/reporting_cycles.csv, city_cycle_status): the cities that have
-    reported nothing for it, named, and how many are partial or complete. No section when no cycle is open."""
+    reported nothing for it, named, and how many are partial or complete. No section when no cycle is open.
+
+    Information while the cycle has time to run (a fresh install is not a warning: health warns on what changed or
+    broke); a warning in its last CYCLE_WARNING_DAYS days while cities have still reported nothing."""
     if not _table_exists(conn, new, "main", "city_cycle_status"):
         return []
     rows = conn.execute(
@@ -415,7 +425,7 @@ def _cycle_sections(conn, new: str, today) -> list[Section]:
             ["city", "name", "indicators requested", "missing"],
             limited,
             more,
-            "warning" if nothing else "ok",
+            "warning" if nothing and (closes_on - today).days <= CYCLE_WARNING_DAYS else "ok",
         )
     ]
 
@@ -457,6 +467,41 @@ def _uploads_section(conn, since: datetime | None, quarantine_dir: Path) -> Sect
         ["city", "loaded", "rows", "rejected"],
         rows,
         level="warning" if rejected else "ok",
+    )
+
+
+def backups_section(data_dir: Path) -> Section:
+    """The last good backup of what the data folder keeps (sps backup, the nightly schedule)."""
+    freshness = backup_freshness(data_dir)
+    summary = freshness.message[:1].upper() + freshness.message[1:] + "."
+    if not freshness.ok:
+        summary += " Uploads and survey microdata exist only in the data folder until a backup succeeds."
+    return Section("Backups", summary, level="ok" if freshness.ok else "warning")
+
+
+def tokens_section(data_dir: Path, within_days: int = 30) -> Section:
+    """City upload tokens that expire within `within_days` (so a city is never cut off by surprise)."""
+    now = datetime.now(UTC)
+    records = list_upload_tokens(data_dir)
+    active = [
+        r
+        for r in records
+        if not r["revoked_at"] and (not r["expires_at"] or datetime.fromisoformat(r["expires_at"]) > now)
+    ]
+    soon = expiring_tokens(data_dir, within_days, now)
+    never = [r for r in active if not r["expires_at"]]
+    summary = f"{len(active)} active upload token(s); {len(soon)} expire within {within_days} days"
+    if soon:
+        summary += ": " + "; ".join(f"{r['city']} on {r['expires_at'][:10]}" for r in soon)
+        summary += ". Issue the city a new token (`sps token issue --city CODE`) and send it before then"
+    if never:
+        summary += f". {len(never)} never expire (issued before tokens expired): revoke and reissue them"
+    return Section(
+        "Upload tokens",
+        summary + ".",
+        ["city", "token id", "expires", "days left"],
+        [[r["city"], r["token_id"], r["expires_at"][:10], r["days_left"]] for r in soon],
+        level="warning" if soon or never else "ok",
     )
 
 

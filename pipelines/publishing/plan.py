@@ -43,7 +43,8 @@ from pipelines.spaces.load import inbox_public_space_ids
 from pipelines.surveys.loader import pending_surveys
 from pipelines.uploads.dropbox import pending_drops
 from pipelines.uploads.inbox_loader import inbox_submission_ids
-from pipelines.versions.store import current_version_path
+from pipelines.versions.store import POINTER, current_version_path
+from pipelines.versions.verify import DAMAGED, verified
 
 
 # ------------------------------------------------------------------------------------ what is on disk now
@@ -112,8 +113,13 @@ def plan_refresh(settings: Settings, full: bool = False, last_updates: dict[str,
     if full:
         return RefreshPlan(full=True, reason="asked for (--full)")
     current = current_version_path(settings.published_dir, required=False)
+    if current is None and (settings.published_dir / POINTER).exists():
+        return RefreshPlan(full=True, reason="the CURRENT pointer names no published version")
     if current is None:
         return RefreshPlan(full=True, reason="nothing is published yet")
+    check = verified(current)
+    if check.state == DAMAGED:
+        return RefreshPlan(full=True, reason=f"published version {current.stem} is damaged ({check.reason})")
     if not settings.warehouse_path.exists():
         return RefreshPlan(full=True, reason=f"no warehouse at {settings.warehouse_path}")
     try:

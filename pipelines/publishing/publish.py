@@ -1,24 +1,31 @@
 """Publishing: copy the marts into a new immutable DuckDB file of the version store (pipelines/versions) with
-the revisions since the current version, a health report and the fingerprint of the inputs, then swap the
-CURRENT pointer atomically. A refresh that fails or is killed before the swap leaves CURRENT and the file it
-names exactly as they were; temporary files it may leave behind are swept by the next publish.
+the revisions since the current version, a health report and the fingerprint of the inputs, write its manifest
+(sha256, row counts, commit, inputs' fingerprint), then swap the CURRENT pointer atomically. A refresh that fails
+or is killed before the swap leaves CURRENT and the file it names exactly as they were; temporary files it may
+leave behind are swept by the next publish.
+
+Two refusals keep a failure from passing for success: a warehouse without observations is never published
+(a first run whose every download failed), and, for refreshes (`skip_unchanged`), marts built from exactly the
+inputs of the intact current version publish no new version.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import PublishError
-from pipelines.publishing.fingerprint import loaded_fingerprint
+from pipelines.errors import DamagedVersion, NothingPublished, PublishError, SpsError
+from pipelines.publishing.fingerprint import loaded_fingerprint, published_fingerprint
 from pipelines.publishing.health import build_health_report
-from pipelines.settings import Settings, pause_for_tests
+from pipelines.settings import PROJECT_ROOT, Settings, pause_for_tests
 from pipelines.sources.catalog import load_catalog
+from pipelines.versions.serving import serving_version
 from pipelines.versions.store import (
     POINTER,
     TMP_SUFFIX,
@@ -27,6 +34,7 @@ from pipelines.versions.store import (
     sweep_temporary_files,
     write_pointer,
 )
+from pipelines.versions.verify import manifest_path, write_manifest
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,64 @@ class Publication:
     version: str
     path: Path
     tables: dict[str, int]
+    unchanged: bool = False  # nothing was published: the current version already holds exactly these inputs
+
+
+class EmptyWarehouse(SpsError):
+    """The marts hold no observation: publishing would replace what analysts see by nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("nothing was published: the warehouse holds no observations (no source could be loaded).")
+        self.hint = (
+            "Nothing was changed. Check the network, or build from files already downloaded: "
+            "`sps refresh --snapshot-dir DIR` (or SPS_SNAPSHOT_DIR=DIR) with a snapshot folder laid out like "
+            "../shared/data (eurostat/, geo/, national/)."
+        )
+
+
+def code_commit() -> str | None:
+    """The git commit of the running code, for the manifest (None outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _intact_previous(published_dir: Path) -> Path | None:
+    """The version the new one follows: the served one (CURRENT if intact, else the newest intact kept one)."""
+    try:
+        return serving_version(published_dir).path
+    except (NothingPublished, DamagedVersion):
+        return None
+
+
+def _unchanged_since(published_dir: Path, inputs: dict) -> str | None:
+    """The current version, if it is intact and was built from exactly `inputs`."""
+    try:
+        serving = serving_version(published_dir)
+    except (NothingPublished, DamagedVersion):
+        return None
+    if serving.fallback:
+        return None  # CURRENT is damaged or names nothing: publishing again repairs it
+    try:
+        version, published = published_fingerprint(serving.path)
+    except duckdb.Error:
+        return None
+    return version if published == json.loads(json.dumps(inputs, sort_keys=True)) else None
+
+
+def _count_observations(conn: duckdb.DuckDBPyConnection, schema: str) -> int | None:
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = 'fct_observations' "
+        "and table_catalog = current_database()",
+        [schema],
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    return conn.execute(f'select count(*) from {schema}."fct_observations"').fetchall()[0][0]
 
 
 REVISION_COLUMNS = (
@@ -94,9 +160,12 @@ def _write_sources(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: str = "marts") -> Publication:
+def publish_marts(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, schema: str = "marts", skip_unchanged: bool = False
+) -> Publication:
     """Copy every table of `schema` from the open warehouse connection into a new published version, with
-    the revisions since the current version, a health report and the fingerprint of the inputs."""
+    the revisions since the current version, a health report and the fingerprint of the inputs. With
+    `skip_unchanged` (refreshes), nothing is published when the intact current version has the same inputs."""
     published_dir = settings.published_dir
     published_dir.mkdir(parents=True, exist_ok=True)
     sweep_temporary_files(published_dir)
@@ -114,10 +183,21 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
     ]
     if not tables:
         raise PublishError(f"the warehouse has no tables in schema {schema!r} (did dbt build run?)")
-    previous = current_version_path(published_dir, required=False)
-    counts: dict[str, int] = {}
+    if _count_observations(conn, schema) == 0:
+        raise EmptyWarehouse()
     try:
         inputs = loaded_fingerprint(conn)
+    except duckdb.Error as exc:
+        raise PublishError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+    if skip_unchanged:
+        same = _unchanged_since(published_dir, inputs)
+        if same is not None:
+            path = current_version_path(published_dir)
+            return Publication(version=same, path=path, tables={}, unchanged=True)
+    previous = _intact_previous(published_dir)
+    counts: dict[str, int] = {}
+    inputs_json = json.dumps(inputs, sort_keys=True)
+    try:
         conn.execute(f"attach '{tmp.as_posix()}' as _publish")
         previous_version = previous_at = None
         try:
@@ -142,6 +222,7 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
                 previous_published_at=previous_at,
                 revisions_table="_publish.main.revisions",
                 quarantine_dir=settings.quarantine_dir,
+                data_dir=settings.data_dir,
             )
             conn.execute(
                 "create table _publish.main._health as select ? as version, ? as status, ? as markdown, "
@@ -157,12 +238,22 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
                     version,
                     now.isoformat(),
                     previous_version,
-                    json.dumps(inputs, sort_keys=True),
+                    inputs_json,
                     settings.mode,
                     str(settings.snapshot_dir),
                     settings.eurostat_api if settings.mode == "live" else None,
                 ],
             )
+            every_table = [
+                row[0]
+                for row in conn.execute(
+                    "select table_name from information_schema.tables where table_catalog = '_publish'"
+                ).fetchall()
+            ]
+            rows_per_table = {
+                table: conn.execute(f'select count(*) from _publish.main."{table}"').fetchall()[0][0]
+                for table in every_table
+            }
             conn.execute("checkpoint _publish")
         finally:
             if previous is not None:
@@ -173,6 +264,8 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
             os.fsync(fh.fileno())
         os.replace(tmp, final)
         final.chmod(0o444)
+        # The manifest is on disk before CURRENT names the version: readers can always verify what they serve.
+        write_manifest(final, version, rows_per_table, inputs_json, code_commit())
         write_pointer(published_dir, final.name)
     except (duckdb.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
@@ -182,6 +275,10 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, settings: Settings, schema: s
         if final.exists() and current_version_path(published_dir, required=False) != final:
             final.chmod(0o644)  # renamed, but the pointer never named it: not a version anyone can see or roll to
             final.unlink()
+            manifest = manifest_path(final)
+            if manifest.exists():
+                manifest.chmod(0o644)
+                manifest.unlink()
         raise PublishError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
     prune_versions(published_dir, keep=settings.published_keep)
     return Publication(version=version, path=final, tables=counts)

@@ -12,6 +12,7 @@ from pipelines.sources.catalog import DatasetSpec, load_catalog
 from pipelines.sources.files import sha256_of
 from pipelines.sources.ingest import ensure_empty_table, ingest_file
 from pipelines.sources.label_check import LabelMismatch, check_perception_labels, fetch_indic_ur_labels
+from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.raw import LoadOutcome, record_status
 
 OWNER = "team:secretariat"
@@ -40,17 +41,23 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     def raw_dataset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = load_settings()
         acquired = acquire(spec, settings)
-        if acquired.warning:
-            context.log.warning(acquired.warning)
         if spec.code == "urb_percep" and acquired.origin == "live":
             _check_live_labels(context, settings)
-        with duckdb.get_connection() as conn:
+        with warehouse_connection(duckdb) as conn:
             ensure_empty_table(conn, spec)
+            if acquired.download_failed:
+                # Loud: the asset fails, the raw table keeps its last good load, the refresh exits non-zero.
+                message = f"download failed: {acquired.warning}"
+                record_status(conn, LoadOutcome(spec.code, "failed", message, origin="live"))
+                raise dg.Failure(
+                    description=f"raw/{spec.code}: {message}", metadata={"reason": message}, allow_retries=False
+                )
             if acquired.path is None:
+                where = f"not in snapshot {settings.snapshot_dir}"
+                if settings.mode == "live":  # a source without a download, read from the snapshot folder only
+                    where = f"no file in the snapshot folder {settings.snapshot_dir} (this source has no download)"
                 outcome = LoadOutcome(
-                    spec.code,
-                    "not_in_snapshot",
-                    f"not in snapshot {settings.snapshot_dir} (looked for {', '.join(spec.snapshot_files)})",
+                    spec.code, "not_in_snapshot", f"{where} (looked for {', '.join(spec.snapshot_files)})"
                 )
                 record_status(conn, outcome)
                 context.log.warning(f"{spec.code}: {outcome.message}")
@@ -94,7 +101,6 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "source_sha256": outcome.source_sha256,
                 "source_last_update": outcome.source_last_update or "unknown",
                 "origin": acquired.origin,
-                "warning": acquired.warning or "",
             },
             data_version=dg.DataVersion(outcome.source_sha256) if outcome.source_sha256 else None,
         )

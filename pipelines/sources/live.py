@@ -3,7 +3,9 @@
 The snapshot folder is the cache: a download lands there (atomically, only after it has been checked),
 with a ``.meta.json`` beside it recording the URL, when it was fetched and Eurostat's last-update date.
 Every HTTP call has a timeout, a bounded number of retries with backoff and an overall time budget, so a
-black-holed or slow-drip network can never hang a refresh.
+black-holed or slow-drip network can never hang a refresh. A host that cannot be reached at all (refused,
+unknown name, no answer to connect) is not asked again for a while in the same process: with the network down,
+every source fails at once with the same whole reason, and a total outage ends in seconds, not minutes.
 
 Why plain `requests` and not the `eurostat` package: the package parses the TSV into a DataFrame in
 Python and has no way to keep the original file, and the snapshot must hold the original bytes so that
@@ -16,11 +18,14 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -55,10 +60,58 @@ def eurostat_toc_url(settings: Settings) -> str:
     return f"{settings.eurostat_api}/catalogue/toc/txt?lang=en"
 
 
+# A host that refused, could not be resolved, or did not answer a connect: (when, the whole reason). Requests to
+# it fail at once for UNREACHABLE_FOR_S, so that a refresh with the network down does not wait out every source.
+UNREACHABLE_FOR_S = 120.0
+_unreachable: dict[str, tuple[float, str]] = {}
+_unreachable_lock = threading.Lock()
+_OBJECT_REPR = re.compile(r"<[^<>]*object at 0x[0-9a-f]+>: |\b\w+Connection\(host='[^']*', port=\d+\): ")
+
+
+def _host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _connect_failure(exc: Exception) -> str | None:
+    """The whole reason when `exc` means the host cannot be reached at all (no HTTP answer), else None."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "no answer to the connection within the timeout (connect timeout)"
+    if isinstance(exc, requests.ConnectionError):
+        inner = exc.args[0] if exc.args else None
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError):
+            return _OBJECT_REPR.sub("", str(reason)).strip()
+    return None
+
+
+def describe_error(exc: Exception) -> str:
+    """The whole reason of a failed request, in words: never cut, without Python object addresses."""
+    reason = _connect_failure(exc)
+    if reason:
+        return reason
+    text = _OBJECT_REPR.sub("", str(exc)).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def forget_unreachable_hosts() -> None:
+    with _unreachable_lock:
+        _unreachable.clear()
+
+
 def download(url: str, settings: Settings) -> bytes:
     """GET with per-request timeout, bounded retries with exponential backoff, and a total budget."""
+    host = _host_of(url)
+    with _unreachable_lock:
+        known = _unreachable.get(host)
+    if known and time.monotonic() - known[0] < UNREACHABLE_FOR_S:
+        raise DownloadFailed(
+            url, f"cannot connect to {host}: {known[1]} (already unreachable in this run; not retried)"
+        )
     deadline = time.monotonic() + settings.http_budget_s
     last_error = "no attempt made"
+    unreachable = None
+    attempts = 0
     for attempt in range(max(1, settings.http_retries)):
         if attempt:
             pause = min(2 ** (attempt - 1) * 0.5, max(0.0, deadline - time.monotonic()))
@@ -66,17 +119,20 @@ def download(url: str, settings: Settings) -> bytes:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
+        attempts += 1
         try:
             with requests.get(
                 url,
-                timeout=min(settings.http_timeout_s, remaining),
+                # a host that does not answer a connect within 5 s is down; a slow answer gets the full timeout
+                timeout=(min(settings.http_timeout_s, 5.0, remaining), min(settings.http_timeout_s, remaining)),
                 stream=True,
                 headers={"User-Agent": USER_AGENT},
             ) as response:
+                unreachable = None
                 if response.status_code == 404:
                     raise DownloadFailed(url, "404 not found (the dataset code may be wrong or withdrawn)")
                 if response.status_code >= 400:
-                    last_error = f"HTTP {response.status_code}"
+                    last_error = f"HTTP {response.status_code} {response.reason or ''}".strip()
                     continue
                 chunks, received = [], 0
                 # read1 returns whatever has arrived (one socket read); iter_content/read(n) would block until
@@ -92,10 +148,19 @@ def download(url: str, settings: Settings) -> bytes:
         except DownloadFailed:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-    raise DownloadFailed(
-        url, f"{last_error} (after {settings.http_retries} attempts, budget {settings.http_budget_s:.0f}s)"
-    )
+            last_error = describe_error(exc)
+            unreachable = _connect_failure(exc)
+            if isinstance(exc, requests.ConnectTimeout):
+                break  # a black hole does not come back within the back-off: do not wait for it again
+    if unreachable:
+        with _unreachable_lock:
+            _unreachable[host] = (time.monotonic(), unreachable)
+        raise DownloadFailed(url, f"cannot connect to {host}: {unreachable} ({_attempts(attempts)})")
+    raise DownloadFailed(url, f"{last_error} (after {_attempts(attempts)}, budget {settings.http_budget_s:.0f}s)")
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
 
 
 def fetch_last_updates(settings: Settings) -> dict[str, str]:

@@ -8,6 +8,9 @@ its report; folders are written under a temporary name and renamed, so a reader 
     audits.csv          audits: the checked audits in canonical columns
 
 The refresh reads only the inbox (never the quarantine), so nothing of a rejected file can reach the warehouse.
+What a city sent is sealed at rest with the vault (ADR 0021): the original file, and everything of a rejected one
+(its report quotes cells); the checked features, audits and metadata the refresh reads stay plain. The store is a
+kept path (pipelines/vault/kept.py): backed up and restored.
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ def write_accepted(
             AUDIT_FILE if kind == AUDIT_KIND else LAYER_FILE: normalised,
             METADATA_FILE: json.dumps(metadata, indent=2, default=str).encode("utf-8"),
         },
+        sealed=lambda name: name.startswith("original."),
     )
 
 

@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import load_settings
 from pipelines.surveys.loader import SurveyFolderError, load_surveys
+from pipelines.warehouse.connection import warehouse_connection
 
 OWNER = "team:secretariat"
 ESTIMATES_KEY = dg.AssetKey(["raw", "city_survey_estimates"])
@@ -51,7 +52,7 @@ STEP_KEY = "raw_city_surveys"
 )
 def raw_city_surveys(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         try:
             outcome = load_surveys(conn, settings.data_dir)
         except SurveyFolderError as exc:

@@ -3,14 +3,19 @@ files 0600):
 
     data/surveys/
         submissions/<submission_id>/   an accepted survey
-            original.<ext>               the bytes the city sent                     private
-            microdata.parquet            the normalised respondents with weights      private
-            design.yml, margins.csv      what came with it, when given                private
+            original.<ext>               the bytes the city sent                     private, sealed
+            microdata.parquet            the normalised respondents with weights      private, sealed
+            design.yml, margins.csv      what came with it, when given                private, sealed
             estimates.csv                the tidy estimates (no microdata)            loaded into raw by a refresh
             metadata.json                who, when, which file, survey facts, registry rows, warnings
             withdrawn.json               after a withdrawal: when and by which token (the private files are gone)
         quarantine/<submission_id>/    a rejected survey: original, design/margins, report.csv, metadata.json
+                                       (all sealed: a problem report quotes cells, respondent ids included)
         audit.jsonl                    one line per upload, rejection and withdrawal; never rewritten
+
+Private files are sealed at rest with the vault (AES-256-GCM, pipelines/vault, ADR 0021): a copy of the data
+folder or a backup is useless without the key. What the refresh reads from an accepted survey (estimates,
+metadata, withdrawal) holds no respondent and stays plain. The whole store is a kept path (backed up, restored).
 
 Nothing here is ever copied into the warehouse, a published version, an export, the dashboard or a report: only
 estimates.csv and metadata.json are read by the loader (loader.py). A folder is written under a temporary name and
@@ -27,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.errors import SpsError
+from pipelines.vault import read_private
+from pipelines.vault import write_private as write_sealed
 
 STORE = "surveys"
 SUBMISSIONS, QUARANTINE, AUDIT = "submissions", "quarantine", "audit.jsonl"
@@ -71,9 +78,24 @@ def _private_dir(parent: Path) -> None:
         os.chmod(folder, DIR_MODE)
 
 
-def write_private(path: Path, payload: bytes | Callable[[Path], None]) -> None:
-    """Write a file only the owner can read: bytes are created 0600; a file written by a library (Parquet) is set
-    to 0600 at once, inside a folder that is already 0700, so no one else can reach it meanwhile."""
+PLAIN_FILES = (ESTIMATES_FILE, METADATA_FILE, WITHDRAWN_FILE)  # of an accepted survey: read by the refresh
+
+
+def is_sealed(parent: Path, name: str) -> bool:
+    """Whether a file of the store is sealed: every file of a rejected survey; of an accepted one, all but what
+    the refresh reads (estimates, metadata, withdrawal), which hold no respondent."""
+    return parent.name != SUBMISSIONS or name not in PLAIN_FILES
+
+
+def write_private(path: Path, payload: bytes | Callable[[Path], None], sealed: bool = False) -> None:
+    """Write a file only the owner can read: bytes are created 0600 (sealed with the vault when `sealed`); a plain
+    file written by a library is set to 0600 at once, inside a folder that is already 0700, so no one else can
+    reach it meanwhile."""
+    if sealed:
+        if callable(payload):
+            raise TypeError(f"{path.name}: a sealed file is given as bytes, never written by a library to disk")
+        write_sealed(path, payload, path.parent.parent.parent.parent)  # data/surveys/<kind>/<.id.tmp>/<name>
+        return
     if callable(payload):
         payload(path)
         os.chmod(path, FILE_MODE)
@@ -95,7 +117,7 @@ def write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Call
     os.chmod(tmp, DIR_MODE)
     try:
         for name, payload in files.items():
-            write_private(tmp / name, payload)
+            write_private(tmp / name, payload, sealed=is_sealed(parent, name))
         os.rename(tmp, final)  # never replaces: a submission id is unique
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -136,10 +158,15 @@ def withdrawn_ids(data_dir: Path) -> list[str]:
     return [s for s in submission_ids(data_dir) if (folder / s / WITHDRAWN_FILE).is_file()]
 
 
+def read_file(folder: Path, name: str) -> bytes:
+    """A file of a submission or quarantine folder, opened with the vault when it is sealed."""
+    return read_private(folder / name, folder.parent.parent.parent)
+
+
 def read_metadata(folder: Path) -> dict:
     try:
-        return json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        return json.loads(read_file(folder, METADATA_FILE).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SurveyStoreError(f"survey submission {folder.name}: {METADATA_FILE} cannot be read ({exc}).") from None
 
 

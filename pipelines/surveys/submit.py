@@ -6,6 +6,7 @@ achieved sample), which the refresh carries into dim_survey_registry."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -164,7 +165,7 @@ def submit_survey(
         {
             f"original.{extension}": data,
             **extras,
-            "microdata.parquet": lambda path: check.microdata.write_parquet(path),
+            "microdata.parquet": _parquet_bytes(check.microdata),  # sealed: it never reaches the disk in plain
             store.ESTIMATES_FILE: lambda path: estimates.write_csv(path),
             store.METADATA_FILE: json.dumps(metadata, indent=2, default=str).encode("utf-8"),
         },
@@ -181,6 +182,12 @@ def submit_survey(
     )
     result.respondents, result.estimates, result.stored_at = check.microdata.height, estimates, str(folder)
     return result
+
+
+def _parquet_bytes(frame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
 
 
 def withdraw_survey(submission_id: str, city: str, token: str, settings: Settings) -> dict:

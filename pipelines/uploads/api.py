@@ -11,8 +11,9 @@ functions, so a file gets the same checks, the same report and the same storage 
     column_dictionary() / indicator_dictionary()   what each column and indicator takes (units, codes, synonyms)
     catalogue_indicator_codes()   the indicators a city may report
     upload_max_mb()               the largest upload accepted (SPS_UPLOAD_MAX_MB)
-    token_city(data_dir, token)   the city a token may write
-    verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens
+    token_city(data_dir, token)   the city a token may write (token_city_limited: the upload page's, limited)
+    verify_upload_token / issue_upload_token / revoke_upload_token / list_upload_tokens / expiring_tokens
+    verify_upload_token_limited   the upload page's check: slowed down, then refused, after repeated wrong tokens
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 from pipelines.uploads.formats import OPEN_SDG_RESERVED, Mapping, detect_format
 from pipelines.uploads.inbox import report_csv
+from pipelines.uploads.limiter import TooManyWrongTokens, token_city_limited, verify_upload_token_limited
 from pipelines.uploads.parse import read_table
 from pipelines.uploads.problems import MessageSummary, Problem, RuleSummary, summarise
 from pipelines.uploads.submit import UploadResult, check_file, submit_upload, upload_max_bytes, upload_max_mb
@@ -28,6 +30,7 @@ from pipelines.uploads.targets import write_target_template
 from pipelines.uploads.template import column_dictionary, indicator_dictionary, write_template
 from pipelines.uploads.tokens import (
     TokenRejected,
+    expiring_tokens,
     issue_upload_token,
     list_upload_tokens,
     revoke_upload_token,
@@ -44,10 +47,12 @@ __all__ = [
     "Problem",
     "RuleSummary",
     "TokenRejected",
+    "TooManyWrongTokens",
     "UploadResult",
     "catalogue_indicator_codes",
     "check_file",
     "column_dictionary",
+    "expiring_tokens",
     "indicator_dictionary",
     "inspect_file",
     "issue_upload_token",
@@ -57,10 +62,12 @@ __all__ = [
     "submit_upload",
     "summarise",
     "token_city",
+    "token_city_limited",
     "upload_max_bytes",
     "upload_max_mb",
     "verify_upload_token",
     "write_target_template",
+    "verify_upload_token_limited",
     "write_template",
 ]
 

@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.settings import load_settings
 from pipelines.uploads.dropbox import process_drop_folder
 from pipelines.uploads.inbox_loader import InboxFolderError, load_inbox
+from pipelines.warehouse.connection import warehouse_connection
 
 OWNER = "team:secretariat"
 ROWS_KEY = dg.AssetKey(["raw", "city_submissions"])
@@ -43,7 +44,7 @@ def raw_city_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResour
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     for dropped in process_drop_folder(settings):  # sps refresh also takes the secretariat's drop folder
         context.log.info(f"drop folder: {dropped.submission_id} {'accepted' if dropped.accepted else 'rejected'}")
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         try:
             outcome = load_inbox(conn, settings.inbox_dir, settings.data_dir)
         except InboxFolderError as exc:

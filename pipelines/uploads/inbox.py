@@ -1,7 +1,10 @@
 """Writing submissions into the inbox (accepted) or quarantine (rejected), atomically: a folder is built
 under a temporary name and renamed into place, so a reader sees a whole submission or none
-(docs/adr/0008-upload-inbox-contract.md). rows.csv is written by DuckDB from the validated rows' Arrow
-table (a 1 M-row upload never becomes a million dicts); empty text is written as an empty cell."""
+(docs/adr/0008-upload-inbox-contract.md). Every file of a submission is sealed with the vault (ADR 0021):
+what a city sent may hold personal data, in its original file, its notes or a problem report quoting a cell;
+read them back with `pipelines.vault.read_private`. rows.csv is written by DuckDB from the validated rows'
+Arrow table (a 1 M-row upload never becomes a million dicts) into memory, never to disk in plain text; empty
+text is written as an empty cell."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pyarrow as pa
 
 from pipelines.shared.cells import neutralise_row
 from pipelines.uploads.problems import Problem
+from pipelines.vault import write_private
 
 ROW_COLUMNS = [
     "submission_id",
@@ -62,25 +67,32 @@ def report_csv(problems: list[Problem]) -> str:
     return buffer.getvalue()
 
 
-def write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
+def write_folder(
+    parent: Path,
+    submission_id: str,
+    files: dict[str, bytes | Callable[[], bytes]],
+    sealed: Callable[[str], bool] | None = None,
+) -> Path:
     """A submission folder `parent/submission_id`, written whole or not at all (built under a temporary name and
-    renamed). `files`: name -> its bytes, or a function that writes the file at the path it is given. Also used by
-    the public-space uploads (pipelines/spaces/store.py)."""
-    parent.mkdir(parents=True, exist_ok=True)
+    renamed), owner-only. `files`: name -> its bytes, or a function returning them. Files are sealed with the vault
+    (ADR 0021) unless `sealed(name)` says otherwise: the public-space uploads (pipelines/spaces/store.py) keep what
+    the refresh reads plain."""
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir = parent.parent  # data/inbox, data/quarantine (data/public_space/inbox: its key check is one level down)
     tmp = parent / f".{submission_id}.tmp"
     final = parent / submission_id
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp.mkdir(mode=0o700)
     try:
         for name, payload in files.items():
-            if callable(payload):
-                payload(tmp / name)
-                with open(tmp / name, "rb+") as fh:
-                    os.fsync(fh.fileno())
+            plain = payload() if callable(payload) else payload
+            if sealed is None or sealed(name):
+                write_private(tmp / name, plain, data_dir)
                 continue
-            with open(tmp / name, "wb") as fh:
-                fh.write(payload)
+            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(plain)
                 fh.flush()
                 os.fsync(fh.fileno())
         os.rename(tmp, final)  # never replaces: a submission id is unique
@@ -90,12 +102,17 @@ def write_folder(parent: Path, submission_id: str, files: dict[str, bytes | Call
     return final
 
 
-def write_rows_csv(path: Path, submission_id: str, rows: Iterable[dict]) -> None:
+def rows_csv_bytes(submission_id: str, rows: Iterable[dict]) -> bytes:
     """rows.csv in ROW_COLUMNS, in the rows' order: UTF-8, comma, a header, empty text as an empty cell,
-    quotes only where a cell needs them. Validated rows (validate.CleanRows) go from SQL to the file."""
+    quotes only where a cell needs them. Validated rows (validate.CleanRows) go from SQL to the file, which
+    DuckDB writes into an in-memory file system (fsspec's), so the plain text never reaches the disk."""
     import duckdb
+    import fsspec
 
+    memory = fsspec.filesystem("memory")
+    target = f"/sps-rows/{uuid.uuid4().hex}.csv"
     with duckdb.connect() as conn:
+        conn.register_filesystem(memory)
         if hasattr(rows, "register"):
             name = rows.register(conn)
         else:
@@ -118,9 +135,14 @@ def write_rows_csv(path: Path, submission_id: str, rows: Iterable[dict]) -> None
             for column in ROW_COLUMNS + [c for c in OPTIONAL_ROW_COLUMNS if c in present]
         )
         # A select from one table, or a view of plain selects, keeps the rows' order (DuckDB's order preservation).
-        conn.sql(f"select {columns} from {name}", params={"submission_id": submission_id}).write_csv(
-            str(path), header=True, sep=",", quotechar='"', escapechar='"'
-        )
+        try:
+            conn.sql(f"select {columns} from {name}", params={"submission_id": submission_id}).write_csv(
+                f"memory://{target}", header=True, sep=",", quotechar='"', escapechar='"'
+            )
+            return memory.cat_file(target)
+        finally:
+            if memory.exists(target):
+                memory.rm_file(target)
 
 
 def write_accepted(
@@ -132,7 +154,7 @@ def write_accepted(
         submission_id,
         {
             f"original.{extension}": original,
-            "rows.csv": lambda path: write_rows_csv(path, submission_id, rows),
+            "rows.csv": lambda: rows_csv_bytes(submission_id, rows),
             "metadata.json": json.dumps(metadata, indent=2, default=str).encode("utf-8"),
         },
     )

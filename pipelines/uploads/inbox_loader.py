@@ -13,16 +13,19 @@ leaves the raw tables exactly as they were.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import fsspec
 
 from pipelines.errors import SpsError
 from pipelines.settings import pause_for_tests
 from pipelines.uploads.inbox import OPTIONAL_ROW_COLUMNS
 from pipelines.uploads.inbox import ROW_COLUMNS as INBOX_ROW_COLUMNS
+from pipelines.vault import VaultError, read_private
 from pipelines.warehouse.raw import LoadOutcome, ensure_raw_schema, record_status, rollback
 
 DATASET = "city_submissions"
@@ -115,6 +118,14 @@ def pending_submission_ids(inbox_dir: Path, loaded: set[str]) -> list[str]:
     return [submission_id for submission_id in inbox_submission_ids(inbox_dir) if submission_id not in loaded]
 
 
+def _private(folder: Path, name: str) -> bytes:
+    """A file of the folder, opened with the vault (sealed, or plain from before the vault)."""
+    try:
+        return read_private(folder / name, folder.parent.parent)
+    except VaultError as exc:
+        raise InboxFolderError(folder, f"{name} cannot be opened ({exc})") from None
+
+
 def read_submission(folder: Path) -> InboxSubmission:
     """Check one inbox folder against the contract and return its metadata; raise InboxFolderError if not."""
     metadata_path, rows_path = folder / METADATA_FILE, folder / ROWS_FILE
@@ -123,7 +134,7 @@ def read_submission(folder: Path) -> InboxSubmission:
     if not rows_path.is_file():
         raise InboxFolderError(folder, f"{ROWS_FILE} is missing")
     try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        metadata = json.loads(_private(folder, METADATA_FILE).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InboxFolderError(folder, f"{METADATA_FILE} is not valid JSON ({exc})") from None
     if not isinstance(metadata, dict):
@@ -158,17 +169,25 @@ def read_submission(folder: Path) -> InboxSubmission:
 
 
 def _stage_rows(conn: duckdb.DuckDBPyConnection, submission: InboxSubmission, loaded_at: datetime) -> int:
-    """Read rows.csv (all text, nothing sniffed) into the temp table _incoming_rows and check it."""
-    rows_path = submission.folder / ROWS_FILE
+    """Read rows.csv (all text, nothing sniffed) into the temp table _incoming_rows and check it. The file is
+    opened in memory (it is sealed at rest) and read by DuckDB from there."""
+    plain = _private(submission.folder, ROWS_FILE)
+    memory = fsspec.filesystem("memory")  # the plain text stays in memory: fsspec's in-memory file system
+    target = f"/sps-inbox/{uuid.uuid4().hex}.csv"
+    memory.pipe_file(target, plain)
     try:
+        if not conn.filesystem_is_registered("memory"):
+            conn.register_filesystem(memory)
         conn.execute(
             "create or replace temp table _incoming_rows as select *, cast(? as timestamptz) as loaded_at "
             "from read_csv(?, all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', "
             "encoding = 'utf-8')",
-            [loaded_at.isoformat(), str(rows_path)],
+            [loaded_at.isoformat(), f"memory://{target}"],
         )
     except duckdb.Error as exc:
         raise InboxFolderError(submission.folder, f"{ROWS_FILE} cannot be read ({str(exc).splitlines()[0]})") from None
+    finally:
+        memory.rm_file(target)
     columns = [row[0] for row in conn.execute("select column_name from (describe _incoming_rows)").fetchall()]
     missing = [column for column in ROW_COLUMNS if column not in columns]
     if missing:

@@ -1,6 +1,7 @@
 """Per-city upload tokens. A token is `<token_id>.<secret>` (the secret: 192 random bits); only a salted PBKDF2
 hash of the secret is stored (data/tokens.json, replaced atomically under a file lock), compared in constant
-time. A token writes only its own city, can be revoked, and can carry an expiry date (`--days N`)."""
+time. A token writes only its own city, can be revoked, and expires: after SPS_TOKEN_DAYS days (default 400), or
+`--days N`. Issues and revocations go to the audit trail (pipelines/vault/audit.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.errors import SpsError
+from pipelines.settings import load_settings
+from pipelines.vault import audit
 
 ITERATIONS = 200_000
 CITY_CODE = re.compile(r"^[A-Z]{2}[0-9]{3}[A-Z0-9]$")
@@ -58,13 +61,19 @@ def _hash(secret: str, salt: str) -> str:
 
 
 def issue_upload_token(data_dir: Path, city: str, days: int | None = None) -> tuple[str, str]:
-    """Returns (token_id, token). The token itself is never stored. With `days`, it expires after that many days."""
+    """Returns (token_id, token). The token itself is never stored. It expires after `days` days (default:
+    SPS_TOKEN_DAYS, 400)."""
     if not CITY_CODE.match(city):
         raise SpsError(f"'{city}' is not an Urban Audit city code like ES002C.")
     if days is not None and days < 1:
         raise SpsError(f"--days {days}: a token must be valid for at least one day.")
+    if days is None:
+        try:
+            days = load_settings().token_days
+        except ValueError as exc:
+            raise SpsError(str(exc)) from None
     issued_at = datetime.now(UTC)
-    expires_at = (issued_at + timedelta(days=days)).isoformat() if days is not None else None
+    expires_at = (issued_at + timedelta(days=days)).isoformat()
     token_id, secret, salt = secrets.token_hex(4), secrets.token_urlsafe(24), secrets.token_hex(16)
     with _locked(data_dir):
         tokens = _load(data_dir)
@@ -77,6 +86,7 @@ def issue_upload_token(data_dir: Path, city: str, days: int | None = None) -> tu
             "revoked_at": None,
         }
         _save(data_dir, tokens)
+    audit.record(data_dir, "token.issued", token_id=token_id, city=city, expires_at=expires_at)
     return token_id, f"{token_id}.{secret}"
 
 
@@ -87,7 +97,8 @@ def revoke_upload_token(data_dir: Path, token_id: str) -> str:
             raise SpsError(f"no token with id {token_id}.")
         tokens[token_id]["revoked_at"] = datetime.now(UTC).isoformat()
         _save(data_dir, tokens)
-        return tokens[token_id]["city"]
+    audit.record(data_dir, "token.revoked", token_id=token_id, city=tokens[token_id]["city"])
+    return tokens[token_id]["city"]
 
 
 def list_upload_tokens(data_dir: Path) -> list[dict]:
@@ -106,6 +117,20 @@ def list_upload_tokens(data_dir: Path) -> list[dict]:
 def token_city(data_dir: Path, token: str) -> str:
     """The city a valid token may write (the upload page offers it); TokenRejected when the token is not valid."""
     return _valid_token(data_dir, token)[1]["city"]
+
+
+def expiring_tokens(data_dir: Path, within_days: int = 30, now: datetime | None = None) -> list[dict]:
+    """Active (not revoked, not yet expired) tokens that expire within `within_days`, soonest first."""
+    now = now or datetime.now(UTC)
+    soon = []
+    for record in list_upload_tokens(data_dir):
+        expires_at = record["expires_at"]
+        if record["revoked_at"] or not expires_at:
+            continue
+        when = datetime.fromisoformat(expires_at)
+        if now < when <= now + timedelta(days=within_days):
+            soon.append(record | {"days_left": (when - now).days})
+    return sorted(soon, key=lambda record: record["expires_at"])
 
 
 def verify_upload_token(data_dir: Path, token: str, city: str) -> str:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import NothingPublished, PublishError, SpsError
+from pipelines.errors import DamagedVersion, NothingPublished, SpsError
 from pipelines.settings import Settings
+from pipelines.versions.verify import DAMAGED, manifest_path, verified
 
 POINTER = "CURRENT"
 TMP_SUFFIX = ".tmp"
@@ -63,6 +64,10 @@ def prune_versions(published_dir: Path, keep: int) -> list[str]:
             continue
         old.chmod(0o644)
         old.unlink()
+        manifest = manifest_path(old)
+        if manifest.exists():
+            manifest.chmod(0o644)
+            manifest.unlink()
         removed.append(old.name)
     return removed
 
@@ -76,15 +81,16 @@ def current_version_path(published_dir: Path, required: bool = True) -> Path | N
             raise NothingPublished(str(published_dir)) from None
         return None
     path = published_dir / name
-    if not name or "/" in name or not path.is_file():
+    if not name or "/" in name or not name.endswith(".duckdb") or not path.is_file():
         if required:
-            raise PublishError(f"{pointer} names {name!r}, which is not a published file")
+            raise DamagedVersion(f"the pointer {pointer} names {name!r}, which is not a published version")
         return None
     return path
 
 
 def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current published version (never the warehouse)."""
+    """A read-only connection to the version CURRENT names, unchecked (the publish step, right after writing
+    it). Readers use `pipelines.versions.serving.open_serving`, which verifies it and falls back."""
     return duckdb.connect(str(current_version_path(settings.published_dir)), read_only=True)
 
 
@@ -96,6 +102,7 @@ class VersionInfo:
     health: str | None
     observations: int | None
     is_current: bool
+    verification: str = ""  # intact | damaged | unverified
 
 
 def describe_versions(published_dir: Path) -> list[VersionInfo]:
@@ -104,6 +111,7 @@ def describe_versions(published_dir: Path) -> list[VersionInfo]:
     infos = []
     for path in list_versions(published_dir):
         published_at = health = observations = None
+        check = verified(path)
         try:
             with duckdb.connect(str(path), read_only=True) as conn:
                 published_at = str(conn.execute("select published_at from _publication").fetchall()[0][0])[:19]
@@ -113,31 +121,43 @@ def describe_versions(published_dir: Path) -> list[VersionInfo]:
                     health = conn.execute("select status from _health").fetchall()[0][0]
         except duckdb.Error:
             health = "unreadable"
-        infos.append(VersionInfo(path.stem, path, published_at, health, observations, path == current))
+        infos.append(VersionInfo(path.stem, path, published_at, health, observations, path == current, check.state))
     return infos
 
 
 def rollback(published_dir: Path, version: str | None = None) -> tuple[str, str]:
-    """Point CURRENT at an earlier kept version (default: the one before the current). Returns (from, to).
+    """Point CURRENT at an earlier kept version (default: the newest intact one before the current). Returns
+    (from, to).
 
     Nothing is deleted: the newer versions stay on disk (until pruned) and `sps publish --rollback NEWER`
-    goes forward again. The next refresh plans against the version rolled back to."""
-    current = current_version_path(published_dir)
+    goes forward again. The next refresh plans against the version rolled back to. A damaged version is never
+    switched to; a broken pointer can always be repaired this way."""
+    try:
+        current = current_version_path(published_dir)
+    except DamagedVersion:
+        current = None  # a pointer naming no version: roll "back" to the newest intact one
+    if current is None and not (published_dir / POINTER).exists():
+        raise NothingPublished(str(published_dir))
     versions = list_versions(published_dir)
     if version is None:
-        older = [path for path in versions if path.stem < current.stem]
-        if not older:
-            raise SpsError(f"{current.stem} is the oldest kept version; there is nothing to roll back to")
-        target = older[-1]
+        older = [path for path in versions if current is None or path.stem < current.stem]
+        intact = [path for path in older if verified(path).state != DAMAGED]
+        if not intact:
+            where = f"before {current.stem}" if current else "in the store"
+            raise SpsError(f"there is no intact version {where} to roll back to")
+        target = intact[-1]
     else:
         target = published_dir / f"{version.removesuffix('.duckdb')}.duckdb"
         if "/" in version or target not in versions:
             kept = ", ".join(path.stem for path in versions)
             raise SpsError(f"no published version {version!r}; kept versions: {kept}")
+    check = verified(target)
+    if check.state == DAMAGED:
+        raise SpsError(f"{target.stem} is damaged ({check.reason}); not switching to it")
     try:
         with duckdb.connect(str(target), read_only=True) as conn:
             conn.execute("select version from _publication").fetchall()
     except duckdb.Error as exc:
         raise SpsError(f"{target.name} cannot be read ({type(exc).__name__}); not switching to it") from exc
     write_pointer(published_dir, target.name)
-    return current.stem, target.stem
+    return (current.stem if current else "a pointer naming no version"), target.stem

@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.shared.gx import run_suite
+from pipelines.warehouse.connection import warehouse_connection
 
 FCT_OBSERVATIONS = dg.AssetKey(["marts", "fct_observations"])
 SOURCE_TYPES = [
@@ -84,7 +85,7 @@ def observations_frame(conn):
     "estimate, known source types and uncertainty methods (pipelines/warehouse/checks.py).",
 )
 def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         frame = observations_frame(conn)
         outcomes = validate_observations(frame)
         samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
@@ -98,7 +99,7 @@ def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         )
     outcomes = [(rule, count, [ids[int(row)] for row in sample]) for rule, count, sample in outcomes]
     checked_at = datetime.now(UTC)
-    with duckdb.get_connection() as conn:  # kept for the health report of the version about to be published
+    with warehouse_connection(duckdb) as conn:  # kept for the health report of the version about to be published
         conn.execute("create schema if not exists ops")
         conn.execute(
             "create table if not exists ops.gx_check_results (recorded_at timestamptz, check_name varchar, "

@@ -13,6 +13,7 @@ from packaging import version
 
 from pipelines.settings import load_settings
 from pipelines.shared.gx import warm_up as warm_up_gx
+from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.project import dbt_project
 
 
@@ -80,7 +81,7 @@ def record_test_results(run_results: Mapping[str, Any], duckdb: DuckDBResource) 
         for result in run_results.get("results", [])
         if result.get("unique_id", "").startswith("test.")
     ]
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         conn.execute("create schema if not exists ops")
         conn.execute(
             """create table if not exists ops.dbt_test_results (invocation_id varchar, recorded_at timestamptz,

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines.uploads.tokens import issue_upload_token
+from tests.fixtures.private import opened
 from tests.fixtures.upload_files import TEMPLATE_HEADER, many_problems_csv
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "upload.py")
@@ -101,7 +102,7 @@ def test_synonyms_are_read_with_a_warning_that_names_the_conversion(page):
         "homicide_rate." in messages
     )
     next(b for b in at.button if b.label == "Submit").click().run()
-    stored = (next((data / "inbox").iterdir()) / "rows.csv").read_text()
+    stored = opened(next((data / "inbox").iterdir()) / "rows.csv").decode("utf-8")
     # period 2019, sex empty (both sexes), the catalogue's unit
     assert ",homicide_rate,ES003C,,2019,,,,1.2,offences per 100 000 inhabitants," in stored
 
@@ -220,5 +221,5 @@ def test_an_open_sdg_file_is_mapped_with_the_form(page):
     assert "3 row(s), no problems found" in at.success[0].value
     next(b for b in at.button if b.label == "Submit").click().run()
     rows = next((data / "inbox").iterdir()) / "rows.csv"
-    text = rows.read_text()
+    text = opened(rows).decode("utf-8")
     assert "local:ES003C:neighbourhood_safety_rating" in text and ",male," in text and ",female," in text

@@ -21,6 +21,7 @@ from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.tokens import issue_upload_token
 from tests.conftest import run_sps, sps_env
+from tests.fixtures.private import opened_text
 
 pytestmark = pytest.mark.integration
 MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
@@ -310,7 +311,7 @@ def test_bristol_open_sdg_export_round_trips_wards_and_breakdowns(reported_data_
     mapping = Mapping.from_yaml(out / "indicator_feel_safe_after_dark.mapping.yml")
     result = submit_upload(path.read_bytes(), path.name, "UK011C", token, mapping, settings)
     assert result.accepted, [str(p) for p in result.problems if p.severity == "error"]
-    with open(Path(result.stored_at) / "rows.csv", newline="", encoding="utf-8") as fh:
+    with opened_text(Path(result.stored_at) / "rows.csv") as fh:
         got = sorted((r["geo_code"], r["period"], r["breakdown"], float(r["value"])) for r in csv.DictReader(fh))
     expected = sorted(
         (g, p, b or "", v)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from tests.conftest import run_sps, sps_env
+from tests.fixtures.private import opened
 from tests.integration.refresh_control import copy_baseline, finish, marts_connection, start_refresh, wait_until
 
 pytestmark = pytest.mark.integration
@@ -179,7 +180,7 @@ def test_two_upload_processes_at_once_are_both_kept(tmp_path):
     assert [process.returncode for process in processes] == [0, 0], outputs
     folders = sorted(p.name for p in (tmp_path / "data" / "inbox").iterdir())
     assert len(folders) == 2 and folders[0] < folders[1]
-    assert sorted((tmp_path / "data" / "inbox" / name / "original.csv").read_bytes() for name in folders) == sorted(
+    assert sorted(opened(tmp_path / "data" / "inbox" / name / "original.csv") for name in folders) == sorted(
         path.read_bytes() for path in files
     )
 

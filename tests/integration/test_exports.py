@@ -21,6 +21,7 @@ from pipelines.outputs.open_sdg import open_sdg_id, split_breakdown
 from pipelines.settings import load_settings
 from pipelines.uploads.tokens import issue_upload_token
 from tests.conftest import run_sps, sps_env
+from tests.fixtures.private import opened_text
 
 pytestmark = pytest.mark.integration
 SEX = {"F": "female", "M": "male", "_T": None}
@@ -297,7 +298,7 @@ def test_open_sdg_export_of_a_city_goes_back_through_sps_upload_with_the_same_va
         done = run_sps(["upload", str(path), "--city", city, "--mapping", str(mapping), "--token", token], upload_env)
         assert done.returncode == 0 and "accepted as submission" in done.stdout, done.stdout + done.stderr
         submission = done.stdout.split("accepted as submission ")[1].split(":")[0]
-        with open(settings.inbox_dir / submission / "rows.csv", newline="", encoding="utf-8") as fh:
+        with opened_text(settings.inbox_dir / submission / "rows.csv") as fh:
             for row in csv.DictReader(fh):
                 assert row["geo_code"] == city and not row["sex"] and not row["breakdown"]
                 got.append((row["indicator_code"], row["period"], float(row["value"])))

@@ -55,16 +55,18 @@ def test_live_refresh_downloads_and_publishes_the_same_numbers(tmp_path, snapsho
             SPS_HTTP_TIMEOUT="5",
         )
         result = run_sps(["refresh"], env)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        # the datasets the look-alike does not serve answer 404: failed sources, loudly (exit 3), the rest published
+        assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
         assert server.hits("/sdmx/2.1/data/crim_off_cat") == 2
         assert all(not host.startswith("ec.europa") for host, _ in server.requests)
 
     meta = json.loads((snap / "eurostat" / "urb_percep.tsv.gz.meta.json").read_text())
     assert meta["source_last_update"] == "15.10.2024"
     assert (snap / "geo" / "NUTS_LB_2021_4326.geojson").exists()
-    # urb_cpop1 (coded) is not served: reported, not invented; the other datasets published.
+    # urb_cpop1 (coded) is not served: a failed download with its whole reason, not invented; the others published.
     summary = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
-    assert "not in snapshot" in summary["urb_cpop1"]
+    assert "failed" in summary["urb_cpop1"] and "download failed: 404 not found" in summary["urb_cpop1"]
+    assert "not in snapshot" not in result.stdout
     assert "loaded" in summary["urb_percep"] and "urb_percep.tsv.gz" in summary["urb_percep"]
 
     status = run_sps(["status"], sps_env(data, snap, SPS_MODE="live"))

@@ -16,6 +16,7 @@ from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
 from tests.conftest import run_sps, sps_env
+from tests.fixtures.private import opened
 
 pytestmark = pytest.mark.integration
 MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
@@ -101,9 +102,10 @@ def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede
             0
         ][0]
         assert bristol_wards > 30
-    assert (data_dir / "inbox" / first_submission / "original.csv").read_bytes() == (
-        snapshot_dir / "city_reported" / "valencia" / "indicator_16-1-4.csv"
-    ).read_bytes()
+    assert (
+        opened(data_dir / "inbox" / first_submission / "original.csv")
+        == (snapshot_dir / "city_reported" / "valencia" / "indicator_16-1-4.csv").read_bytes()
+    )
 
     # The city profile shows the city's reported values with their version and date, and its local indicators.
     from streamlit.testing.v1 import AppTest

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from tests.conftest import PROJECT_ROOT, sps_env
+from tests.fixtures.private import opened, opened_text
 
 pytestmark = pytest.mark.integration
 MAPPING = PROJECT_ROOT / "examples" / "mappings" / "valencia_16-1-4_homicide_rate.yml"
@@ -51,10 +52,10 @@ def test_dropped_files_are_checked_and_published_by_the_sensor_run(tmp_path, sna
     assert outcome["success"] and outcome["then"] == "SkipReason"  # loaded: the same set never triggers again
     assert not [p for p in drop.iterdir()]  # every dropped file went to the inbox or quarantine
     (rejected,) = list((data / "quarantine").iterdir())
-    report = list(csv.DictReader(open(rejected / "report.csv", encoding="utf-8")))
+    report = list(csv.DictReader(opened_text(rejected / "report.csv")))
     assert {r["rule"] for r in report} == {"wrong_city", "not_a_number", "unit"}
     (accepted,) = list((data / "inbox").iterdir())
-    assert (accepted / "original.csv").read_bytes() == source.read_bytes()
+    assert opened(accepted / "original.csv") == source.read_bytes()
     published = data / "published" / (data / "published" / "CURRENT").read_text().strip()
     with duckdb.connect(str(published), read_only=True) as db:
         got = dict(

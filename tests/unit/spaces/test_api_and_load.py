@@ -12,6 +12,7 @@ from pipelines.settings import load_settings
 from pipelines.spaces import api, store
 from pipelines.spaces.load import load_public_space
 from pipelines.uploads.tokens import TokenRejected, issue_upload_token
+from tests.fixtures.private import opened
 from tests.unit.spaces.shapes import geojson, rect, space
 from tests.unit.spaces.test_audits import audit, csv_bytes
 
@@ -47,6 +48,12 @@ def test_a_clean_layer_goes_to_the_inbox_and_a_bad_one_to_quarantine(settings, t
     assert result.accepted and result.items == 2
     folder = store.inbox_dir(settings) / result.submission_id
     assert sorted(p.name for p in folder.iterdir()) == ["features.geojson", "metadata.json", "original.geojson"]
+    # what the city sent is sealed at rest (ADR 0021); what the refresh reads stays plain
+    assert b"West" not in (folder / "original.geojson").read_bytes()
+    assert (
+        opened(folder / "original.geojson") == districts_file()
+        and b"West" in (folder / "features.geojson").read_bytes()
+    )
     metadata = json.loads((folder / "metadata.json").read_text())
     assert (metadata["kind"], metadata["city_code"], metadata["mapping"]["columns"]["codi"]) == (
         "districts",
@@ -57,7 +64,7 @@ def test_a_clean_layer_goes_to_the_inbox_and_a_bad_one_to_quarantine(settings, t
     rejected = api.submit_space_upload(bad, "s.geojson", CITY, token, "open-spaces", settings)
     assert not rejected.accepted and {p.rule for p in rejected.errors} == {"outside_boundary", "value_not_allowed"}
     quarantined = store.quarantine_dir(settings) / rejected.submission_id
-    assert (quarantined / "report.csv").read_text().count("\n") == 3  # header + 2 problems
+    assert opened(quarantined / "report.csv").decode().count("\n") == 3  # header + 2 problems (sealed at rest)
     assert [s.submission_id for s in store.accepted_submissions(settings)] == [result.submission_id]
 
 

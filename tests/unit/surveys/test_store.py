@@ -4,6 +4,7 @@ keeps the record. Files are SYNTHETIC (tests/fixtures/survey_microdata.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from dataclasses import replace
@@ -16,6 +17,7 @@ from pipelines.settings import load_settings
 from pipelines.surveys import api
 from pipelines.surveys.store import quarantine_dir, store_dir, submissions_dir
 from pipelines.uploads.tokens import TokenRejected, issue_upload_token
+from tests.fixtures.private import opened
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
 
 CITY = "BE012C"
@@ -50,8 +52,11 @@ def test_an_accepted_survey_is_kept_owner_only_with_its_estimates(env, survey):
         assert _mode(path) == 0o700, path
     for path in folder.iterdir():
         assert _mode(path) == 0o600, path
-    assert (folder / "original.csv").read_bytes() == survey
-    assert pl.read_parquet(folder / "microdata.parquet").height == 240
+    assert opened(folder / "original.csv") == survey
+    assert pl.read_parquet(io.BytesIO(opened(folder / "microdata.parquet"))).height == 240
+    # The microdata and the original are sealed at rest (ADR 0021): no respondent id in any byte of the store.
+    for path in store_dir(settings.data_dir).rglob("*"):
+        assert not path.is_file() or b"RID-" not in path.read_bytes(), path
     # What leaves the store (estimates, metadata) holds no respondent id.
     for name in ("estimates.csv", "metadata.json"):
         assert "RID-" not in (folder / name).read_text(encoding="utf-8"), name
@@ -74,7 +79,8 @@ def test_a_rejected_survey_is_quarantined_with_its_report(env):
     folder = quarantine_dir(settings.data_dir) / result.submission_id
     assert {p.name for p in folder.iterdir()} == {"original.csv", "report.csv", "metadata.json"}
     assert all(_mode(p) == 0o600 for p in folder.iterdir()) and _mode(folder) == 0o700
-    assert "duplicate_resp_id" in (folder / "report.csv").read_text(encoding="utf-8")
+    assert "duplicate_resp_id" in opened(folder / "report.csv").decode("utf-8")
+    assert all(b"duplicate_resp_id" not in path.read_bytes() for path in folder.iterdir())  # sealed
     assert not submissions_dir(settings.data_dir).exists() or not any(submissions_dir(settings.data_dir).iterdir())
     assert [e["event"] for e in api.read_audit(settings.data_dir)] == ["upload_rejected"]
 
@@ -91,7 +97,7 @@ def test_withdrawing_deletes_the_microdata_and_keeps_the_record(env, survey):
     design = b"survey: {name: SYNTHETIC test, period: '2026'}\n"
     result = api.submit_survey(survey, "mechelen.csv", CITY, token, settings, design_yml=design)
     folder = submissions_dir(settings.data_dir) / result.submission_id
-    assert (folder / "design.yml").read_bytes() == design
+    assert opened(folder / "design.yml") == design
     with pytest.raises(TokenRejected):
         api.withdraw_survey(result.submission_id, CITY, other, settings)
     with pytest.raises(api.SurveyStoreError, match="no survey submission"):

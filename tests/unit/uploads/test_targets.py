@@ -19,6 +19,7 @@ from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.targets import check_targets
 from pipelines.uploads.tokens import issue_upload_token
 from pipelines.uploads.validate import Catalogue
+from tests.fixtures.private import opened_text
 
 HEADER = "indicator_code,geo_code,target_value,target_year,baseline_year,unit,source,note"
 
@@ -41,8 +42,8 @@ def test_a_clean_target_sheet_goes_to_the_inbox_as_target_rows(env):
     assert result.accepted and result.format == "sps_targets" and result.rows == 2
     assert [(p.rule, p.severity) for p in result.problems] == [("unit_converted", "warning")]
     folder = s.inbox_dir / result.submission_id
-    assert json.loads((folder / "metadata.json").read_text())["format"] == "sps_targets"
-    rows = list(csv.DictReader(open(folder / "rows.csv", encoding="utf-8")))
+    assert json.load(opened_text(folder / "metadata.json"))["format"] == "sps_targets"
+    rows = list(csv.DictReader(opened_text(folder / "rows.csv")))
     first, second = rows
     assert (first["indicator_code"], first["geo_code"], first["period"], first["value"]) == (
         "feel_safe_after_dark",
@@ -102,7 +103,7 @@ def test_every_problem_of_a_target_sheet_is_reported_at_once(env):
         p.message for p in result.errors if p.row == 9 and p.rule == "not_a_number"
     )
     report = s.quarantine_dir / result.submission_id / "report.csv"
-    assert len(list(csv.DictReader(open(report, encoding="utf-8")))) == len(result.problems)
+    assert len(list(csv.DictReader(opened_text(report)))) == len(result.problems)
 
 
 def test_a_semicolon_sheet_takes_a_decimal_comma_and_unknown_or_missing_columns_are_named():

@@ -31,6 +31,7 @@ from pipelines.uploads.parse import (
 )
 from pipelines.uploads.problems import Problem, error, warning
 from pipelines.uploads.validate import KEY, NUMBER, PERIOD, Catalogue, CleanRows, unit_key, validate_rows
+from tests.fixtures.private import opened_text
 
 CITY = "ES003C"
 TODAY = dt.date(2026, 6, 1)
@@ -388,7 +389,7 @@ def test_a_quoted_template_file_reaches_rows_csv_cell_for_cell(upload_settings):
     fmt, rows, problems = check_file(text.encode("cp1252"), "q.csv", CITY, None, upload_settings)
     assert fmt == "sps_template" and not problems
     folder = write_accepted(upload_settings.data_dir / "inbox", "s1", b"x", "csv", rows, {"row_count": 1})
-    written = list(csv.DictReader(open(folder / "rows.csv", encoding="utf-8", newline="")))
+    written = list(csv.DictReader(opened_text(folder / "rows.csv")))
     assert written == [
         {
             "submission_id": "s1",
@@ -461,7 +462,7 @@ def test_a_large_file_keeps_its_line_order_into_rows_csv(upload_settings):
     assert table["source_row"].to_pylist() == list(range(2, 300_002))
     assert table["value"].to_pylist() == [str(i) for i in range(300_000)]
     folder = write_accepted(upload_settings.data_dir / "inbox", "s2", b"x", "csv", rows, {"row_count": len(rows)})
-    with open(folder / "rows.csv", encoding="utf-8", newline="") as fh:
+    with opened_text(folder / "rows.csv") as fh:
         assert [row["value"] for row in csv.DictReader(fh)] == [str(i) for i in range(300_000)]
 
 

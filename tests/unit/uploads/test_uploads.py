@@ -16,6 +16,7 @@ from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import check_file, submit_upload
 from pipelines.uploads.tokens import TokenRejected, issue_upload_token, revoke_upload_token, token_city
+from tests.fixtures.private import opened, opened_text
 
 HEADER = "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note"
 
@@ -33,10 +34,10 @@ def test_a_clean_template_file_goes_to_the_inbox_byte_for_byte(env):
     result = submit_upload(data, "results.csv", "ES003C", token, None, s)
     assert result.accepted and result.rows == 1 and not result.problems
     folder = s.inbox_dir / result.submission_id
-    assert (folder / "original.csv").read_bytes() == data
-    metadata = json.loads((folder / "metadata.json").read_text())
+    assert opened(folder / "original.csv") == data
+    metadata = json.loads(opened(folder / "metadata.json"))
     assert metadata["city_code"] == "ES003C" and metadata["original_filename"] == "results.csv"
-    row = next(csv.DictReader(open(folder / "rows.csv", encoding="utf-8")))
+    row = next(csv.DictReader(opened_text(folder / "rows.csv")))
     assert (row["value"], row["unit"], row["ci_low"], row["sample_size"]) == ("61.5", "% of population", "58.2", "700")
     assert not s.quarantine_dir.exists()
 
@@ -75,7 +76,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_loaded(env):
     assert next(p for p in result.errors if p.row == 9 and p.column == "value").shown_value == "empty"
     assert not s.inbox_dir.exists()
     quarantined = s.quarantine_dir / result.submission_id
-    report = list(csv.DictReader(open(quarantined / "report.csv", encoding="utf-8")))
+    report = list(csv.DictReader(opened_text(quarantined / "report.csv")))
     assert len(report) == len(result.problems) and (quarantined / "original.csv").exists()
 
 
@@ -192,7 +193,7 @@ def test_file_names_never_become_paths_and_formulas_are_neutralised(env):
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "original.csv", "rows.csv"]
     bad = (HEADER + "\n=cmd|' /C calc'!A0,ES003C,2019,,,,1,%,,,,,\n").encode()
     rejected = submit_upload(bad, "f.csv", "ES003C", token, None, s)
-    report = (s.quarantine_dir / rejected.submission_id / "report.csv").read_text()
+    report = opened(s.quarantine_dir / rejected.submission_id / "report.csv").decode("utf-8")
     assert "'=cmd" in report and ",=cmd" not in report
 
 

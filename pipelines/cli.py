@@ -1552,6 +1552,13 @@ def run() -> None:
     DuckDB and SQLite have committed, and the output and logging are flushed here. Tests call `main` instead."""
     code = main()
     logging.shutdown()
+    if "multiprocessing.util" in sys.modules:
+        # What Python's own exit would run for multiprocessing: unlink the semaphores of the thread pools dbt
+        # made in this process (dbt runs here, pipelines/warehouse/dbt_inprocess.py); skipped, its resource
+        # tracker warns about "leaked semaphore objects" after every refresh.
+        import multiprocessing.util
+
+        multiprocessing.util._exit_function()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

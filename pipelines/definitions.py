@@ -8,14 +8,13 @@ from pipelines.backup.assets import backup_assets, backup_checks, backup_job
 from pipelines.operations.schedules import schedules
 from pipelines.operations.sensors import sensors
 from pipelines.publishing.assets import publish_assets
-from pipelines.settings import dbt_executable, load_settings
+from pipelines.settings import load_settings
 from pipelines.sources.assets import raw_assets
 from pipelines.spaces.assets import space_assets
 from pipelines.surveys.assets import survey_assets
 from pipelines.uploads.assets import upload_assets
 from pipelines.warehouse.checks import asset_checks
-from pipelines.warehouse.dbt_assets import SpsDbtCliResource, sps_dbt_assets
-from pipelines.warehouse.project import dbt_project
+from pipelines.warehouse.dbt_assets import sps_dbt_assets
 
 settings = load_settings()
 settings.ensure_dirs()
@@ -45,12 +44,6 @@ defs = dg.Definitions(
     sensors=sensors,
     resources={
         "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
-        "dbt": SpsDbtCliResource(
-            project_dir=dbt_project,
-            profiles_dir=str(dbt_project.profiles_dir),
-            target="dev",
-            dbt_executable=dbt_executable(),
-        ),
     },
     executor=dg.in_process_executor,
 )

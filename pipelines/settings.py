@@ -6,6 +6,7 @@ benchmarks run side by side). The README lists every variable.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -18,6 +19,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 
+_DAGSTER_YAML_MARKER = "# written by sps (pipelines/settings.py: Settings.ensure_dirs); rewritten when it differs"
+_OLD_DAGSTER_YAML = (
+    "telemetry:\n  enabled: false\nrun_queue:\n  max_concurrent_runs: 1\n"
+    "concurrency:\n  default_op_concurrency_limit: 1\n",
+)
 EUROSTAT_API_DEFAULT = "https://ec.europa.eu/eurostat/api/dissemination"
 GISCO_API_DEFAULT = "https://gisco-services.ec.europa.eu/distribution/v2"
 
@@ -82,13 +88,32 @@ class Settings:
         for path in (self.data_dir, self.published_dir, self.dagster_home):
             path.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
-            # Telemetry off; one run at a time so only one process ever writes the warehouse.
-            dagster_yaml.write_text(
-                "telemetry:\n  enabled: false\n"
-                "run_queue:\n  max_concurrent_runs: 1\n"
-                "concurrency:\n  default_op_concurrency_limit: 1\n"
-            )
+        try:
+            written = dagster_yaml.read_text()
+        except FileNotFoundError:
+            written = None
+        # Ours (the marker, or the version before it) is rewritten when it differs, e.g. after the data folder moved;
+        # a dagster.yaml someone wrote by hand is left alone.
+        if (
+            written is None
+            or written in _OLD_DAGSTER_YAML
+            or (_DAGSTER_YAML_MARKER in written and written != self._dagster_yaml())
+        ):
+            tmp = dagster_yaml.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+            tmp.write_text(self._dagster_yaml())
+            os.replace(tmp, dagster_yaml)  # a daemon reading it meanwhile sees the old file or the new one
+
+    def _dagster_yaml(self) -> str:
+        """Telemetry off; one run at a time so only one process ever writes the warehouse; the run history in
+        Dagster's SQLite layout, written without an engine and an fsync per event (pipelines/shared/run_history.py)."""
+        return (
+            f"{_DAGSTER_YAML_MARKER}\n"
+            "telemetry:\n  enabled: false\n"
+            "run_queue:\n  max_concurrent_runs: 1\n"
+            "concurrency:\n  default_op_concurrency_limit: 1\n"
+            "event_log_storage:\n  module: pipelines.shared.run_history\n  class: PooledSqliteEventLogStorage\n"
+            f"  config:\n    base_dir: {json.dumps(str(self.dagster_home / 'storage'))}\n"
+        )
 
     def check_writable(self) -> None:
         """Fail early, in one line, when the data folder cannot be written (read-only mount, permissions)."""

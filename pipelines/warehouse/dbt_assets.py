@@ -1,37 +1,26 @@
-"""dbt models, seeds and tests as Dagster assets and asset checks, grouped by dbt folder."""
+"""dbt models, seeds and tests as Dagster assets and asset checks, grouped by dbt folder; dbt runs in this
+process (pipelines/warehouse/dbt_inprocess.py)."""
 
-import importlib
-import importlib.metadata
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dagster_duckdb import DuckDBResource
-from packaging import version
 
 from pipelines.settings import load_settings
 from pipelines.shared.gx import warm_up as warm_up_gx
 from pipelines.warehouse.connection import warehouse_connection
+from pipelines.warehouse.dbt_inprocess import BuildOutcome, DbtBuildFailed, stream_build
 from pipelines.warehouse.project import dbt_project
-
-
-class SpsDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource, minus one `dbt --version` subprocess per run (1.3 s on this machine): the dbt
-    executable is the one installed beside this interpreter (settings.dbt_executable), so its version is the
-    installed dbt-core package's."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        """No in-process dbt adapter. dagster-dbt builds one before starting dbt only to serve
-        `fetch_column_metadata()` / `fetch_row_counts()`, which this project does not call; building it cost
-        6.3 s per refresh (profiled, benchmarks/findings.py), 3.5 s of it in dbt_common's behaviour flags calling
-        `inspect.stack()` under Dagster's deep stack. dbt itself still runs as the usual subprocess."""
-        return None
 
 
 class SpsDbtTranslator(DagsterDbtTranslator):
@@ -52,34 +41,52 @@ class SpsDbtTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=SpsDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def sps_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    # dagster-dbt turns the selected subset of assets into `--select`, so a refresh planned from the changed
-    # sources (pipelines/publishing/plan.py) builds and tests only the models that depend on them.
-    # A stable target folder per data folder (not dagster-dbt's fresh one per run) keeps dbt's
-    # partial_parse.msgpack between runs: about 3 s less per refresh on this project.
+def sps_dbt_assets(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    # The run's asset selection becomes dbt's `--select` (dagster-dbt's own translation), so a refresh planned
+    # from the changed sources (pipelines/publishing/plan.py) builds and tests only the models that depend on
+    # them; the other models keep their tables from the last build. dbt runs in this process
+    # (pipelines/warehouse/dbt_inprocess.py: no second interpreter, no parse, no JSON artifacts).
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    selection, indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=context.op.tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    if indirect:
+        selection = [*selection, "--indirect-selection", indirect]
     target = load_settings().dbt_target_dir
-    warm_up_gx()  # imported while dbt builds (a subprocess), for the GX check that follows
-    invocation = dbt.cli(["build"], context=context, target_path=target)
-    yield from invocation.stream()
-    record_test_results(invocation.get_artifact("run_results.json"), duckdb)
+    warm_up_gx()  # imported while dbt builds, for the GX check that follows
+    outcome = None
+    for item in stream_build(selection, target, log=print):  # print: the refresh log (cli.py redirects stdout)
+        if isinstance(item, BuildOutcome):
+            outcome = item
+            continue
+        yield from DbtCoreCliEventMessage(raw_event=item, event_history_metadata={}).to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target, project=project
+        )
+    record_test_results(outcome, duckdb)
+    if not outcome.success:
+        raise DbtBuildFailed(outcome.describe_failure())
 
 
-def record_test_results(run_results: Mapping[str, Any], duckdb: DuckDBResource) -> int:
+def record_test_results(outcome: BuildOutcome, duckdb: DuckDBResource) -> int:
     """Keep every dbt test outcome of this build in ops.dbt_test_results (append-only) for the health report."""
-    invocation_id = run_results.get("metadata", {}).get("invocation_id", "")
-    generated_at = run_results.get("metadata", {}).get("generated_at")
     rows = [
         (
-            invocation_id,
-            generated_at,
-            result["unique_id"],
-            result["unique_id"].split(".")[2],
-            result["status"],
-            result.get("failures"),
-            (result.get("message") or "")[:500],
+            outcome.invocation_id,
+            outcome.generated_at,
+            result.unique_id,
+            result.unique_id.split(".")[2],
+            result.status,
+            result.failures,
+            (result.message or "")[:500],
         )
-        for result in run_results.get("results", [])
-        if result.get("unique_id", "").startswith("test.")
+        for result in outcome.results
+        if result.unique_id.startswith("test.")
     ]
     with warehouse_connection(duckdb) as conn:
         conn.execute("create schema if not exists ops")

@@ -14,12 +14,14 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from pipelines.settings import load_settings
 from pipelines.versions.serving import serving_version
+from pipelines.versions.store import open_version
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,10 @@ def _cursor(published: Published) -> tuple[duckdb.DuckDBPyConnection, frozenset[
             key = next((k for k in reversed(_connections) if k[0] == published.path), (published.path, -1, -1))
         opened = _connections.get(key)
         if opened is None:
-            conn = duckdb.connect(published.path, read_only=True)
-            tables = frozenset(name for (name,) in conn.execute("select table_name from duckdb_tables()").fetchall())
+            conn = open_version(Path(published.path))  # read-only; its table files' metadata stays cached
+            tables = frozenset(
+                name for (name,) in conn.execute("select table_name from information_schema.tables").fetchall()
+            )
             tables |= frozenset(  # "<table>.<column>" markers for the columns _COLUMN_FALLBACKS may derive
                 f"{table}.{column}"
                 for table, column in conn.execute(

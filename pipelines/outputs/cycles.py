@@ -79,7 +79,9 @@ def default_cycle(cycles: list[tuple[int, dt.date, dt.date]], today: dt.date) ->
 def load_cycle_status(conn: duckdb.DuckDBPyConnection, cycle: int | None = None, today: dt.date | None = None):
     today = today or dt.date.today()
     version = conn.execute("select version from _publication").fetchall()[0][0]
-    has_mart = conn.execute("select count(*) from duckdb_tables() where table_name = 'city_cycle_status'").fetchall()
+    has_mart = conn.execute(
+        "select count(*) from information_schema.tables where table_name = 'city_cycle_status'"
+    ).fetchall()
     if not has_mart[0][0]:
         raise CycleError(
             f"published version {version} has no reporting-cycle status (it was published before cycles existed); "

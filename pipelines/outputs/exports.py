@@ -288,7 +288,9 @@ def export_published(
     fmt = check_export_request(what, out, fmt, filters)
     table = EXPORT_TABLES[what]
     version, published_at = conn.execute("select version, published_at from _publication").fetchall()[0]
-    if not conn.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()[0][0]:
+    if not conn.execute("select count(*) from information_schema.tables where table_name = ?", [table]).fetchall()[0][
+        0
+    ]:
         raise ExportError(
             f"{what}: published version {version} has no table {table} (it was published before {what} existed); "
             "run `sps refresh` to publish a new version"
@@ -805,7 +807,9 @@ def sources_of(conn, where: str = "", params: list | None = None) -> list[dict]:
 
 def published_sources(conn) -> dict[str, dict]:
     """source dataset -> {title, provider, licence} of the published version open on `conn`."""
-    has_table = conn.execute("select count(*) from duckdb_tables() where table_name = '_sources'").fetchall()[0][0]
+    has_table = conn.execute("select count(*) from information_schema.tables where table_name = '_sources'").fetchall()[
+        0
+    ][0]
     if has_table:
         rows = conn.execute("select source_dataset, title, provider, licence from _sources").fetchall()
         return {

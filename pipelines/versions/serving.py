@@ -14,7 +14,7 @@ import duckdb
 
 from pipelines.errors import DamagedVersion, NothingPublished
 from pipelines.settings import Settings
-from pipelines.versions.store import POINTER, current_version_path, list_versions
+from pipelines.versions.store import POINTER, current_version_path, list_versions, open_version
 from pipelines.versions.verify import DAMAGED, INTACT, Verification, verified
 
 
@@ -67,4 +67,4 @@ def serving_version(published_dir: Path) -> Serving:
 def open_serving(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, Serving]:
     """A read-only connection to the version to serve, and what was served (with the banner, if a fallback)."""
     serving = serving_version(settings.published_dir)
-    return duckdb.connect(str(serving.path), read_only=True), serving
+    return open_version(serving.path), serving

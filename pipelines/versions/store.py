@@ -1,8 +1,16 @@
 """The published-version store: where versions live, which one is current, and opening it read-only.
 
     data/published/
-        20261125T120000123456Z.duckdb   read-only copies, newest last; the last N are kept
-        CURRENT                         one line: the file name of the version readers must open
+        20261125T120000123456Z.duckdb         the version: views over its table files, and its own small tables
+                                              (_publication, _health, _sources); open it read-only like any
+                                              DuckDB file
+        20261125T120000123456Z.tables/        one Parquet file per table; a table whose content did not change
+                                              since the version before is a hard link to that version's file
+        20261125T120000123456Z.manifest.json  every file's sha256 and size, row counts (versions/verify.py)
+        CURRENT                               one line: the file name of the version readers must open
+
+The last N versions are kept; versions published before table files (docs/adr/0024) are one DuckDB file holding
+every table, and are read the same way.
 
 Readers (dashboard, exports, reports, the upload check) only ever open the file CURRENT names, read-only.
 Only `pipelines.publishing` writes new versions; the pointer is swapped atomically (write temp + rename), so
@@ -23,6 +31,22 @@ from pipelines.versions.verify import DAMAGED, manifest_path, verified
 
 POINTER = "CURRENT"
 TMP_SUFFIX = ".tmp"
+TABLES_SUFFIX = ".tables"
+
+
+def tables_dir(version_path: Path) -> Path:
+    """`<version>.tables/`: the folder of a version's table files (absent for a single-file version)."""
+    return version_path.with_name(version_path.stem + TABLES_SUFFIX)
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove a version's table folder; its files and the folder are read-only once published."""
+    if not folder.is_dir():
+        return
+    folder.chmod(0o755)
+    for child in folder.iterdir():
+        child.unlink(missing_ok=True)  # unlinking needs the folder writable, not the (shared, read-only) file
+    folder.rmdir()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -44,10 +68,22 @@ def write_pointer(published_dir: Path, file_name: str) -> None:
 
 
 def sweep_temporary_files(published_dir: Path) -> list[str]:
+    """Remove what a publish that failed or was killed left: temporary files, and table folders whose version
+    file was never written (they are written first; the version file, its manifest and CURRENT follow)."""
     removed = []
     for leftover in published_dir.glob(f".*{TMP_SUFFIX}*"):
-        leftover.unlink(missing_ok=True)
+        if leftover.is_dir():
+            _remove_tree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
         removed.append(leftover.name)
+    for folder in published_dir.glob(f"*{TABLES_SUFFIX}"):
+        if (
+            not folder.name.startswith(".")
+            and not folder.with_name(folder.name.removesuffix(TABLES_SUFFIX) + ".duckdb").exists()
+        ):
+            _remove_tree(folder)
+            removed.append(folder.name)
     return removed
 
 
@@ -68,6 +104,7 @@ def prune_versions(published_dir: Path, keep: int) -> list[str]:
         if manifest.exists():
             manifest.chmod(0o644)
             manifest.unlink()
+        _remove_tree(tables_dir(old))  # files shared with newer versions live on through their hard links
         removed.append(old.name)
     return removed
 
@@ -88,10 +125,18 @@ def current_version_path(published_dir: Path, required: bool = True) -> Path | N
     return path
 
 
+def open_version(version_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a published version. Its tables are views over Parquet files: DuckDB keeps their
+    metadata cached for the connection's database instead of reading each file's footer on every query."""
+    conn = duckdb.connect(str(version_path), read_only=True)
+    conn.execute("set parquet_metadata_cache = true")
+    return conn
+
+
 def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the version CURRENT names, unchecked (the publish step, right after writing
     it). Readers use `pipelines.versions.serving.open_serving`, which verifies it and falls back."""
-    return duckdb.connect(str(current_version_path(settings.published_dir)), read_only=True)
+    return open_version(current_version_path(settings.published_dir))
 
 
 @dataclass(frozen=True)
@@ -116,7 +161,7 @@ def describe_versions(published_dir: Path) -> list[VersionInfo]:
             with duckdb.connect(str(path), read_only=True) as conn:
                 published_at = str(conn.execute("select published_at from _publication").fetchall()[0][0])[:19]
                 observations = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
-                tables = {row[0] for row in conn.execute("select table_name from duckdb_tables()").fetchall()}
+                tables = {row[0] for row in conn.execute("select table_name from information_schema.tables").fetchall()}
                 if "_health" in tables:
                     health = conn.execute("select status from _health").fetchall()[0][0]
         except duckdb.Error:

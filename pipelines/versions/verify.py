@@ -4,16 +4,23 @@ a version's file is still the one that was published.
     data/published/<version>.manifest.json   (read-only)
         format               "sps-version-manifest/1"
         version              the version
-        files                {"<version>.duckdb": {"sha256": ..., "bytes": ...}}
-        tables               {table: row count} of every table in the file
+        files                {"<version>.duckdb": {"sha256": ..., "bytes": ...},
+                              "<version>.tables/<table>.parquet": {...}, ...}: every file of the version
+        tables               {table: row count} of every table in the version
+        table_files          {table: {"file": ..., "content": ...}}: the file of each table and a fingerprint of
+                             its content, which the next publish compares to link an unchanged table (ADR 0024)
+        location             the folder the version was published in: its views name their table files by
+                             absolute path (a copy of the data folder reads the original's files; a moved one
+                             cannot be read and is reported damaged)
         commit               the git commit of the code that built it (null outside a git checkout)
         inputs_fingerprint   sha256 of the inputs' fingerprint (`_publication.inputs_json`)
 
-`verify_version` compares the file's size and sha256 with its manifest (`deep` also opens it read-only and
-counts every table's rows). Readers call `verified()`, which checks a file once per process and remembers the
-answer for that file (path, inode, size, mtime): hashing the 15 MB version of the real snapshot takes ~25 ms
-(benchmarks/backup.py, `bench_verify`), once, when a reader first opens it; later opens ~5 µs. A version published
-before manifests existed is "unverified": served, but reported as such.
+`verify_version` compares each file's size and sha256 with its manifest (`deep` also opens the version read-only
+and counts every table's rows). Readers call `verified()`, which checks a version once per process and remembers
+the answer for its files (path, inode, size, mtime); a table file shared with an earlier version through a hard
+link is hashed once. Hashing the 15 MB single-file version of the real snapshot took ~25 ms (benchmarks/backup.py,
+`bench_verify`), once, when a reader first opens it; later opens ~5 µs. A version published before manifests
+existed is "unverified": served, but reported as such.
 """
 
 from __future__ import annotations
@@ -58,15 +65,32 @@ def file_sha256(path: Path) -> str:
 
 
 def write_manifest(
-    version_path: Path, version: str, tables: dict[str, int], inputs_json: str, commit: str | None
+    version_path: Path,
+    version: str,
+    tables: dict[str, int],
+    inputs_json: str,
+    commit: str | None,
+    table_files: dict[str, dict] | None = None,
+    known_files: dict[str, dict] | None = None,
 ) -> Path:
-    """Hash the version's file and write its manifest (read-only, flushed) beside it."""
+    """Write the version's manifest (read-only, flushed) beside it: the sha256 and size of the version's file and
+    of each table file. `known_files` gives those of files already hashed (hard links to an earlier version's
+    files, whose manifest has them), keyed by the name relative to the published folder."""
+    files = {version_path.name: {"sha256": file_sha256(version_path), "bytes": version_path.stat().st_size}}
+    for entry in sorted((table_files or {}).values(), key=lambda e: e["file"]):
+        name = entry["file"]
+        files[name] = (known_files or {}).get(name) or {
+            "sha256": file_sha256(version_path.parent / name),
+            "bytes": (version_path.parent / name).stat().st_size,
+        }
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": version,
         "written_at": datetime.now(UTC).isoformat(),
-        "files": {version_path.name: {"sha256": file_sha256(version_path), "bytes": version_path.stat().st_size}},
+        "files": files,
         "tables": dict(sorted(tables.items())),
+        "table_files": dict(sorted((table_files or {}).items())),
+        "location": str(version_path.parent.resolve()),
         "commit": commit,
         "inputs_fingerprint": hashlib.sha256(inputs_json.encode("utf-8")).hexdigest(),
     }
@@ -102,28 +126,57 @@ def verify_version(version_path: Path, deep: bool = False) -> Verification:
         return result(DAMAGED, f"its manifest cannot be read ({type(exc).__name__})")
     if manifest is None:
         return result(UNVERIFIED, "no manifest (published before versions were verified)")
-    expected = (manifest.get("files") or {}).get(version_path.name)
-    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("version") != version or not expected:
+    files = manifest.get("files") or {}
+    if (
+        manifest.get("format") != MANIFEST_FORMAT
+        or manifest.get("version") != version
+        or not files.get(version_path.name)
+    ):
         return result(DAMAGED, f"its manifest does not describe {version_path.name}")
-    try:
-        size = version_path.stat().st_size
-        if size != expected["bytes"]:
-            return result(DAMAGED, f"{version_path.name} has {size} bytes, its manifest says {expected['bytes']}")
-        sha = file_sha256(version_path)
-    except OSError as exc:
-        return result(DAMAGED, f"{version_path.name} cannot be read ({exc.strerror or type(exc).__name__})")
-    if sha != expected["sha256"]:
-        return result(
-            DAMAGED,
-            f"the sha256 of {version_path.name} is {sha[:12]}…, its manifest says {expected['sha256'][:12]}…: "
-            "the file changed after it was published",
-        )
+    # A version's views read its table files where it was published (absolute paths); in a copied data folder that
+    # is still the original's folder, so those are the files checked.
+    location = Path(manifest.get("location") or version_path.parent)
+    for name, expected in files.items():
+        path = version_path if name == version_path.name else location / name
+        problem = _check_file(path, name, expected)
+        if problem and location != version_path.parent.resolve() and not path.exists():
+            problem += f" (the version was published in {location}: a moved data folder needs `sps refresh --full`)"
+        if problem:
+            return result(DAMAGED, problem)
+    what = "sha256 matches its manifest" if len(files) == 1 else f"the sha256 of its {len(files)} files match"
     if deep:
         problem = _count_rows(version_path, manifest.get("tables") or {})
         if problem:
             return result(DAMAGED, problem)
-        return result(INTACT, f"sha256 and the row counts of {len(manifest.get('tables') or {})} tables match")
-    return result(INTACT, "sha256 matches its manifest")
+        return result(INTACT, f"{what}, and the row counts of {len(manifest.get('tables') or {})} tables")
+    return result(INTACT, what)
+
+
+_hashed: dict[tuple[int, int, int, int], str] = {}  # (device, inode, size, mtime) -> sha256, for this process
+
+
+def _check_file(path: Path, name: str, expected: dict) -> str | None:
+    """None when `path` has the size and sha256 its manifest says; otherwise what is wrong, in one line. A file
+    hashed before in this process (the same inode: a table file linked into several versions) is not read again."""
+    try:
+        info = path.stat()
+        if info.st_size != expected["bytes"]:
+            return f"{name} has {info.st_size} bytes, its manifest says {expected['bytes']}"
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        with _verified_lock:
+            sha = _hashed.get(key)
+        if sha is None:
+            sha = file_sha256(path)
+            with _verified_lock:
+                _hashed[key] = sha
+    except OSError as exc:
+        return f"{name} cannot be read ({exc.strerror or type(exc).__name__})"
+    if sha != expected["sha256"]:
+        return (
+            f"the sha256 of {name} is {sha[:12]}…, its manifest says {expected['sha256'][:12]}…: "
+            "the file changed after it was published"
+        )
+    return None
 
 
 def _count_rows(version_path: Path, tables: dict[str, int]) -> str | None:

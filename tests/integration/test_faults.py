@@ -270,7 +270,7 @@ def test_publish_on_a_full_disk_raises_publish_error_and_changes_nothing(tmp_pat
     assert "\n" not in str(info.value)
     assert (settings.published_dir / "CURRENT").read_text() == pointer
     assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
-        [first.path.name, first.path.stem + ".manifest.json", "CURRENT"]
+        [first.path.name, first.path.stem + ".manifest.json", first.path.stem + ".tables", "CURRENT"]
     )
     with duckdb.connect(str(first.path), read_only=True) as reader:
         assert (
@@ -302,6 +302,6 @@ def test_publish_when_the_pointer_cannot_be_swapped(tmp_path, refreshed_data_dir
             publish.publish_marts(conn, settings)
     assert (settings.published_dir / "CURRENT").read_text() == pointer
     assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
-        [first.path.name, first.path.stem + ".manifest.json", "CURRENT"]
+        [first.path.name, first.path.stem + ".manifest.json", first.path.stem + ".tables", "CURRENT"]
     )
     assert publish.current_version_path(settings.published_dir) == first.path

@@ -130,7 +130,7 @@ def test_publish_refuses_an_empty_warehouse_and_skips_unchanged_inputs(tmp_path,
         with pytest.raises(EmptyWarehouse, match="nothing was published: the warehouse holds no observations"):
             publish_marts(conn, settings)
     assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
-        [first.path.name, f"{first.version}.manifest.json", "CURRENT"]
+        [first.path.name, f"{first.version}.manifest.json", f"{first.version}.tables", "CURRENT"]
     )
     assert (
         json.loads((settings.published_dir / f"{first.version}.manifest.json").read_text())["version"] == first.version

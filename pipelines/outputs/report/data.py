@@ -156,7 +156,9 @@ def load_city_report_data(
     for row in series_rows:
         grouped.setdefault((row["indicator_code"], row["comparability_group"]), []).append(row)
     progress_rows: dict[tuple[str, str], list[dict]] = {}
-    has_progress = conn.execute("select count(*) from duckdb_tables() where table_name = 'city_progress'").fetchall()
+    has_progress = conn.execute(
+        "select count(*) from information_schema.tables where table_name = 'city_progress'"
+    ).fetchall()
     if has_progress[0][0]:  # a version published before the mart existed has no assessments
         for row in _rows(
             conn,
@@ -414,9 +416,9 @@ def _police_context(conn, code: str, window: str, window_params: list) -> list[d
     """Police-recorded rates around the city (latest period per indicator within the window) in the areas of the
     `city_context_areas` mart: its region from crim_gen_reg and its country from crim_off_cat. A version published
     before that mart existed (after a rollback) has no context section."""
-    has_mart = conn.execute("select count(*) from duckdb_tables() where table_name = 'city_context_areas'").fetchall()[
-        0
-    ][0]
+    has_mart = conn.execute(
+        "select count(*) from information_schema.tables where table_name = 'city_context_areas'"
+    ).fetchall()[0][0]
     if not has_mart:
         return []
     return _rows(

@@ -412,6 +412,75 @@ def _step_failures(result) -> list[str]:
     return messages
 
 
+# ------------------------------------------------------------------------------------------------ watch
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Publish what cities send as it arrives: a long-running process (beside `sps serve`) in which Dagster, dbt and
+    the parsed project stay loaded; each upload is published by a run of the `refresh` job restricted to the
+    upload and what depends on it (pipelines/operations/watch.py, docs/adr/0024)."""
+    settings = _settings()
+    try:
+        settings.ensure_dirs()
+    except OSError as exc:
+        raise DataFolderNotWritable(settings.data_dir, exc.strerror or type(exc).__name__) from None
+    settings.check_writable()
+    settings.export_env()
+    from pipelines.operations.watch import upload_plan, upload_signature
+
+    print(f"sps watch: data folder {settings.data_dir}; publishing city uploads as they arrive (Ctrl-C stops)")
+    started = time.monotonic()
+    _warm_up_refresh(settings)
+    print(f"sps watch: ready in {time.monotonic() - started:.1f}s", flush=True)
+    handled = None
+    note = ""
+    runs = 0
+    while args.max_runs is None or runs < args.max_runs:
+        signature = upload_signature(settings)
+        if signature != handled:
+            t0 = time.monotonic()
+            try:
+                with _refresh_lock(settings):
+                    planned = upload_plan(settings)
+                    if planned.plan is not None:
+                        print(f"sps watch: {planned.plan.describe()}", flush=True)
+                        runs += 1
+                        _run_refresh(argparse.Namespace(verbose=False), settings, planned.plan, t0)
+                handled = signature  # a failed upload is not retried until something new arrives (as the sensor)
+                if planned.note and planned.note != note:
+                    print(f"sps watch: {planned.note}", flush=True)
+                note = planned.note
+            except RefreshIncomplete as exc:
+                handled = signature
+                print(f"sps watch: {exc}", file=sys.stderr, flush=True)
+            except SpsError as exc:  # another refresh holds the lock: try again at the next tick
+                if "another refresh is running" not in str(exc):
+                    raise
+            sys.stdout.flush()
+        time.sleep(args.interval)
+    return 0
+
+
+def _warm_up_refresh(settings) -> None:
+    """Import and load now what a refresh needs (Dagster, the code location, dbt's parsed project, Great
+    Expectations), so the first upload is published as fast as the next ones."""
+    from pipelines.warehouse.manifest import ensure_manifest
+
+    ensure_manifest()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.shared.gx import warm_up
+    from pipelines.warehouse.dbt_inprocess import warm_up as warm_up_dbt
+
+    defs.resolve_asset_graph()
+    dg.DagsterInstance.get()
+    warm_up()
+    try:
+        with _refresh_lock(settings):  # dbt opens the warehouse: never beside a running refresh
+            warm_up_dbt(settings.dbt_target_dir)
+    except SpsError:
+        pass  # a refresh is running: the first upload pays for loading dbt's adapter instead
+
+
 # ------------------------------------------------------------------------------------- reading a version
 def _open_for_reading(settings, command: str):
     """The version readers serve (verified once; the newest intact one if CURRENT is damaged), with a banner
@@ -1234,6 +1303,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild everything even if no source changed (default: only what changed since the published version)",
     )
     refresh.set_defaults(func=cmd_refresh)
+
+    watch = sub.add_parser(
+        "watch",
+        help="publish city uploads as they arrive (a long-running process beside sps serve)",
+        description="Watch the upload inbox, the drop folder, the survey store and the public-space inbox, and "
+        "publish each new upload (and what depends on it) within seconds, with Dagster, dbt and the parsed dbt "
+        "project kept loaded. Sources and schedules stay with `sps refresh` and Dagster.",
+    )
+    watch.add_argument("--interval", type=float, default=0.2, help="seconds between looks at the inbox (0.2)")
+    watch.add_argument("--max-runs", type=int, help=argparse.SUPPRESS)  # tests and benchmarks: stop after N runs
+    watch.set_defaults(func=cmd_watch)
 
     export = sub.add_parser(
         "export",

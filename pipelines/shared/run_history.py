@@ -39,6 +39,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` with one engine per shard file kept open (see the module's docstring)."""
 
     def __init__(self, base_dir: str, inst_data=None):
+        self._present: set[tuple] = set()  # schema facts found true (tables, columns, migrations): never untrue later
         self._engines: dict[str, Engine] = {}
         self._engines_pid = os.getpid()
         self._engines_lock = threading.Lock()
@@ -75,6 +76,33 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn:
                 with conn.begin():
                     yield conn
+
+    # Dagster asks these for every asset event (has_table alone 175 times in one refresh, a new engine each time).
+    # A table, a column or a finished data migration does not go away while the process runs; only "yes" is kept,
+    # so one added by `dagster instance migrate` meanwhile is still seen.
+    def has_table(self, table_name: str) -> bool:
+        return self._remembered(
+            ("table", table_name), lambda: super(PooledSqliteEventLogStorage, self).has_table(table_name)
+        )
+
+    def has_secondary_index(self, name: str) -> bool:
+        return self._remembered(
+            ("index", name), lambda: super(PooledSqliteEventLogStorage, self).has_secondary_index(name)
+        )
+
+    def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
+        return self._remembered(
+            ("asset_key_column", column_name),
+            lambda: super(PooledSqliteEventLogStorage, self)._has_asset_key_col_on_connection(conn, column_name),
+        )
+
+    def _remembered(self, fact: tuple, ask) -> bool:
+        if fact in self._present:
+            return True
+        answer = bool(ask())
+        if answer:
+            self._present.add(fact)
+        return answer
 
     def dispose(self) -> None:
         with self._engines_lock:

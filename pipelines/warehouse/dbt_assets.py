@@ -74,21 +74,23 @@ def sps_dbt_assets(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
 
 
 def record_test_results(outcome: BuildOutcome, duckdb: DuckDBResource) -> int:
-    """Keep every dbt test outcome of this build in ops.dbt_test_results (append-only) for the health report."""
-    rows = [
-        (
-            outcome.invocation_id,
-            outcome.generated_at,
-            result.unique_id,
-            result.unique_id.split(".")[2],
-            result.status,
-            result.failures,
-            (result.message or "")[:500],
-        )
-        for result in outcome.results
-        if result.unique_id.startswith("test.")
-    ]
+    """Keep every dbt test outcome of this build in ops.dbt_test_results (append-only) for the health report. A
+    model's checks are one test (dbt_project/macros/test_sps_checks.sql): when it does not pass, its message names
+    each failing check and its rows, from the same query run again."""
+    tests = [result for result in outcome.results if result.unique_id.startswith("test.")]
     with warehouse_connection(duckdb) as conn:
+        rows = [
+            (
+                outcome.invocation_id,
+                outcome.generated_at,
+                result.unique_id,
+                result.unique_id.split(".")[2],
+                result.status,
+                result.failures,
+                _failing_checks(conn, result)[:500],
+            )
+            for result in tests
+        ]
         conn.execute("create schema if not exists ops")
         conn.execute(
             """create table if not exists ops.dbt_test_results (invocation_id varchar, recorded_at timestamptz,
@@ -97,3 +99,20 @@ def record_test_results(outcome: BuildOutcome, duckdb: DuckDBResource) -> int:
         if rows:
             conn.executemany("insert into ops.dbt_test_results values (?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def _failing_checks(conn, result) -> str:
+    """dbt's message, or for a model's grouped checks that did not pass: "check: N row(s); ..." """
+    if (
+        result.status in ("pass", "success", "skipped")
+        or not result.compiled_code
+        or "failed_check" not in result.compiled_code
+    ):
+        return result.message or ""
+    try:
+        failing = conn.execute(
+            f"select failed_check, failing_rows from ({result.compiled_code}) order by failed_check"
+        ).fetchall()
+    except Exception:  # noqa: BLE001 - the test's own message still says it failed
+        return result.message or ""
+    return "; ".join(f"{check}: {rows} row(s)" for check, rows in failing) or (result.message or "")

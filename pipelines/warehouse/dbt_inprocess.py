@@ -152,6 +152,7 @@ class NodeResult:
     failures: int | None
     message: str
     seconds: float
+    compiled_code: str = ""  # the SQL dbt ran (tests: to say which of a model's checks failed)
 
 
 @dataclass
@@ -178,6 +179,26 @@ class BuildOutcome:
 
 
 _DONE = object()
+
+
+def warm_up(target_path: Path) -> None:
+    """For a long-running process (`sps watch`): load the parsed project and let dbt compile one model, which loads
+    the adapter and compiles the Jinja of the macros every build uses, so the first build is not the slow one. The
+    caller holds the refresh lock (dbt opens the warehouse)."""
+    first_model = next((node for node in load_manifest().nodes.values() if node.resource_type == "model"), None)
+    if first_model is None:
+        return
+    from dbt.cli.main import dbtRunner
+
+    _patch_behaviour_flags()
+    args = ["compile", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args += ["--log-level", "none", "--log-level-file", "none", "--no-write-json", "--select", first_model.name]
+    args += ["--target-path", str(target_path)]
+    with _invocation_lock:
+        try:
+            _in_thread(lambda: dbtRunner(manifest=load_manifest()).invoke(args))
+        finally:
+            _close_warehouse()
 
 
 def stream_build(
@@ -284,6 +305,7 @@ def _outcome(result) -> BuildOutcome:
                 failures=r.failures,
                 message=r.message or "",
                 seconds=r.execution_time or 0.0,
+                compiled_code=getattr(r.node, "compiled_code", None) or "",
             )
         )
     return outcome

@@ -52,9 +52,20 @@ def test_asset_graph_runs_from_sources_to_publish(defs):
 
 
 def test_dbt_tests_are_asset_checks(defs):
-    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert any(name.startswith("unique_fct_observations_observation_id") for name in checks)
-    assert any("relationships_fct_observations_geo_code" in name for name in checks)
+    """A model's dbt checks are one dbt test (sps_checks, one query) and so one asset check on the model; the
+    checks it holds are the single-purpose tests it replaced (issue 21)."""
+    import json
+
+    from pipelines.warehouse.manifest import MANIFEST
+
+    graph = defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    assert ("marts/fct_observations", "checks_fct_observations") in checks
+    manifest = json.loads(MANIFEST.read_text())
+    test = next(n for n in manifest["nodes"].values() if n["name"] == "checks_fct_observations")
+    held = {(c["test"], c.get("column")) for c in test["test_metadata"]["kwargs"]["checks"]}
+    assert {("unique", "observation_id"), ("relationships", "geo_code"), ("relationships", "indicator_code")} <= held
+    assert "model.sps_monitor.dim_geographies" in test["depends_on"]["nodes"]  # the relationship's parent
 
 
 def test_groups(defs):

@@ -85,7 +85,8 @@ def change_text(row, unit: str | None) -> str:
     text = f"{arrow(row['change'])} {number(row['change'], unit)}"
     if not pd.isna(row["change_ci_low"]):
         return f"{text} (95 % CI {number(row['change_ci_low'], unit)} to {number(row['change_ci_high'], unit)})"
-    if row["method"] in ("survey_change_95", "target_ci"):
+    method = row["method"] if "method" in row else row["progress_method"]  # the scorecard names it progress_method
+    if method in ("survey_change_95", "target_ci"):
         return f"{text} (no interval)"
     growth = row.get("annual_growth_rate")
     return f"{text} ({growth:+.2f} % a year)" if growth is not None and not pd.isna(growth) else text

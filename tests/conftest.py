@@ -14,11 +14,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPS = str(Path(sys.executable).with_name("sps"))
 
 # The vault's key file for the whole test session (and the `sps` processes it starts): outside every data folder,
-# made on first use, never the user's own ~/.config/sps-monitor/vault.key.
+# made on first use, never the user's own ~/.config/sps-monitor/vault.key. Parallel workers (pytest-xdist, `make
+# test`) share one: a data folder one worker refreshed is read by the others (the key file is made under a lock).
 if not os.environ.get("SPS_VAULT_KEY_FILE") and not os.environ.get("SPS_VAULT_KEY"):
     import tempfile
 
-    os.environ["SPS_VAULT_KEY_FILE"] = str(Path(tempfile.mkdtemp(prefix="sps-test-vault-")) / "vault.key")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run:
+        folder = Path(tempfile.gettempdir()) / f"sps-test-vault-{run}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="sps-test-vault-"))
+    os.environ["SPS_VAULT_KEY_FILE"] = str(folder / "vault.key")
 
 
 def real_snapshot_dir() -> Path:
@@ -74,10 +81,24 @@ def snapshot_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def refreshed_data_dir(tmp_path_factory: pytest.TempPathFactory, snapshot_dir: Path) -> Path:
-    """One real refresh of the real snapshot, shared by the tests that only read its result."""
-    data_dir = tmp_path_factory.mktemp("refreshed") / "data"
-    result = run_sps(["refresh"], sps_env(data_dir, snapshot_dir))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """One real refresh of the real snapshot, shared by the tests that only read its result (tests that change it
+    copy it first). With parallel workers, the first to need it refreshes it, under a file lock, and the others read
+    the same folder."""
+    import fcntl
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.mktemp("refreshed")
+    else:
+        shared = tmp_path_factory.getbasetemp().parent / "refreshed"  # the run's folder, above each worker's own
+        shared.mkdir(exist_ok=True)
+    data_dir = shared / "data"
+    with open(shared / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = shared / ".done"
+        if not done.exists():
+            result = run_sps(["refresh"], sps_env(data_dir, snapshot_dir))
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            done.write_text("refreshed\n")
     return data_dir
 
 

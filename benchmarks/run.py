@@ -324,6 +324,17 @@ def bench_scale(factor: int, real: Path, work: Path, repeats: int, log) -> dict:
         )
     info["lower_bound"] = lower
     info["lower_bound_wall"] = summary([r["wall_s"] for r in lower])
+    info["lower_bound_rss_mb"] = summary([r["peak_rss_mb"] for r in lower])
+    # the bound must produce the product's observations: checked once, outside the timed runs
+    published = data_dir / "published" / (data_dir / "published" / "CURRENT").read_text().strip()
+    check = subprocess.run(
+        [PYTHON, "-m", "benchmarks.lower_bound", "--snapshot-dir", str(snapshot), "--db",
+         str(folder / "lower_bound_check.duckdb"), "--compare", str(published)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, env=sps_env(data_dir),
+    )  # fmt: skip
+    info["lower_bound_compare"] = (
+        json_line(check.stdout).get("compare") if check.stdout.strip() else {"error": check.stderr[-500:]}
+    )
     info["ratio_refresh_to_lower_bound"] = round(
         info["full_refresh_wall"]["median"] / info["lower_bound_wall"]["median"], 2
     )
@@ -340,6 +351,37 @@ def bench_dashboard(data_dir: Path, repeats: int) -> dict:
     if process["returncode"] != 0:
         raise RuntimeError(f"dashboard benchmark failed: {process['stderr_tail']}")
     return {**json_line(process["stdout"]), "peak_rss_mb": process["peak_rss_mb"]}
+
+
+# ------------------------------------------------------------------------- round 2: upload, sessions
+def bench_upload_latency(data_dir: Path, work: Path, uploads: int, log) -> dict:
+    """Issue 21 target 1 (benchmarks/upload_latency.py) on a copy of the 1x data folder (it publishes versions)."""
+    copy = work / "upload-latency-data"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(data_dir, copy, symlinks=True)
+    log(f"  upload -> published, {uploads} uploads")
+    process = measured(
+        [PYTHON, "-m", "benchmarks.upload_latency", "--data-dir", str(copy), "--uploads", str(uploads),
+         "--work", str(work / "upload-latency")],
+        env=sps_env(copy),
+    )  # fmt: skip
+    shutil.rmtree(copy, ignore_errors=True)
+    if process["returncode"] != 0:
+        raise RuntimeError(f"upload latency benchmark failed: {process['stderr_tail']}")
+    return json_line(process["stdout"])
+
+
+def bench_sessions(data_dir: Path, sessions: int, interactions: int, log) -> dict:
+    """Issue 21 target 4b (benchmarks/sessions.py): concurrent websocket sessions against `sps serve`."""
+    log(f"  {sessions} concurrent sessions against sps serve")
+    process = measured(
+        [PYTHON, "-m", "benchmarks.sessions", "--data-dir", str(data_dir), "--sessions", str(sessions),
+         "--interactions", str(interactions)],
+        env=sps_env(data_dir),
+    )  # fmt: skip
+    if process["returncode"] != 0:
+        raise RuntimeError(f"sessions benchmark failed: {process['stderr_tail']}")
+    return {**json_line(process["stdout"]), "peak_rss_mb_of_load_generator_and_server": process["peak_rss_mb"]}
 
 
 # ------------------------------------------------------------------------------------------- uploads
@@ -624,7 +666,98 @@ def evaluate(results: dict) -> list[dict]:
             "not measured in this run", None)  # fmt: skip
     for entry in backup_targets(results):  # issue 23: incremental backups, cheap version verification
         add(entry["id"], entry["target"], entry["measured"], entry["met"])
+    targets.extend(round_two_targets(results, add_to=[]))
     return targets
+
+
+def round_two_targets(results: dict, add_to: list) -> list[dict]:
+    """Issue 21's targets, measured in the same run as the rest."""
+
+    def add(key, target, measured_text, met):
+        add_to.append({"id": key, "target": target, "measured": measured_text, "met": met,
+                       "finding": FINDINGS.get(key.split(":")[0], "")})  # fmt: skip
+
+    scales = results["scales"]
+    latency = results.get("upload_latency")
+    target = "issue 21.1: upload -> published version <= 2 s (p95 of 20, one city file of <= 100 rows)"
+    if latency:
+        watch, fresh = latency["watch_latency_s"], latency["refresh_after_upload_s"]
+        add(
+            "r2_upload_published",
+            target,
+            f"with `sps watch` running: p95 {watch['p95']:.2f} s, p50 {watch['p50']:.2f} s ({watch['min']:.2f}-"
+            f"{watch['max']:.2f}, n={watch['n']}, {latency['rows_per_file']} rows a file); `sps upload` itself "
+            f"p50 {latency['upload_command_s']['p50']:.2f} s; without watch, `sps refresh` after the upload "
+            f"p50 {fresh['p50']:.2f} s ({fresh['min']:.2f}-{fresh['max']:.2f}, n={fresh['n']})",
+            latency["met"],
+        )
+    else:
+        add("r2_upload_published", target, "not measured in this run", None)
+    one = scales.get("1")
+    target = "issue 21.2: full refresh of the real snapshot <= 5 s from a fresh folder, <= 4 s --full, <= 400 MB"
+    if one and one.get("full_rebuild_wall"):
+        first, rebuild = one["full_refresh_wall"], one["full_rebuild_wall"]
+        rss = max(one["full_refresh_rss_mb"]["max"], one["full_rebuild_rss_mb"]["max"])
+        add(
+            "r2_refresh_1x",
+            target,
+            f"fresh folder {_s(first)} s, `--full` {_s(rebuild)} s, peak RSS {rss:.0f} MB (max of both)",
+            first["median"] <= 5 and rebuild["median"] <= 4 and rss <= 400,
+        )
+    else:
+        add("r2_refresh_1x", target, "not measured in this run", None)
+    big = scales.get("100")
+    target = "issue 21.3: at 100x, first refresh <= 2x the plain-DuckDB lower bound, peak RSS <= 2.5 GB"
+    for factor, info in sorted(scales.items(), key=lambda kv: int(kv[0])):
+        compare = info.get("lower_bound_compare") or {}
+        same = compare.get("only_in_bound") == 0 and compare.get("only_in_product") == 0
+        measured_text = (
+            f"{info['ratio_refresh_to_lower_bound']:.2f}x ({_s(info['full_refresh_wall'])} s / "
+            f"{_s(info['lower_bound_wall'])} s), refresh peak RSS {info['full_refresh_rss_mb']['max']:.0f} MB, "
+            f"bound {info.get('lower_bound_rss_mb', {}).get('max', 0):.0f} MB; bound = product observations: "
+            + ("yes" if same else f"NO {compare}")
+        )
+        met = (
+            info["ratio_refresh_to_lower_bound"] <= 2 and info["full_refresh_rss_mb"]["max"] <= 2500 and same
+            if factor == "100"
+            else None
+        )
+        add(f"r2_lower_bound:{factor}", target if factor == "100" else f"{target} (reference at {factor}x)",
+            measured_text, met)  # fmt: skip
+    if not big:
+        add("r2_lower_bound:100", target, "not measured in this run", None)
+    dash = results.get("dashboard", {}).get("100")
+    target = "issue 21.4: dashboard at 100x, every interaction p95 <= 75 ms server-side"
+    if dash:
+        queries = {k: v for k, v in dash["queries"].items() if "p95_ms" in v and k != "all_observations"}
+        pages = {k: v for k, v in dash["pages"].items() if "p95_ms" in v}
+        worst_q = max(queries.items(), key=lambda kv: kv[1]["p95_ms"])
+        worst_p = max(pages.items(), key=lambda kv: kv[1]["p95_ms"])
+        slow = sorted(k for k, v in {**queries, **pages}.items() if v["p95_ms"] > 75)
+        add(
+            "r2_dashboard_100",
+            target,
+            f"slowest query {worst_q[0]} p95 {worst_q[1]['p95_ms']:.0f} ms; slowest page/interaction {worst_p[0]} "
+            f"p95 {worst_p[1]['p95_ms']:.0f} ms; over 75 ms: {', '.join(slow) if slow else 'none'}",
+            not slow,
+        )
+    else:
+        add("r2_dashboard_100", target, "not measured in this run", None)
+    sessions = results.get("sessions")
+    target = "issue 21.4: 10 concurrent sessions against `sps serve`, p95 <= 250 ms per interaction, no errors"
+    if sessions:
+        overall = sessions["interactions"]
+        add(
+            "r2_sessions",
+            target,
+            f"at {sessions.get('scale', '?')}x: {sessions['sessions']} sessions x "
+            f"{sessions['interactions_per_session']} interactions over the websocket: p50 {overall['p50_ms']:.0f} "
+            f"ms, p95 {overall['p95_ms']:.0f} ms, max {overall['max_ms']:.0f} ms, {sessions['errors']} errors",
+            sessions["met"],
+        )
+    else:
+        add("r2_sessions", target, "not measured in this run", None)
+    return add_to
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -766,6 +899,42 @@ def render_markdown(results: dict) -> str:
             render_spaces(results["public_space"]),
             "```",
         ]
+    latency = results.get("upload_latency")
+    if latency:
+        lines += [
+            "",
+            "## 7. Upload -> published (issue 21, benchmarks/upload_latency.py)",
+            "",
+            f"One city ({latency['city']}), {latency['rows_per_file']} SYNTHETIC rows a file. With `sps watch` "
+            f"running ({latency['watch_ready']}; peak RSS {latency['watch_peak_rss_mb']} MB): seconds from "
+            "`sps upload` returning until CURRENT names a version holding the submission: "
+            + ", ".join(f"{x:.2f}" for x in latency["watch_latencies"]),
+            "",
+            f"- `sps upload` command: p50 {latency['upload_command_s']['p50']} s, p95 "
+            f"{latency['upload_command_s']['p95']} s",
+            f"- without `sps watch`, `sps refresh` started after the upload: p50 "
+            f"{latency['refresh_after_upload_s']['p50']} s ({latency['refresh_after_upload_s']['min']}-"
+            f"{latency['refresh_after_upload_s']['max']})",
+        ]
+    sessions = results.get("sessions")
+    if sessions:
+        lines += [
+            "",
+            f"## 8. {sessions['sessions']} concurrent sessions against `sps serve` at {sessions.get('scale')}x "
+            "(benchmarks/sessions.py)",
+            "",
+            f"Websocket clients speaking Streamlit's protocol to the real server; wall {sessions['wall_s']} s, "
+            f"{sessions['errors']} errors; server RSS after {sessions['server_rss_mb_after']} MB. Warm-up "
+            f"(one session alone, every page's first run): p50 {sessions['warm_up_single_session'].get('p50_ms')} "
+            f"ms, p95 {sessions['warm_up_single_session'].get('p95_ms')} ms.",
+            "",
+            "| interaction | n | p50 ms | p95 ms | max ms |",
+            "|---|---|---|---|---|",
+        ]
+        for name, st in [("all", sessions["interactions"]), *sessions["by_interaction"].items()]:
+            lines.append(f"| {name} | {st['n']} | {st['p50_ms']} | {st['p95_ms']} | {st['max_ms']} |")
+        if sessions["error_examples"]:
+            lines += ["", "Errors: " + "; ".join(sessions["error_examples"])]
     if results.get("before_after"):
         lines += ["", "## Before / after", ""] + [f"- {line}" for line in results["before_after"]]
     if results.get("startup"):
@@ -795,7 +964,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", nargs="+", type=int, default=[1, 10, 100], help="scale factors (1 = real snapshot)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per measurement (large scales: 1)")
     parser.add_argument("--large-repeats", type=int, default=1, help="repeats at scales >= 50")
-    parser.add_argument("--dashboard-scales", nargs="*", type=int, default=[1, 10])
+    parser.add_argument("--dashboard-scales", nargs="*", type=int, default=[1, 10, 100])
+    parser.add_argument("--sessions", type=int, default=10, help="concurrent sessions against sps serve")
+    parser.add_argument("--latency-uploads", type=int, default=20, help="uploads timed to their published version")
+    parser.add_argument(
+        "--only-round-2",
+        action="store_true",
+        help="only issue 21's measurements (refresh, lower bound, dashboard, upload -> published, sessions, "
+        "survey estimates): leaves out the upload files, the Upload page, public space, backups and start-up",
+    )
     parser.add_argument("--upload-rows", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--upload-errors", nargs=2, type=int, default=[1_000_000, 100_000], metavar=("ROWS", "ERRORS"))
     parser.add_argument("--upload-page-problems", type=int, default=100_000, help="errors planted for the Upload page")
@@ -848,10 +1025,24 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  dashboard at x{factor}")
             data_dir = Path(results["scales"][str(factor)]["data_dir"])
             results["dashboard"][str(factor)] = bench_dashboard(data_dir, 20 if not args.tiny else 2)
-    log("uploads")
-    results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), args.repeats, log)
+    first = Path(results["scales"][str(args.scales[0])]["data_dir"])
+    largest = max(args.scales)
+    log(f"concurrent sessions at x{largest}")
+    results["sessions"] = {
+        **bench_sessions(
+            Path(results["scales"][str(largest)]["data_dir"]), 2 if args.tiny else args.sessions,
+            4 if args.tiny else 24, log,
+        ),
+        "scale": largest,
+    }  # fmt: skip
+    log("upload -> published")
+    results["upload_latency"] = bench_upload_latency(first, work, 2 if args.tiny else args.latency_uploads, log)
     log("survey estimates")
     results["survey_estimates"] = bench_survey_estimates(work, args.repeats, log, 3_000 if args.tiny else 100_000)
+    if args.only_round_2:
+        return finish(results, args, out, work, t_start, log)
+    log("uploads")
+    results["uploads"] = bench_uploads(work, args.upload_rows, tuple(args.upload_errors), args.repeats, log)
     log("public space")
     results["public_space"] = bench_spaces(
         work / "spaces", args.repeats, log, *((300, 200) if args.tiny else (20_000, 5_000)), snapshot=real
@@ -859,12 +1050,15 @@ def main(argv: list[str] | None = None) -> int:
     results["upload_page"] = bench_upload_page(work, args.upload_page_problems, 20 if not args.tiny else 3, log)
     log("backups and verified versions")
     results["backup"] = bench_backup(work, log, 100 if args.tiny else 1000)
-    first = Path(results["scales"][str(args.scales[0])]["data_dir"])
     current = first / "published" / (first / "published" / "CURRENT").read_text().strip()
     results["verify"] = bench_verify(current)
-    results["before_after"] = BEFORE_AFTER
     log("start-up")
     results["startup"] = bench_startup(first, work, 1 if args.tiny else 3, log)
+    return finish(results, args, out, work, t_start, log)
+
+
+def finish(results: dict, args: argparse.Namespace, out: Path, work: Path, t_start: float, log) -> int:
+    results["before_after"] = BEFORE_AFTER
     results["total_minutes"] = round((time.perf_counter() - t_start) / 60, 2)
     results["targets"] = evaluate(results)
     stem = args.name or datetime.now(UTC).strftime("%Y-%m-%d")

@@ -58,7 +58,8 @@ def test_harness_runs_at_tiny_scale_and_writes_every_section(snapshot_dir, tmp_p
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     markdown = (tmp_path / "results" / "smoke.md").read_text()
     for section in ("## Machine", "## Targets", "### Profile findings", "## 1-3. Refresh, lower bound",
-                    "## 4. Dashboard at 2x", "## 5. Upload validation", "## 6. Start-up overhead"):  # fmt: skip
+                    "## 4. Dashboard at 2x", "## 5. Upload validation", "## 6. Start-up overhead",
+                    "## 7. Upload -> published", "## 8. 2 concurrent sessions against `sps serve` at 2x"):  # fmt: skip
         assert section in markdown, section
     data = json.loads((tmp_path / "results" / "smoke.json").read_text())
     scale = data["scales"]["2"]
@@ -73,4 +74,10 @@ def test_harness_runs_at_tiny_scale_and_writes_every_section(snapshot_dir, tmp_p
     assert errors["errors"] >= 50 and errors["report_table_rows"] == errors["problems"]
     ids = {t["id"].split(":")[0] for t in data["targets"]}
     assert {"refresh_1x", "refresh_ratio", "no_change", "dashboard", "upload_1m", "upload_report"} <= ids
+    # issue 21: the bound produces the product's observations; the sessions talked to the real server; uploads
+    # reached a published version
+    assert scale["lower_bound_compare"] == {**scale["lower_bound_compare"], "only_in_bound": 0, "only_in_product": 0}
+    assert data["sessions"]["errors"] == 0 and data["sessions"]["interactions"]["n"] == 2 * 4
+    assert data["upload_latency"]["watch_latency_s"]["n"] == 2
+    assert {"r2_upload_published", "r2_refresh_1x", "r2_lower_bound", "r2_dashboard_100", "r2_sessions"} <= ids
     assert not (tmp_path / "work" / "scale-2x").exists()  # scratch data folders are removed

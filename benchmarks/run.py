@@ -105,6 +105,7 @@ def summary(values: list[float]) -> dict:
 def portable(results: dict) -> dict:
     """The results without this machine's folders (they are committed): only where a data folder was, by name."""
     for info in results.get("scales", {}).values():
+        info.pop("_snapshot", None)
         if "snapshot_dir" in info:
             info["snapshot_dir"] = "$SPS_SNAPSHOT_DIR"
         if "data_dir" in info:
@@ -339,6 +340,7 @@ def bench_scale(factor: int, real: Path, work: Path, repeats: int, log) -> dict:
         info["full_refresh_wall"]["median"] / info["lower_bound_wall"]["median"], 2
     )
     info["data_dir"] = str(data_dir)
+    info["_snapshot"] = str(snapshot)  # for the benchmarks that refresh this folder again; not written out
     return info
 
 
@@ -354,7 +356,7 @@ def bench_dashboard(data_dir: Path, repeats: int) -> dict:
 
 
 # ------------------------------------------------------------------------- round 2: upload, sessions
-def bench_upload_latency(data_dir: Path, work: Path, uploads: int, log) -> dict:
+def bench_upload_latency(data_dir: Path, snapshot: Path, work: Path, uploads: int, log) -> dict:
     """Issue 21 target 1 (benchmarks/upload_latency.py) on a copy of the 1x data folder (it publishes versions)."""
     copy = work / "upload-latency-data"
     shutil.rmtree(copy, ignore_errors=True)
@@ -363,7 +365,7 @@ def bench_upload_latency(data_dir: Path, work: Path, uploads: int, log) -> dict:
     process = measured(
         [PYTHON, "-m", "benchmarks.upload_latency", "--data-dir", str(copy), "--uploads", str(uploads),
          "--work", str(work / "upload-latency")],
-        env=sps_env(copy),
+        env=sps_env(copy, snapshot),
     )  # fmt: skip
     shutil.rmtree(copy, ignore_errors=True)
     if process["returncode"] != 0:
@@ -1036,7 +1038,10 @@ def main(argv: list[str] | None = None) -> int:
         "scale": largest,
     }  # fmt: skip
     log("upload -> published")
-    results["upload_latency"] = bench_upload_latency(first, work, 2 if args.tiny else args.latency_uploads, log)
+    results["upload_latency"] = bench_upload_latency(
+        first, Path(results["scales"][str(args.scales[0])]["_snapshot"]), work,
+        2 if args.tiny else args.latency_uploads, log,
+    )  # fmt: skip
     log("survey estimates")
     results["survey_estimates"] = bench_survey_estimates(work, args.repeats, log, 3_000 if args.tiny else 100_000)
     if args.only_round_2:

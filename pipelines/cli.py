@@ -327,7 +327,9 @@ def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, set
     log_level = "DEBUG" if verbose else "CRITICAL"
     try:
         with (
-            open(log_path, "a" if append else "w", encoding="utf-8") as log_file,
+            # line-buffered: dbt prints each node's line here from this process (pipelines/warehouse/
+            # dbt_inprocess.py); whoever follows the log (an operator, a test) sees it as it happens
+            open(log_path, "a" if append else "w", encoding="utf-8", buffering=1) as log_file,
             nullcontext() if verbose else redirect_stdout(log_file),
         ):
             return defs.resolve_job_def("refresh").execute_in_process(

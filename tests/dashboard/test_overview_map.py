@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.fixtures.versions import editable
+
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "overview_map.py")
 LISTED = ["city", "geo_code", "country", "value"]
 TOTALS = "o.sex is null and o.age_group is null and o.breakdown is null"
@@ -190,6 +192,7 @@ def test_a_version_published_before_locations_still_maps_its_own_points(refreshe
     name = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
     shutil.copy(refreshed_data_dir / "published" / name, current.path)
     with duckdb.connect(current.path) as conn:
+        editable(conn, "dim_geographies")
         conn.execute("alter table dim_geographies drop column location_source")
         conn.execute("alter table dim_geographies drop column is_location_approximate")
         conn.execute("update dim_geographies set lat = null, lon = null where not has_geometry")

@@ -22,6 +22,7 @@ from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.tokens import issue_upload_token
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.private import opened_text
+from tests.fixtures.versions import editable
 
 pytestmark = pytest.mark.integration
 MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
@@ -339,6 +340,7 @@ def test_text_a_city_sent_is_escaped_never_run(reported_data_dir, tmp_path):
     shutil.copy(published, copy)
     copy.chmod(0o644)
     with duckdb.connect(str(copy)) as conn:
+        editable(conn, "dim_local_indicators")
         conn.execute("update dim_local_indicators set name = '<script>alert(1)</script><img src=x>'")
         html = build_city_report(conn, "ES002C").html
     tree = parse(html)

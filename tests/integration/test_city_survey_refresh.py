@@ -20,6 +20,7 @@ from pipelines.settings import PROJECT_ROOT
 from pipelines.surveys.store import read_audit, store_dir, submissions_dir
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
+from tests.fixtures.versions import TABLES_SQL
 
 pytestmark = pytest.mark.integration
 EXAMPLE = PROJECT_ROOT / "examples" / "surveys"
@@ -193,7 +194,7 @@ def test_no_exported_file_report_or_published_table_holds_a_respondent_id(survey
     assert "SPS core module" in report and "Toruń" in report
     # Every text cell of every table of the published version.
     with _published(data) as conn:
-        tables = [t for (t,) in conn.execute("select table_name from duckdb_tables()").fetchall()]
+        tables = [t for (t,) in conn.execute(TABLES_SQL).fetchall()]
         for table in tables:
             columns = [
                 c

@@ -22,6 +22,7 @@ from pipelines.settings import PROJECT_ROOT
 from pipelines.vault import kept_files
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
+from tests.fixtures.versions import TABLES_SQL
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -69,7 +70,7 @@ def _tables(path: Path) -> dict[str, list[tuple]]:
     """Every table of a published version (but the version's own bookkeeping), its rows sorted, volatile columns out."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as conn:
-        names = [r[0] for r in conn.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        names = [r[0] for r in conn.execute(TABLES_SQL).fetchall()]
         for name in names:
             if name in ("_publication", "_health"):
                 continue

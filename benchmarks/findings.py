@@ -133,4 +133,51 @@ FINDINGS = {
         "(same load); summarise() and the table alone take 0.27 s once per file. On a quiet machine (load 1.3): "
         "p95 0.20 s (1.11x the 10-row page), summary alone 0.09 s, first view with the check 3.8 s."
     ),
+    # ---- issue 21 (round 2); figures of the 2026-12-04 run are in benchmarks/results/2026-12-04-round-2.md
+    "r2_upload_published": (
+        "Before (issue 21): `sps upload` 2.4 s then an incremental `sps refresh` 9.8 s = 12.2 s. Changed: `sps "
+        "watch` (pipelines/operations/watch.py, ADR 0024) keeps Dagster, dbt and the parsed project loaded and runs "
+        "the upload path only (the upload's assets and what depends on them: 49 dbt nodes of 142, 182-332 Dagster "
+        "events instead of 602); publish hard-links every table whose content is unchanged and writes only the "
+        "changed ones. tests/integration/test_incremental_equals_full.py proves incremental and full builds publish "
+        "the same tables. Without `sps watch` the cost is a new process: imports, plan, run, publish."
+    ),
+    "r2_refresh_1x": (
+        "Not met. Changed this round: dbt in the refresh process (no second interpreter, no re-parse, no JSON "
+        "artifacts; pipelines/warehouse/dbt_inprocess.py); tables built with one `create or replace table` "
+        "(macros/materializations/lean_table.sql); 136 dbt tests grouped into one query per model (50 test nodes; "
+        "a full build is 142 dbt nodes: 22 seeds, 26 views, 44 tables, 50 tests); Dagster's event log kept open "
+        "with synchronous=NORMAL (pipelines/shared/run_history.py): a full run logs 602 events (860 with the "
+        "separate tests); publish writes one Parquet file per table. What remains, from the refresh logs of this "
+        "run (machine load 4-7, another helper's browser tests and refreshes running): the sum of dbt's own node "
+        "times is 7.3-13.5 s per full build (tables 3.8-5.7 s, views 1.4-4.3 s, seeds 0.6-1.1 s, tests 1.6-3.2 s), "
+        "i.e. dbt's per-node work, not its start-up, is now the largest cost; at 50-160 ms per view the 26 staging "
+        "views are the cheapest next step (they could be ephemeral or one model). What it would take to reach 5 s: "
+        "fewer dbt nodes (staging as ephemeral CTEs, intermediate models merged into the marts that use them), "
+        "Dagster's run created once per process (`sps watch` already does), and a quiet machine to measure it."
+    ),
+    "r2_lower_bound": (
+        "benchmarks/lower_bound.py rewritten as the fastest plain-DuckDB version: read_csv with the periods as "
+        "column names, UNPIVOT, value and flag split with string functions and checked by the casts (no regex "
+        "pass, no temporary cell table, no join back to the periods), one CREATE TABLE AS per table, DuckDB's own "
+        "thread count, and the publish as the product does it (one Parquet file). It is checked against the "
+        "product's published observations in every run (observation id and value, both ways: 0 differences). "
+        "At 100x the product's first refresh is far above 2x the bound and its peak RSS far above 2.5 GB; the "
+        "per-table content fingerprints of the new publish and the in-process dbt (one process holding Dagster, "
+        "dbt and DuckDB's buffers) are the first suspects, not yet profiled at 100x: not met, and what it would "
+        "take is a profile of the 100x run (Dagster step stats are in the results) and DuckDB's memory_limit for "
+        "the refresh's connection."
+    ),
+    "r2_dashboard_100": (
+        "Server-side p95 of every query and page re-render at 100x (benchmarks/dashboard.py). The bulk download "
+        "(all_observations, the Downloads page's button) is not timed at 100x: it builds one pandas frame of 11 M "
+        "observations, and a run was killed at 17.8 GB; since versions are now Parquet per table, the download "
+        "could serve the version's fct_observations.parquet file itself instead of building a frame."
+    ),
+    "r2_sessions": (
+        "benchmarks/sessions.py: the real `sps serve` process, websocket clients speaking Streamlit's protocol "
+        "(BackMsg rerun_script with each page and URL state, timed to the script_finished ForwardMsg), all "
+        "sessions at once, each walking the pages in its own order. Locust is installed but speaks HTTP; the "
+        "interactions go over the websocket. Measured on the same 2 shared cores as the load generator."
+    ),
 }

@@ -17,7 +17,7 @@ help: ## list targets
 install: ## create .venv from uv.lock (installs uv with pip if missing) and parse the dbt project
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	uv sync --frozen --all-groups
-	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+	$(BIN)/dbt parse --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project --quiet
 
 run: install ## install, refresh (live from Eurostat, or SPS_SNAPSHOT_DIR offline), serve the dashboard
 	$(BIN)/sps refresh

@@ -78,9 +78,22 @@ def load_manifest():
         if manifest is None:
             manifest = _parse()
             key = _parse_state_key() or ("parsed", id(manifest))
+        _absolute_roots(manifest)
         _manifest_cache.clear()
         _manifest_cache[key] = manifest
         return manifest
+
+
+def _absolute_roots(manifest) -> None:
+    """Anchor every node at the project's absolute folder. A parse run as `dbt parse --project-dir dbt_project`
+    (the Makefile's, from the checkout) records the relative root `dbt_project`, and dbt-duckdb then reads seeds
+    from `dbt_project/../seeds/...` relative to the working directory: `sps refresh` started from any other folder
+    (cron, a service) failed on every seed. The subprocess dbt of before ran in the project folder."""
+    root = str(DBT_PROJECT_DIR)
+    for group in (manifest.nodes, manifest.sources, manifest.macros, manifest.exposures, manifest.metrics):
+        for node in group.values():
+            if getattr(node, "root_path", None) and not os.path.isabs(node.root_path):
+                node.root_path = root
 
 
 def _frame_module_source() -> str:

@@ -14,10 +14,18 @@ export DAGSTER_HOME ?= $(abspath $(DATA_DIR))/dagster_home
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: ## create .venv from uv.lock (installs uv with pip if missing) and parse the dbt project
+install: ## create .venv from uv.lock (installs uv with pip if missing), compile the translations, parse the dbt project
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	uv sync --frozen --all-groups
+	$(BIN)/pybabel -q compile -d locales -D sps --statistics
 	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+# Babel keywords: `_`, `N_`, `ngettext` (default) and the message of an upload problem (error/warning's 2nd argument).
+BABEL_KEYWORDS := -k N_ -k error:2 -k warning:2 -k cell_error:5
+messages: ## extract the `sps` messages (locales/sps.pot) and merge them into every language's .po (docs/adr/0023)
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		--project "SPS Monitor" --copyright-holder "SPS Monitor contributors" -o locales/sps.pot .
+	$(BIN)/pybabel -q update -i locales/sps.pot -d locales -D sps --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 run: install ## install, refresh (live from Eurostat, or SPS_SNAPSHOT_DIR offline), serve the dashboard
 	$(BIN)/sps refresh
@@ -41,4 +49,4 @@ lint: install ## ruff lint + format check, and the import contracts (layers, no 
 	$(BIN)/ruff format --check pipelines dashboards tests benchmarks examples
 	$(BIN)/lint-imports --no-cache
 
-.PHONY: help install run test dev lint bench
+.PHONY: help install run test dev lint bench messages

@@ -118,9 +118,10 @@ def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | N
             [
                 error(
                     "format",
-                    "The header is neither the SPS template (" + names + ") nor an Open SDG "
-                    "file (Year, ..., Value). Download the template and fill it in.",
+                    "The header is neither the SPS template ({columns}) nor an Open SDG file (Year, ..., Value). "
+                    "Download the template and fill it in.",
                     row=1,
+                    columns=names,
                 )
             ],
         )
@@ -133,11 +134,12 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems = [
         error(
             "unknown_column",
-            f"Column '{name}' is not in the template; remove or rename it "
-            f"(template columns: {', '.join(sorted(known))}).",
+            "Column '{name}' is not in the template; remove or rename it (template columns: {columns}).",
             row=1,
             column=name,
             value=name,
+            name=name,
+            columns=", ".join(sorted(known)),
         )
         for name in table.header
         if name not in known
@@ -145,9 +147,11 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems += [
         error(
             "missing_column",
-            f"The required column '{c.name}' is missing; add it ({c.description}).",
+            "The required column '{name}' is missing; add it ({description}).",
             row=1,
             column=c.name,
+            name=c.name,
+            description=c.description,
         )
         for c in columns
         if c.is_required and c.name not in table.header
@@ -181,10 +185,10 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
         problems.append(
             error(
                 "mapping",
-                f"Columns {', '.join(repr(c) for c in indicator_columns)} are all mapped to 'indicator'; map one "
-                "column to it.",
+                "Columns {columns} are all mapped to 'indicator'; map one column to it.",
                 row=1,
                 column=indicator_columns[1],
+                columns=", ".join(repr(c) for c in indicator_columns),
             )
         )
     indicator_column = indicator_columns[0] if indicator_columns else None
@@ -193,18 +197,22 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             problems.append(
                 error(
                     "mapping",
-                    f"The mapping names column '{source}', which the file does not have.",
+                    "The mapping names column '{name}', which the file does not have.",
                     row=1,
                     column=source,
+                    name=source,
                 )
             )
         if target not in TARGETS:
             problems.append(
                 error(
                     "mapping",
-                    f"Column '{source}' is mapped to '{target}'; map columns to one of {sorted(TARGETS)}.",
+                    "Column '{name}' is mapped to '{target}'; map columns to one of {targets}.",
                     row=1,
                     column=source,
+                    name=source,
+                    target=target,
+                    targets=sorted(TARGETS),
                 )
             )
     indicator = mapping.indicator or f"local:{city}:{slug(mapping.local_name or 'indicator')}"

@@ -24,6 +24,7 @@ import pyarrow as pa
 from pipelines.settings import SEEDS_DIR
 from pipelines.shared.gx import run_suite
 from pipelines.shared.gx import warm_up as warm_up_gx
+from pipelines.shared.i18n import N_
 from pipelines.uploads.formats import row_fields, rows_schema
 from pipelines.uploads.parse import WHITESPACE_CLASS
 from pipelines.uploads.problems import Problem, error, warning
@@ -36,12 +37,12 @@ PERIOD = r"^[0-9]{4}([-/][0-9]{2}([0-9]{2})?)?$"
 PERIOD_EXAMPLES = "2019, 2019-20 or 2019/20 (not in the future)"
 NUMBER = re.compile(r"^[-+]?([0-9]+([.,][0-9]+)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$")
 NUMBER_COLUMNS = ("value", "ci_low", "ci_high", "sample_size")
-REQUIRED = (
-    ("indicator_code", "Give the indicator code of every row."),
-    ("geo_code", "Give your city's code (or CITY:district) on every row."),
-    ("period", "Give the year of every row, e.g. 2019 or 2019/20."),
-    ("value", "Give a value, or leave the row out if there is none."),
-    ("unit", "Give the unit of every value."),
+REQUIRED = (  # the column, and the problem's message when it is empty (a gettext message id: N_)
+    ("indicator_code", N_("'indicator_code' is empty. Give the indicator code of every row.")),
+    ("geo_code", N_("'geo_code' is empty. Give your city's code (or CITY:district) on every row.")),
+    ("period", N_("'period' is empty. Give the year of every row, e.g. 2019 or 2019/20.")),
+    ("value", N_("'value' is empty. Give a value, or leave the row out if there is none.")),
+    ("unit", N_("'unit' is empty. Give the unit of every value.")),
 )
 
 
@@ -378,8 +379,7 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
 
     def build(gxe):
         expectations = [
-            (("required", column, f"'{column}' is empty. {why}"), gxe.ExpectColumnValuesToNotBeNull(column=column))
-            for column, why in REQUIRED
+            (("required", column, why), gxe.ExpectColumnValuesToNotBeNull(column=column)) for column, why in REQUIRED
         ]
         expectations += [
             (
@@ -423,10 +423,11 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "local_indicator_city",
-                f"Local indicators of {city} must start with 'local:{city}:'.",
+                "Local indicators of {city} must start with 'local:{city}:'.",
                 line,
                 "indicator_code",
                 indicator,
+                city=city,
             )
         )
     if row["bad_city"]:
@@ -434,16 +435,25 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "wrong_city",
-                f"This row is about {geo}, but you upload for {city}: a city can "
-                f"only report its own area ({city}, or {city}:district).",
+                "This row is about {area}, but you upload for {city}: a city can only report its own area ({city}, "
+                "or {city}:district).",
                 line,
                 "geo_code",
                 geo,
+                area=geo,
+                city=city,
             )
         )
     if row["bad_future"]:
         problems.append(
-            error("future_period", f"The period {row['period']} is in the future.", line, "period", row["period"])
+            error(
+                "future_period",
+                "The period {period} is in the future.",
+                line,
+                "period",
+                row["period"],
+                period=row["period"],
+            )
         )
     if row["bad_sex"]:
         problems.append(
@@ -460,55 +470,69 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "sex_synonym",
-                f"Read sex '{row['sex']}' as "
-                + (f"'{reads_as}'" if reads_as else "empty (both sexes)")
-                + "; the template writes female, male or leaves it empty.",
+                "Read sex '{sex}' as '{reads_as}'; the template writes female, male or leaves it empty."
+                if reads_as
+                else "Read sex '{sex}' as empty (both sexes); the template writes female, male or leaves it empty.",
                 line,
                 "sex",
                 row["sex"],
+                sex=row["sex"],
+                **({"reads_as": reads_as} if reads_as else {}),
             )
         )
     for column in NUMBER_COLUMNS:
         if row[f"not_a_number_{column}"]:
             text = row[column]
-            hint = " Use a point as decimal separator." if "," in text and not comma_decimal else ""
             problems.append(
                 error(
                     "not_a_number",
-                    f"'{column}' must be a plain number (no %, no text, no thousands separator).{hint}",
+                    "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
+                    "decimal separator."
+                    if "," in text and not comma_decimal
+                    else "'{name}' must be a plain number (no %, no text, no thousands separator).",
                     line,
                     column,
                     text,
+                    name=column,
                 )
             )
     if row["bad_unit"]:
         problems.append(
             error(
                 "unit",
-                f"The unit '{unit}' does not match {indicator}, whose unit is '{row['catalogue_unit']}'.",
+                "The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'.",
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                indicator=indicator,
+                catalogue_unit=row["catalogue_unit"],
             )
         )
     elif row["is_converted"]:
         problems.append(
             warning(
                 "unit_converted",
-                f"Converted from '{unit}' to '{row['catalogue_unit']}' (multiplied by {row['factor']:g}).",
+                "Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor}).",
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                catalogue_unit=row["catalogue_unit"],
+                factor=f"{row['factor']:g}",
             )
         )
     elif row["is_unit_synonym"]:
         problems.append(
             warning(
                 "unit_synonym",
-                f"Read the unit '{unit}' as '{row['catalogue_unit']}', the catalogue's unit of {indicator}.",
+                "Read the unit '{unit}' as '{catalogue_unit}', the catalogue's unit of {indicator}.",
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                catalogue_unit=row["catalogue_unit"],
+                indicator=indicator,
             )
         )
     if row["bad_percent"]:
@@ -541,11 +565,13 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "big_change",
-                f"The value changes by more than 50 % against the last published "
-                f"value ({row['previous_value']:g} in {row['previous_period']}); check it is right.",
+                "The value changes by more than 50 % against the last published value ({previous} in {period}); "
+                "check it is right.",
                 line,
                 "value",
                 row["value"],
+                previous=f"{row['previous_value']:g}",
+                period=row["previous_period"],
             )
         )
     return problems

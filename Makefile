@@ -20,8 +20,9 @@ install: ## create .venv from uv.lock (installs uv with pip if missing), compile
 	$(BIN)/pybabel -q compile -d locales -D sps --statistics
 	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 
-# Babel keywords: `_`, `N_`, `ngettext` (default) and the message of an upload problem (error/warning's 2nd argument).
-BABEL_KEYWORDS := -k N_ -k error:2 -k warning:2 -k cell_error:5
+# Babel keywords: `_`, `ngettext`, `pgettext` (Babel's defaults) and `N_` (a message in a table or an upload problem's
+# message id, translated where it is shown).
+BABEL_KEYWORDS := -k N_
 messages: ## extract the `sps` messages (locales/sps.pot) and merge them into every language's .po (docs/adr/0023)
 	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
 		--project "SPS Monitor" --copyright-holder "SPS Monitor contributors" -o locales/sps.pot .

@@ -26,6 +26,12 @@ def text(message: str, **values) -> str:
     return i18n.translate(message, **values)
 
 
+def data_text(value):
+    """A word of the published data or a seed (a survey's name, a flag's meaning, a domain) in the reader's language
+    when the catalogues have it (the seeds' words are extracted by babel.cfg); as published otherwise."""
+    return i18n.data_text(value)
+
+
 def language() -> str:
     return i18n.language()
 

@@ -15,6 +15,7 @@ from dashboards import progress as shown
 from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
 from dashboards.labels import (
     country_name,
+    data_text,
     fmt_date,
     fmt_signed,
     fmt_value,
@@ -567,7 +568,7 @@ if len(references):
     shown_references = references.drop(columns=["note"])
     show_table(shown_references)
     for note in references["note"].dropna().unique():
-        st.caption(_(note))
+        st.caption(data_text(note))
     download_buttons(shown_references, f"city_profile_{geo_code}_survey_context")
 else:
     st.caption(

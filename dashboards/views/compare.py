@@ -22,6 +22,7 @@ from dashboards.common import (
     url_choice,
 )
 from dashboards.labels import (
+    data_text,
     format_integer,
     geo_level_label,
     group_label,
@@ -341,11 +342,11 @@ if kind == "urb_percep":
         parts.append(
             _(
                 "Source: {survey} ({producer}), {reference_period}; {universe}, {mode}, {sample}.",
-                survey=_(w["survey_name"]),
-                producer=_(w["producer"]),
+                survey=data_text(w["survey_name"]),
+                producer=data_text(w["producer"]),
                 reference_period=w["reference_period"],
-                universe=_(w["population_universe"]),
-                mode=_(w["mode"]),
+                universe=data_text(w["population_universe"]),
+                mode=data_text(w["mode"]),
                 sample=sample,
             )
             + " "
@@ -447,7 +448,7 @@ references = cached("reference_values", published, code, period)
 references = references[references["geo_code"].isin(frame["geo_code"])]
 if len(references):
     st.subheader(_("National and regional survey context"))
-    st.caption(_(references["note"].iloc[0]))
+    st.caption(data_text(references["note"].iloc[0]))
     show_table(references.drop(columns=["note"]), decimals=unit_decimals(unit))
 
 trend_cities = tuple(

@@ -3,8 +3,8 @@ import re
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
+from dashboards.labels import data_text, unit_label
 from dashboards.labels import text as _
-from dashboards.labels import unit_label
 from pipelines.settings import PROJECT_ROOT
 from pipelines.shared import i18n
 
@@ -38,7 +38,7 @@ for _index, row in catalogue.iterrows():
         f"{row['indicator_name']} — `{row['indicator_code']}` (" + _("{n} values", n=row["observations"]) + ")"
     ):
         direction = _("higher is better") if row["higher_is_better"] else _("lower is better")
-        domain = _(row["partnership_domain"]) if row["partnership_domain"] in DOMAINS else row["partnership_domain"]
+        domain = data_text(row["partnership_domain"])
         st.markdown(
             f"**{_('Definition.')}** {row['definition']}\n\n**{_('Unit.')}** {unit_label(row['unit'])} ({direction})"
             f"\n\n**{_('SDG targets.')}** {row['sdg_targets']} · **{_('Partnership domain.')}** {domain}\n\n"
@@ -58,8 +58,7 @@ registry = cached("survey_registry", published)
 # are quoted as the survey asked them.
 TRANSLATED = ("survey_name", "producer", "population_universe", "mode", "response_scale", "numerator_answers",
               "deviation_from_sdg", "sample_size_kind")  # fmt: skip
-show_table(registry.assign(**{c: registry[c].map(lambda v: _(v) if isinstance(v, str) and v else v)
-                             for c in TRANSLATED if c in registry}))  # fmt: skip
+show_table(registry.assign(**{c: registry[c].map(data_text) for c in TRANSLATED if c in registry}))
 download_buttons(registry, "survey_registry")
 
 # The progress methods, from docs/methodology/progress.md, each section under the anchor the assessments link to.

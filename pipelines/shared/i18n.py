@@ -108,6 +108,13 @@ def gettext(message: str) -> str:
     return translations(language()).gettext(message)
 
 
+def data_text(value):
+    """A word of the published data or of a seed (a flag's meaning, a survey's mode, an assessment) in the current
+    language when the catalogues have it, as published otherwise. Not an extraction keyword: the words themselves
+    are extracted where they are written (babel.cfg's seed columns, N_() tables)."""
+    return translations(language()).gettext(value) if isinstance(value, str) and value else value
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(language()).ngettext(singular, plural, n)
 

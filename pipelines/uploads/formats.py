@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import yaml
 
 from pipelines.settings import SEEDS_DIR
+from pipelines.shared.i18n import N_
 from pipelines.uploads.parse import WHITESPACE, Table
 from pipelines.uploads.problems import Problem, error
 
@@ -118,8 +119,10 @@ def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | N
             [
                 error(
                     "format",
-                    "The header is neither the SPS template ({columns}) nor an Open SDG file (Year, ..., Value). "
-                    "Download the template and fill it in.",
+                    N_(
+                        "The header is neither the SPS template ({columns}) nor an Open SDG file (Year, ..., Value). "
+                        "Download the template and fill it in."
+                    ),
                     row=1,
                     columns=names,
                 )
@@ -134,7 +137,7 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems = [
         error(
             "unknown_column",
-            "Column '{name}' is not in the template; remove or rename it (template columns: {columns}).",
+            N_("Column '{name}' is not in the template; remove or rename it (template columns: {columns})."),
             row=1,
             column=name,
             value=name,
@@ -147,7 +150,7 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems += [
         error(
             "missing_column",
-            "The required column '{name}' is missing; add it ({description}).",
+            N_("The required column '{name}' is missing; add it ({description})."),
             row=1,
             column=c.name,
             name=c.name,
@@ -176,16 +179,18 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
         problems.append(
             error(
                 "mapping",
-                "An Open SDG file needs to say which indicator it holds: give a "
-                "catalogue indicator (--indicator CODE) or a local indicator name in the mapping, or map the "
-                "column that names each row's indicator (e.g. Series) to 'indicator'.",
+                N_(
+                    "An Open SDG file needs to say which indicator it holds: give a "
+                    "catalogue indicator (--indicator CODE) or a local indicator name in the mapping, or map the "
+                    "column that names each row's indicator (e.g. Series) to 'indicator'."
+                ),
             )
         )
     if len(indicator_columns) > 1:
         problems.append(
             error(
                 "mapping",
-                "Columns {columns} are all mapped to 'indicator'; map one column to it.",
+                N_("Columns {columns} are all mapped to 'indicator'; map one column to it."),
                 row=1,
                 column=indicator_columns[1],
                 columns=", ".join(repr(c) for c in indicator_columns),
@@ -197,7 +202,7 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             problems.append(
                 error(
                     "mapping",
-                    "The mapping names column '{name}', which the file does not have.",
+                    N_("The mapping names column '{name}', which the file does not have."),
                     row=1,
                     column=source,
                     name=source,
@@ -207,7 +212,7 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             problems.append(
                 error(
                     "mapping",
-                    "Column '{name}' is mapped to '{target}'; map columns to one of {targets}.",
+                    N_("Column '{name}' is mapped to '{target}'; map columns to one of {targets}."),
                     row=1,
                     column=source,
                     name=source,

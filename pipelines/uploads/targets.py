@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from pipelines.settings import SEEDS_DIR
+from pipelines.shared.i18n import N_
 from pipelines.uploads.formats import TemplateColumn
 from pipelines.uploads.parse import Table
 from pipelines.uploads.problems import Problem, error, warning
@@ -89,7 +90,7 @@ def check_targets(
     problems = [
         error(
             "unknown_column",
-            "Column '{name}' is not in the target sheet; remove or rename it (target sheet columns: {columns}).",
+            N_("Column '{name}' is not in the target sheet; remove or rename it (target sheet columns: {columns})."),
             row=1,
             column=name,
             value=name,
@@ -103,7 +104,7 @@ def check_targets(
     problems += [
         error(
             "missing_column",
-            "The required column '{name}' is missing; add it ({description}).",
+            N_("The required column '{name}' is missing; add it ({description})."),
             1,
             c.name,
             name=c.name,
@@ -125,14 +126,17 @@ def check_targets(
         if not indicator:
             row_problems.append(
                 error(
-                    "required", "'indicator_code' is empty. Give the indicator of every target.", line, "indicator_code"
+                    "required",
+                    N_("'indicator_code' is empty. Give the indicator of every target."),
+                    line,
+                    "indicator_code",
                 )
             )
         elif indicator.startswith("local:"):
             row_problems.append(
                 error(
                     "target_local",
-                    "Local indicators have no targets here; set targets for catalogue indicators.",
+                    N_("Local indicators have no targets here; set targets for catalogue indicators."),
                     line,
                     "indicator_code",
                     indicator,
@@ -142,7 +146,7 @@ def check_targets(
             row_problems.append(
                 error(
                     "unknown_indicator",
-                    "This indicator code is not in the catalogue; use a code from the template's catalogue sheet.",
+                    N_("This indicator code is not in the catalogue; use a code from the template's catalogue sheet."),
                     line,
                     "indicator_code",
                     indicator,
@@ -152,8 +156,10 @@ def check_targets(
             row_problems.append(
                 error(
                     "wrong_city",
-                    "This target is for {area}, but you upload for {city}: a city sets targets only for its own "
-                    "area ({city}, or {city}:district).",
+                    N_(
+                        "This target is for {area}, but you upload for {city}: a city sets targets only for its own "
+                        "area ({city}, or {city}:district)."
+                    ),
                     line,
                     "geo_code",
                     geo,
@@ -168,7 +174,7 @@ def check_targets(
                 row_problems.append(
                     error(
                         "required",
-                        "'baseline_year' is empty. Give the baseline year as four digits, e.g. 2019.",
+                        N_("'baseline_year' is empty. Give the baseline year as four digits, e.g. 2019."),
                         line,
                         name,
                     )
@@ -177,18 +183,18 @@ def check_targets(
                 row_problems.append(
                     error(
                         "required",
-                        "'target_year' is empty. Give the target year as four digits, e.g. 2019.",
+                        N_("'target_year' is empty. Give the target year as four digits, e.g. 2019."),
                         line,
                         name,
                     )
                 )
             elif not YEAR.match(text) and name == "baseline_year":
                 row_problems.append(
-                    error("year", "The baseline year must be a year of four digits, e.g. 2030.", line, name, text)
+                    error("year", N_("The baseline year must be a year of four digits, e.g. 2030."), line, name, text)
                 )
             elif not YEAR.match(text):
                 row_problems.append(
-                    error("year", "The target year must be a year of four digits, e.g. 2030.", line, name, text)
+                    error("year", N_("The target year must be a year of four digits, e.g. 2030."), line, name, text)
                 )
             else:
                 years[name] = int(text)
@@ -196,7 +202,7 @@ def check_targets(
             row_problems.append(
                 error(
                     "future_baseline",
-                    "The baseline year {year} is in the future; progress is measured from a year with data.",
+                    N_("The baseline year {year} is in the future; progress is measured from a year with data."),
                     line,
                     "baseline_year",
                     raw["baseline_year"],
@@ -207,7 +213,7 @@ def check_targets(
             row_problems.append(
                 error(
                     "target_year",
-                    "The target year must come after the baseline year.",
+                    N_("The target year must come after the baseline year."),
                     line,
                     "target_year",
                     raw["target_year"],
@@ -217,7 +223,7 @@ def check_targets(
             row_problems.append(
                 error(
                     "target_year",
-                    "A target year after {year} cannot be assessed.",
+                    N_("A target year after {year} cannot be assessed."),
                     line,
                     "target_year",
                     raw["target_year"],
@@ -227,16 +233,20 @@ def check_targets(
         value = _number(raw["target_value"], comma_decimal)
         if not raw["target_value"]:
             row_problems.append(
-                error("required", "'target_value' is empty. Give the value the city aims for.", line, "target_value")
+                error(
+                    "required", N_("'target_value' is empty. Give the value the city aims for."), line, "target_value"
+                )
             )
         elif value is None:
             row_problems.append(
                 error(
                     "not_a_number",
-                    "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
-                    "decimal separator."
+                    N_(
+                        "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
+                        "decimal separator."
+                    )
                     if "," in raw["target_value"] and not comma_decimal
-                    else "'{name}' must be a plain number (no %, no text, no thousands separator).",
+                    else N_("'{name}' must be a plain number (no %, no text, no thousands separator)."),
                     line,
                     "target_value",
                     raw["target_value"],
@@ -250,7 +260,7 @@ def check_targets(
                 row_problems.append(
                     error(
                         "unit",
-                        "The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'.",
+                        N_("The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'."),
                         line,
                         "unit",
                         raw["unit"],
@@ -264,7 +274,7 @@ def check_targets(
                 row_problems.append(
                     warning(
                         "unit_converted",
-                        "Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor}).",
+                        N_("Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor})."),
                         line,
                         "unit",
                         raw["unit"],
@@ -280,7 +290,7 @@ def check_targets(
                 row_problems.append(
                     error(
                         "range",
-                        "A percentage target must be between 0 and 100.",
+                        N_("A percentage target must be between 0 and 100."),
                         line,
                         "target_value",
                         raw["target_value"],
@@ -288,15 +298,17 @@ def check_targets(
                 )
             if kind == "per_100k" and converted < 0:
                 row_problems.append(
-                    error("range", "A rate target cannot be negative.", line, "target_value", raw["target_value"])
+                    error("range", N_("A rate target cannot be negative."), line, "target_value", raw["target_value"])
                 )
         key = (indicator, geo)
         if indicator and key in seen:
             row_problems.append(
                 error(
                     "duplicate_key",
-                    "{indicator} for {area} already has a target on line {line}; keep one target per indicator and "
-                    "area.",
+                    N_(
+                        "{indicator} for {area} already has a target on line {line}; keep one target per indicator and "
+                        "area."
+                    ),
                     line,
                     "indicator_code",
                     indicator,
@@ -325,6 +337,6 @@ def check_targets(
             }
         )
     if not rows and not problems:
-        problems.append(error("empty", "The target sheet has no rows; add one row per indicator with a target.", 1))
+        problems.append(error("empty", N_("The target sheet has no rows; add one row per indicator with a target."), 1))
     problems.sort(key=lambda p: (p.severity != "error", p.row or 0, p.column or ""))
     return rows, problems

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.errors import SpsError
-from pipelines.shared.i18n import N_
 from pipelines.settings import load_settings
+from pipelines.shared.i18n import N_
 from pipelines.vault import audit
 
 ITERATIONS = 200_000

@@ -383,14 +383,14 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
         ]
         expectations += [
             (
-                ("period_format", "period", "The period must look like 2019, 2019-20 or 2019/20."),
+                ("period_format", "period", N_("The period must look like 2019, 2019-20 or 2019/20.")),
                 gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD),
             ),
             (
                 (
                     "duplicate_key",
                     None,
-                    "This indicator, area, period and breakdown appear more than once; keep one row per value.",
+                    N_("This indicator, area, period and breakdown appear more than once; keep one row per value."),
                 ),
                 gxe.ExpectColumnValuesToBeUnique(column="key_group"),
             ),
@@ -398,8 +398,10 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
                 (
                     "unknown_indicator",
                     "indicator_code",
-                    "This indicator code is not in the catalogue; use a code from the "
-                    "template's catalogue sheet, or report it as a local indicator (local:CITY:name).",
+                    N_(
+                        "This indicator code is not in the catalogue; use a code from the template's catalogue sheet, "
+                        "or report it as a local indicator (local:CITY:name)."
+                    ),
                 ),
                 gxe.ExpectColumnValuesToBeInSet(column="catalogue_indicator_code", value_set=sorted(catalogue.units)),
             ),
@@ -423,7 +425,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "local_indicator_city",
-                "Local indicators of {city} must start with 'local:{city}:'.",
+                N_("Local indicators of {city} must start with 'local:{city}:'."),
                 line,
                 "indicator_code",
                 indicator,
@@ -435,8 +437,10 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "wrong_city",
-                "This row is about {area}, but you upload for {city}: a city can only report its own area ({city}, "
-                "or {city}:district).",
+                N_(
+                    "This row is about {area}, but you upload for {city}: a city can only report its own area ({city}, "
+                    "or {city}:district)."
+                ),
                 line,
                 "geo_code",
                 geo,
@@ -448,7 +452,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "future_period",
-                "The period {period} is in the future.",
+                N_("The period {period} is in the future."),
                 line,
                 "period",
                 row["period"],
@@ -459,7 +463,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "sex",
-                "Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male).",
+                N_("Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male)."),
                 line,
                 "sex",
                 row["sex"],
@@ -470,9 +474,9 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "sex_synonym",
-                "Read sex '{sex}' as '{reads_as}'; the template writes female, male or leaves it empty."
+                N_("Read sex '{sex}' as '{reads_as}'; the template writes female, male or leaves it empty.")
                 if reads_as
-                else "Read sex '{sex}' as empty (both sexes); the template writes female, male or leaves it empty.",
+                else N_("Read sex '{sex}' as empty (both sexes); the template writes female, male or leaves it empty."),
                 line,
                 "sex",
                 row["sex"],
@@ -486,10 +490,12 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
             problems.append(
                 error(
                     "not_a_number",
-                    "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
-                    "decimal separator."
+                    N_(
+                        "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
+                        "decimal separator."
+                    )
                     if "," in text and not comma_decimal
-                    else "'{name}' must be a plain number (no %, no text, no thousands separator).",
+                    else N_("'{name}' must be a plain number (no %, no text, no thousands separator)."),
                     line,
                     column,
                     text,
@@ -500,7 +506,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "unit",
-                "The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'.",
+                N_("The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'."),
                 line,
                 "unit",
                 unit,
@@ -513,7 +519,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "unit_converted",
-                "Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor}).",
+                N_("Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor})."),
                 line,
                 "unit",
                 unit,
@@ -526,7 +532,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "unit_synonym",
-                "Read the unit '{unit}' as '{catalogue_unit}', the catalogue's unit of {indicator}.",
+                N_("Read the unit '{unit}' as '{catalogue_unit}', the catalogue's unit of {indicator}."),
                 line,
                 "unit",
                 unit,
@@ -536,16 +542,18 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
             )
         )
     if row["bad_percent"]:
-        problems.append(error("range", "A percentage must be between 0 and 100.", line, "value", row["value"]))
+        problems.append(error("range", N_("A percentage must be between 0 and 100."), line, "value", row["value"]))
     if row["bad_rate"]:
-        problems.append(error("range", "A rate cannot be negative.", line, "value", row["value"]))
+        problems.append(error("range", N_("A rate cannot be negative."), line, "value", row["value"]))
     if row["bad_interval_pair"]:
-        problems.append(error("interval", "Give both ci_low and ci_high, or neither.", line, "ci_low", row["ci_low"]))
+        problems.append(
+            error("interval", N_("Give both ci_low and ci_high, or neither."), line, "ci_low", row["ci_low"])
+        )
     elif row["bad_interval"]:
         problems.append(
             error(
                 "interval",
-                "The interval must contain the value: ci_low <= value <= ci_high.",
+                N_("The interval must contain the value: ci_low <= value <= ci_high."),
                 line,
                 "ci_low",
                 row["ci_low"],
@@ -555,7 +563,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "sample_size",
-                "The sample size must be a whole number above 0.",
+                N_("The sample size must be a whole number above 0."),
                 line,
                 "sample_size",
                 row["sample_size"],
@@ -565,8 +573,10 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "big_change",
-                "The value changes by more than 50 % against the last published value ({previous} in {period}); "
-                "check it is right.",
+                N_(
+                    "The value changes by more than 50 % against the last published value ({previous} in {period}); "
+                    "check it is right."
+                ),
                 line,
                 "value",
                 row["value"],

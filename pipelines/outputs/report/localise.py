@@ -65,7 +65,7 @@ def indicator_translations(conn: duckdb.DuckDBPyConnection, lang: str) -> dict[s
 def peer_label(peer_group: str, published: str) -> str:
     kind, _, key = peer_group.partition(":")
     if peer_group in PEER_GROUPS:
-        return i18n.gettext(PEER_GROUPS[peer_group])
+        return i18n.data_text(PEER_GROUPS[peer_group])
     if kind == "country":
         return i18n.translate("Same country ({country})", country=country_name(key))
     if kind == "size":
@@ -116,14 +116,13 @@ def localise(conn: duckdb.DuckDBPyConnection, data: CityReportData, lang: str) -
         for peer in value.peers:
             peer.label = peer_label(peer.peer_group, peer.label)
         if value.survey:
-            value.survey = {k: (i18n.gettext(v) if k in _SURVEY_FIELDS and v else v) for k, v in value.survey.items()}
+            value.survey = {k: (i18n.data_text(v) if k in _SURVEY_FIELDS else v) for k, v in value.survey.items()}
     if data.public_space:
         for row in data.public_space["figures"] + data.public_space["audits"]:
             indicator(row)
     data.city["country_name"] = country_name(data.city.get("country_code")) or data.city.get("country_name")
     for flag in data.flags:
-        flag["meaning"] = i18n.gettext(flag["meaning"])
+        flag["meaning"] = i18n.data_text(flag["meaning"])
     for survey in data.surveys:
         for key in _SURVEY_FIELDS:
-            if survey.get(key):
-                survey[key] = i18n.gettext(survey[key])
+            survey[key] = i18n.data_text(survey.get(key))

@@ -45,7 +45,7 @@ class Strings:
         if not text:
             return text or ""
         with i18n.using(self.lang):
-            return i18n.gettext(text)
+            return i18n.data_text(text)
 
 
 MESSAGES: dict[str, str] = {

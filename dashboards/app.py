@@ -4,8 +4,8 @@ the URL too (?lang=fr), so a link keeps its language; English when none is given
 
 import streamlit as st
 
-from dashboards.language import choose_language, language_picker
 from dashboards.labels import text as _
+from dashboards.language import choose_language, language_picker
 
 st.set_page_config(page_title="SPS Monitor", page_icon=":material/shield:", layout="wide")
 choose_language()

@@ -21,9 +21,9 @@ from dashboards.labels import (
 )
 from dashboards.labels import text as _
 from dashboards.language import choose_language
-from pipelines.shared import i18n
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.shared import i18n
 from pipelines.shared.alerts import alert_once
 from pipelines.shared.cells import neutralise_cell
 from pipelines.versions.outcome import read_refresh_outcome

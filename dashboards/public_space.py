@@ -39,8 +39,9 @@ def render_public_space(published, geo_code: str, name: str) -> None:
     if is_synthetic(layers.get("name", pd.Series(dtype=str)), sites.get("site_name", pd.Series(dtype=str))):
         st.warning(
             _(
-                "This public-space inventory and these audits are SYNTHETIC example data (examples/spaces/generate.py): "
-                "invented parks and audits around the real district outlines. They say nothing about {city}.",
+                "This public-space inventory and these audits are SYNTHETIC example data "
+                "(examples/spaces/generate.py): invented parks and audits around the real district outlines. They say "
+                "nothing about {city}.",
                 city=name,
             )
         )

@@ -482,7 +482,8 @@ else:
             "the indicator's desired direction. Surveys: the change since each earlier wave, with its 95 % interval; "
             "it is significant only when the interval excludes zero (standard errors of the two waves combined). "
             "Without an interval a change is 'not assessable', never guessed. Police-recorded and other series "
-            "without sampling error: Eurostat's and Open SDG's growth-rate methods. [How progress is assessed]({link}).",
+            "without sampling error: Eurostat's and Open SDG's growth-rate methods. "
+            "[How progress is assessed]({link}).",
             link=shown.METHOD_PAGE,
         )
     )

@@ -19,13 +19,13 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.common import show_table
-from dashboards.labels import column_label, ngettext
+from dashboards.labels import column_label
 from dashboards.labels import text as _
 from dashboards.language import choose_language
 from dashboards.upload_report import PAGE_SIZE, n, problem_table, summary_table
-from pipelines.shared import i18n
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.shared import i18n
 from pipelines.spaces import api as spaces
 from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
@@ -63,14 +63,20 @@ def error_text(exc: SpsError) -> str:
     """A refused token or upload in the reader's language (the exception's own text is English, for the logs)."""
     if isinstance(exc, uploads.TokenRejected):
         reason = _(exc.reason, **exc.values)
-        return _("upload token rejected: {reason}.", reason=reason) + " " + _(
-            "Ask the secretariat for a valid token for your city (sps token issue --city CODE)."
+        return (
+            _("upload token rejected: {reason}.", reason=reason)
+            + " "
+            + _("Ask the secretariat for a valid token for your city (sps token issue --city CODE).")
         )
     if isinstance(exc, uploads.TooManyWrongTokens):
-        return _(
-            "too many wrong upload tokens from this browser or address: uploads are refused until {time} UTC.",
-            time=f"{exc.until:%H:%M}",
-        ) + " " + _("If you lost your token, ask the secretariat for a new one.")
+        return (
+            _(
+                "too many wrong upload tokens from this browser or address: uploads are refused until {time} UTC.",
+                time=f"{exc.until:%H:%M}",
+            )
+            + " "
+            + _("If you lost your token, ask the secretariat for a new one.")
+        )
     return str(exc)
 
 
@@ -134,7 +140,9 @@ def _values_tab(settings) -> None:
         columns, indicators = dictionaries()
         st.markdown("**" + _("Columns") + "**")
         if "description" in columns:  # the data dictionary's words in the reader's language (seed texts, babel.cfg)
-            columns = columns.assign(description=[_(d) if isinstance(d, str) and d else d for d in columns["description"]])
+            columns = columns.assign(
+                description=[_(d) if isinstance(d, str) and d else d for d in columns["description"]]
+            )
         st.table(columns.rename(columns=column_label), hide_index=True)
         st.markdown("**" + _("Indicators: the unit each value must be in, and what else is read") + "**")
         show_table(indicators)
@@ -180,7 +188,10 @@ def _values_tab(settings) -> None:
         )
     else:
         st.caption(
-            _("Rows about a district of the city use the code CITY:district in geo_code (e.g. {example}).", example=f"`{city}:d1`")
+            _(
+                "Rows about a district of the city use the code CITY:district in geo_code (e.g. {example}).",
+                example=f"`{city}:d1`",
+            )
         )
 
     server_limit = st.get_option("server.maxUploadSize")

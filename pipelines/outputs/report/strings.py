@@ -52,8 +52,7 @@ MESSAGES: dict[str, str] = {
     "title": N_("Security in public spaces: {city} ({code})"),
     "subtitle": N_("SDG 11.7 and SDG 16.1 indicators — annex to a Voluntary Local Review"),
     "generated": N_(
-        "Generated {generated_at} UTC from SPS Monitor published version {version} (published "
-        "{published_at} UTC)."
+        "Generated {generated_at} UTC from SPS Monitor published version {version} (published {published_at} UTC)."
     ),
     "period_all": N_("All published periods."),
     "period_range": N_("Periods {first}–{last} only (values outside this range are left out)."),
@@ -87,8 +86,7 @@ MESSAGES: dict[str, str] = {
     "target_11.7.2": N_("11.7.2 Victims of physical or sexual harassment in the previous 12 months"),
     "target_16.1.1": N_("16.1.1 Victims of intentional homicide per 100 000 population"),
     "target_16.1.3": N_(
-        "16.1.3 Population subjected to physical, psychological or sexual violence in the previous 12 "
-        "months"
+        "16.1.3 Population subjected to physical, psychological or sexual violence in the previous 12 months"
     ),
     "target_16.1.4": N_("16.1.4 Population that feel safe walking alone around the area they live after dark"),
     "target_other": N_("Other context for SDG 11.7 and 16.1"),
@@ -202,8 +200,7 @@ MESSAGES: dict[str, str] = {
         "across a break in series or two surveys. Each method is described in the methodology notes."
     ),
     "progress_none": N_(
-        "No indicator of the city has two comparable periods within this report's periods: no progress to "
-        "assess."
+        "No indicator of the city has two comparable periods within this report's periods: no progress to assess."
     ),
     "progress_target_none": N_("No assessment for this target."),
     "progress_no_change": N_("not comparable"),
@@ -245,8 +242,7 @@ MESSAGES: dict[str, str] = {
     "references_heading": N_("Regional and national context (surveys)"),
     "survey_heading": N_("Survey"),
     "survey_text": N_(
-        "{survey} ({producer}), wave {wave}: {question}. Sample: {sample}. Deviation from the SDG "
-        "wording: {deviation}"
+        "{survey} ({producer}), wave {wave}: {question}. Sample: {sample}. Deviation from the SDG wording: {deviation}"
     ),
     "context_heading": N_("Regional and national context"),
     "police_heading": N_("Police-recorded crime"),
@@ -257,8 +253,7 @@ MESSAGES: dict[str, str] = {
         "not values of the city, and they come from other surveys than the city's own values."
     ),
     "survey_context_none": N_(
-        "No regional or national survey results in the published version for the region or country of "
-        "{city}."
+        "No regional or national survey results in the published version for the region or country of {city}."
     ),
     "police_intro": N_(
         "Police-recorded crime is published for regions and countries, not for cities. These rates are "
@@ -314,7 +309,7 @@ MESSAGES: dict[str, str] = {
         "interval nor a sample size is known, no interval is shown: none is invented."
     ),
     "methods_ranks": N_(
-        "A single rank suggests more precision than the samples allow. The rank interval (\"could be\") is "
+        'A single rank suggests more precision than the samples allow. The rank interval ("could be") is '
         "the range of ranks the 95 % intervals allow within the peer group; cities not statistically "
         "different from each other share it. Values from different surveys are never ranked together."
     ),
@@ -348,9 +343,9 @@ MESSAGES: dict[str, str] = {
         "(independent samples); the change is a significant improvement or deterioration, in the "
         "indicator's desired direction, when its 95 % interval (change ± 1.96 standard errors) excludes "
         "zero, and no significant change otherwise. Without a standard error at either end the change is "
-        "\"not assessable (no uncertainty)\": no significance is guessed. With a target, the latest value "
+        '"not assessable (no uncertainty)": no significance is guessed. With a target, the latest value '
         "is on track when its whole 95 % interval lies on the good side of the straight path from the "
-        "baseline value to the target, off track when it lies wholly on the other side, and \"cannot tell\" "
+        'baseline value to the target, off track when it lies wholly on the other side, and "cannot tell" '
         "otherwise."
     ),
     "methods_progress_eurostat": N_(

@@ -20,7 +20,7 @@ install: ## create .venv from uv.lock (installs uv with pip if missing), compile
 	$(BIN)/pybabel -q compile -d locales -D sps --statistics
 	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 
-# Babel keywords: `_`, `ngettext`, `pgettext` (Babel's defaults) and `N_` (a message in a table or an upload problem's
+# Babel keywords: `_`, `ngettext`, `pgettext` (Babel's defaults), `N_` (a message in a table or an upload problem's
 # message id, translated where it is shown).
 BABEL_KEYWORDS := -k N_
 messages: ## extract the `sps` messages (locales/sps.pot) and merge them into every language's .po (docs/adr/0023)

@@ -15,7 +15,8 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import disable_debug_mode
 
-from dashboards.labels import column_label, text, unit_decimals, unit_label
+from dashboards.labels import column_label, unit_decimals, unit_label
+from dashboards.labels import text as _
 from pipelines.shared.i18n import N_
 
 # Altair's "debug mode" validates every schema object as it is made (~10 ms a chart, on every run of a page);
@@ -53,9 +54,9 @@ def _hollow_when_unreliable() -> alt.FillOpacity:
         "low_reliability:N",
         scale=alt.Scale(domain=[False, True], range=[1.0, 0.1]),
         legend=alt.Legend(
-            title=text("hollow: low reliability (u)"),
+            title=_("hollow: low reliability (u)"),
             orient="top",
-            labelExpr="datum.value ? 'u' : " + json.dumps(text("ok")),
+            labelExpr="datum.value ? 'u' : " + json.dumps(_("ok")),
         ),
     )
 
@@ -77,7 +78,7 @@ def _translated_comparison(data: pd.DataFrame) -> tuple[pd.DataFrame, list[str],
         if regional
         else (COMPARISON_DOMAIN, COMPARISON_RANGE, COMPARISON_SYMBOLS)
     )
-    words = {word: f"{symbol} {text(word)}".strip() for word, symbol in zip(domain, symbols, strict=True)}
+    words = {word: f"{symbol} {_(word)}".strip() for word, symbol in zip(domain, symbols, strict=True)}
     marks = dict(zip(domain, symbols, strict=True))
     data = data.assign(
         comparison=[words.get(c, c) for c in data["comparison"]], symbol=[marks.get(c, "") for c in data["comparison"]]
@@ -96,15 +97,15 @@ def _tooltip(column: str, data: pd.DataFrame, unit: str | None = None) -> alt.To
 def _series_status(series: pd.DataFrame) -> pd.DataFrame:
     """A `series_status` column for people: 'break in series' / 'continuous', not true / false."""
     breaks = series["break_in_series"].astype(object).where(series["break_in_series"].notna(), False)
-    words = {True: text(SERIES_BREAK), False: text(SERIES_CONTINUOUS)}
+    words = {True: _(SERIES_BREAK), False: _(SERIES_CONTINUOUS)}
     return series.assign(series_status=[words[value is True] for value in breaks])
 
 
 def _series_shape(legend: alt.Legend | None = None) -> alt.Shape:
     return alt.Shape(
         "series_status:N",
-        title=text("series"),
-        scale=alt.Scale(domain=[text(SERIES_CONTINUOUS), text(SERIES_BREAK)], range=["circle", "diamond"]),
+        title=_("series"),
+        scale=alt.Scale(domain=[_(SERIES_CONTINUOUS), _(SERIES_BREAK)], range=["circle", "diamond"]),
         **({"legend": legend} if legend is not None else {}),
     )
 
@@ -172,7 +173,7 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
     dashed ticks."""
     series = _series_status(_with_reliability(series))
     base = alt.Chart(series).encode(
-        x=alt.X("period_year:O", title=text("period (first year)")),
+        x=alt.X("period_year:O", title=_("period (first year)")),
         color=alt.Color("city:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient="top")),
     )
     tooltip = [  # channel objects, not shorthand strings: see ranked_bars
@@ -286,8 +287,8 @@ def city_locations(cities: pd.DataFrame) -> pd.DataFrame:
         source = row.get("location_source")
         template = LOCATION_WORDS.get(source) if isinstance(source, str) else None
         codes = {key: row.get(key) or "?" for key in ("nuts3_code", "nuts1_code")}
-        words.append(text(template, **codes) if template else text("no map location"))
-        kinds.append(text(APPROXIMATE if source in ("nuts3_label_point", "nuts1_label_point") else OWN_POINT))
+        words.append(_(template, **codes) if template else _("no map location"))
+        kinds.append(_(APPROXIMATE if source in ("nuts3_label_point", "nuts1_label_point") else OWN_POINT))
     return cities.assign(location=words, location_kind=kinds)
 
 
@@ -406,7 +407,7 @@ def overview_map(
     base = (
         alt.Chart(inline_features(countries))
         .mark_geoshape(fill=BASEMAP_FILL, stroke=BASEMAP_STROKE, strokeWidth=0.6, clip=True)
-        .encode(tooltip=[alt.Tooltip("properties.geo_code:N", title=text("country"))])
+        .encode(tooltip=[alt.Tooltip("properties.geo_code:N", title=_("country"))])
     )
     layers = [base]
     breaks = class_breaks([f["properties"].get("value") for f in regions])
@@ -424,9 +425,9 @@ def overview_map(
                     ),
                     legend=alt.Legend(
                         title=[
-                            text("NUTS 3 regions"),
+                            _("NUTS 3 regions"),
                             unit_label(unit),
-                            *([text("(quantile classes)")] if breaks else []),
+                            *([_("(quantile classes)")] if breaks else []),
                         ],
                         format=",.3~g",
                         orient="left",
@@ -435,17 +436,17 @@ def overview_map(
                     ),
                 ),
                 tooltip=[
-                    alt.Tooltip("properties.name:N", title=text("region")),
+                    alt.Tooltip("properties.name:N", title=_("region")),
                     alt.Tooltip("properties.geo_code:N", title="NUTS 3"),
                     alt.Tooltip("properties.value:Q", title=unit_label(unit), format=",.2f"),
-                    alt.Tooltip("properties.flags:N", title=text("flags")),
+                    alt.Tooltip("properties.flags:N", title=_("flags")),
                 ],
             )
         )
     if len(cities):
         if "location_kind" not in cities:
             cities = city_locations(cities)
-        shapes = {text(k): v for k, v in LOCATION_SHAPES.items()}
+        shapes = {_(k): v for k, v in LOCATION_SHAPES.items()}
         kinds = [k for k in shapes if k in set(cities["location_kind"])]
         layers.append(
             alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat", "location_kind", "location"]])
@@ -457,7 +458,7 @@ def overview_map(
                     "value:Q",
                     scale=alt.Scale(scheme=CITY_SCHEME),
                     legend=alt.Legend(
-                        title=[text("Cities"), unit_label(city_unit or unit)],
+                        title=[_("Cities"), unit_label(city_unit or unit)],
                         format=",.1f",
                         orient="right",
                         titleLimit=320,
@@ -466,14 +467,14 @@ def overview_map(
                 shape=alt.Shape(
                     "location_kind:N",
                     scale=alt.Scale(domain=kinds, range=[shapes[k] for k in kinds]),
-                    legend=alt.Legend(title=text("City location"), orient="right", labelLimit=320),
+                    legend=alt.Legend(title=_("City location"), orient="right", labelLimit=320),
                 ),
                 tooltip=[
-                    alt.Tooltip("name:N", title=text("city")),
+                    alt.Tooltip("name:N", title=_("city")),
                     alt.Tooltip("geo_code:N", title=column_label("geo_code")),
                     alt.Tooltip("country:N", title=column_label("country")),
                     alt.Tooltip("value:Q", title=unit_label(city_unit or unit), format=",.1f"),
-                    alt.Tooltip("location:N", title=text("location")),
+                    alt.Tooltip("location:N", title=_("location")),
                 ],
             )
         )
@@ -532,34 +533,34 @@ def public_space_map(
             .mark_geoshape(filled=False, stroke="#777777", strokeWidth=0.7)
             .encode(
                 tooltip=[
-                    alt.Tooltip("properties.name:N", title=text("district")),
-                    alt.Tooltip("properties.feature_id:N", title=text("code")),
+                    alt.Tooltip("properties.name:N", title=_("district")),
+                    alt.Tooltip("properties.feature_id:N", title=_("code")),
                 ]
             )
         )
     tooltip = [
-        alt.Tooltip("properties.name:N", title=text("space")),
+        alt.Tooltip("properties.name:N", title=_("space")),
         alt.Tooltip("properties.feature_id:N", title="id"),
-        alt.Tooltip("properties.space_type:N", title=text("type")),
-        alt.Tooltip("properties.access:N", title=text("access")),
-        alt.Tooltip("properties.area_m2:Q", title=text("area (m²)"), format=",.0f"),
-        alt.Tooltip("properties.safety_score_after_dark:Q", title=text("audit score after dark"), format=".0f"),
+        alt.Tooltip("properties.space_type:N", title=_("type")),
+        alt.Tooltip("properties.access:N", title=_("access")),
+        alt.Tooltip("properties.area_m2:Q", title=_("area (m²)"), format=",.0f"),
+        alt.Tooltip("properties.safety_score_after_dark:Q", title=_("audit score after dark"), format=".0f"),
     ]
     if spaces:
         if colour_by == "score":
             colour = alt.Color(
                 "properties.safety_score_after_dark:Q",
                 scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
-                legend=alt.Legend(title=[text("Audit score"), text("after dark (0-100)")], orient="right"),
+                legend=alt.Legend(title=[_("Audit score"), _("after dark (0-100)")], orient="right"),
             )
             fill = alt.condition("datum.properties.safety_score_after_dark == null", alt.value("#CCCCCC"), colour)
         else:
-            types = {code: text(code.replace("_", " ")) for code in SPACE_TYPE_COLOURS}
+            types = {code: _(code.replace("_", " ")) for code in SPACE_TYPE_COLOURS}
             fill = alt.Color(
                 "properties.space_type:N",
                 scale=alt.Scale(domain=list(SPACE_TYPE_COLOURS), range=list(SPACE_TYPE_COLOURS.values())),
                 legend=alt.Legend(
-                    title=text("Type of open space"),
+                    title=_("Type of open space"),
                     orient="right",
                     labelExpr=f"{json.dumps(types)}[datum.value] || datum.value",
                 ),
@@ -579,12 +580,12 @@ def public_space_map(
                 color=alt.Color(
                     "safety_score_after_dark:Q",
                     scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
-                    legend=alt.Legend(title=[text("Audited sites:"), text("score after dark")], orient="right"),
+                    legend=alt.Legend(title=[_("Audited sites:"), _("score after dark")], orient="right"),
                 ),
                 tooltip=[
-                    alt.Tooltip("site_id:N", title=text("site")),
-                    alt.Tooltip("safety_score_day:Q", title=text("score by day"), format=".0f"),
-                    alt.Tooltip("safety_score_after_dark:Q", title=text("score after dark"), format=".0f"),
+                    alt.Tooltip("site_id:N", title=_("site")),
+                    alt.Tooltip("safety_score_day:Q", title=_("score by day"), format=".0f"),
+                    alt.Tooltip("safety_score_after_dark:Q", title=_("score after dark"), format=".0f"),
                 ],
             )
         )
@@ -604,11 +605,11 @@ def district_choropleth(districts: list, labels: pd.DataFrame, unit: str, height
             color=alt.Color(
                 "properties.value:Q",
                 scale=scale,
-                legend=alt.Legend(title=[unit, *([text("(quantile classes)")] if breaks else [])], format=",.3~g"),
+                legend=alt.Legend(title=[unit, *([_("(quantile classes)")] if breaks else [])], format=",.3~g"),
             ),
             tooltip=[
-                alt.Tooltip("properties.name:N", title=text("district")),
-                alt.Tooltip("properties.geo_code:N", title=text("code")),
+                alt.Tooltip("properties.name:N", title=_("district")),
+                alt.Tooltip("properties.geo_code:N", title=_("code")),
                 alt.Tooltip("properties.value:Q", title=unit, format=",.2f"),
             ],
         )
@@ -624,31 +625,31 @@ def district_choropleth(districts: list, labels: pd.DataFrame, unit: str, height
 def day_after_dark_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
     """Mean score per item by day and after dark (`label`, `time`, `value`, `ci_low`, `ci_high`), side by side
     with their 95 % bootstrap intervals over sites."""
-    times = [text(t) for t in TIME_OF_DAY_COLOURS]
-    frame = frame.assign(time=[text(t) if isinstance(t, str) else t for t in frame["time"]])
+    times = [_(t) for t in TIME_OF_DAY_COLOURS]
+    frame = frame.assign(time=[_(t) if isinstance(t, str) else t for t in frame["time"]])
     colour = alt.Color(
         "time:N",
         scale=alt.Scale(domain=times, range=list(TIME_OF_DAY_COLOURS.values())),
-        legend=alt.Legend(title=text("Audits"), orient="bottom"),
+        legend=alt.Legend(title=_("Audits"), orient="bottom"),
     )
     base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=None), yOffset=alt.YOffset("time:N", sort=times))
     # Day and after dark differ by shape as well as colour (a circle and a square).
     shape = alt.Shape(
         "time:N",
         scale=alt.Scale(domain=times, range=["circle", "square"]),
-        legend=alt.Legend(title=text("Audits"), orient="bottom"),
+        legend=alt.Legend(title=_("Audits"), orient="bottom"),
     )
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("value:Q", title=unit),
         color=colour,
         shape=shape,
         tooltip=[
-            alt.Tooltip("label:N", title=text("item")),
-            alt.Tooltip("time:N", title=text("time of day")),
+            alt.Tooltip("label:N", title=_("item")),
+            alt.Tooltip("time:N", title=_("time of day")),
             alt.Tooltip("value:Q", title=column_label("value"), format=".2f"),
             alt.Tooltip("ci_low:Q", title=column_label("ci_low"), format=".2f"),
             alt.Tooltip("ci_high:Q", title=column_label("ci_high"), format=".2f"),
-            alt.Tooltip("sample_size:Q", title=text("audits")),
+            alt.Tooltip("sample_size:Q", title=_("audits")),
         ],
     )
     whiskers = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)

@@ -2,7 +2,7 @@
 geography levels, comparability groups, sources, countries, indicator names and units, and how values and
 intervals are rounded and written in the reader's language.
 
-`text()` (imported as `_` by pages) is gettext over the `sps` catalogues (pipelines/shared/i18n.py, locales/);
+`_()` (imported as `_` by pages) is gettext over the `sps` catalogues (pipelines/shared/i18n.py, locales/);
 `N_()` marks a message in a table here, translated where it is used. Numbers go through Babel: a decimal comma in
 French, Spanish, Italian, Dutch, Polish, Latvian and Finnish. Downloads keep the codes and dot decimals (`geo_code`,
 `ci_low`, ...): only what is shown on screen is labelled, translated and formatted.
@@ -24,6 +24,9 @@ MISSING = "—"  # what an empty cell reads, on screen only (downloads keep empt
 def text(message: str, **values) -> str:
     """`message` in the reader's language (gettext), its {placeholders} filled in with `values`."""
     return i18n.translate(message, **values)
+
+
+_ = text  # the extraction keyword (babel.cfg): messages of this module are written _("...")
 
 
 def data_text(value):
@@ -176,11 +179,11 @@ COLUMN_LABELS: dict[str, str] = {
 def column_label(code: str) -> str:
     """A column's label for people; a column no one labelled yet reads as words, not as snake_case."""
     if code in COLUMN_LABELS:
-        return text(COLUMN_LABELS[code])
+        return _(COLUMN_LABELS[code])
     if code.startswith("rank: "):
-        return text("Rank") + ": " + code.removeprefix("rank: ")
+        return _("Rank") + ": " + code.removeprefix("rank: ")
     words = code.replace("_", " ").strip()
-    return text(words[:1].upper() + words[1:])
+    return _(words[:1].upper() + words[1:])
 
 
 # --- geography ---------------------------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ GEO_LEVEL_SINGULAR: dict[str, str] = {
 
 def geo_level_label(level: str, plural: bool = True, in_sentence: bool = False) -> str:
     """'Small regions (NUTS 3)'; in a sentence 'small regions (NUTS 3)'."""
-    label = text((GEO_LEVELS if plural else GEO_LEVEL_SINGULAR).get(level, level))
+    label = _((GEO_LEVELS if plural else GEO_LEVEL_SINGULAR).get(level, level))
     return label[:1].lower() + label[1:] if in_sentence else label
 
 
@@ -220,7 +223,7 @@ def country_name(code: str | None) -> str:
     if code is None or (isinstance(code, float) and math.isnan(code)):
         return MISSING
     if code in _AGGREGATES:
-        return text(_AGGREGATES[code])
+        return _(_AGGREGATES[code])
     from babel import Locale
 
     return Locale.parse(i18n.language()).territories.get(_ISO.get(code, code), code)
@@ -242,23 +245,23 @@ SOURCE_LABELS: dict[str, str] = {
 
 def source_label(source_dataset: str | None, source_type: str | None = None) -> str:
     if source_type == "city_report" or source_dataset == "city_submissions":
-        return text("Reported by the city")
+        return _("Reported by the city")
     if source_dataset is None:
         return MISSING
-    return text(SOURCE_LABELS.get(source_dataset, source_dataset))
+    return _(SOURCE_LABELS.get(source_dataset, source_dataset))
 
 
 def peer_group_label(peer_group: str, fallback: str | None = None) -> str:
     """'Same country (Latvia)' for country:LV; the published label for groups this does not know."""
-    kind, _, key = peer_group.partition(":")
+    kind, _sep, key = peer_group.partition(":")
     if kind == "all":
-        return text("All cities")
+        return _("All cities")
     if kind == "country":
-        return text("Same country ({country})", country=country_name(key))
+        return _("Same country ({country})", country=country_name(key))
     if kind == "size":
-        return text("Same size class ({size_class})", size_class=key)
+        return _("Same size class ({size_class})", size_class=key)
     if kind == "partnership":
-        return text("Partnership cities (Security in Public Spaces)")
+        return _("Partnership cities (Security in Public Spaces)")
     return fallback or peer_group
 
 
@@ -267,8 +270,22 @@ def indicator_title(name: str, source_type: str | None) -> str:
     city's own homicide rate is 'Intentional homicide (reported by the city)', not '(police-recorded)'."""
     if source_type == "city_report":
         base = name.rsplit(" (", 1)[0] if name.endswith(")") else name
-        return text("{indicator} (reported by the city)", indicator=base)
+        return _("{indicator} (reported by the city)", indicator=base)
     return name
+
+
+def sdg_text(targets: str | None) -> str:
+    """'11.7;16.1.4 (proxy)' for people: 'SDG 11.7; 16.1.4 (proxy)' in the reader's language (ODD in French)."""
+    if not isinstance(targets, str) or not targets:
+        return MISSING
+    roles = {"(proxy)": f"({_('proxy')})", "(context)": f"({_('context')})"}
+    parts = []
+    for part in targets.split(";"):
+        part = part.strip()
+        for english, translated in roles.items():
+            part = part.replace(english, translated)
+        parts.append(part)
+    return f"{_('SDG')} " + "; ".join(parts)
 
 
 def ngettext(one: str, many: str, n: int, **values) -> str:
@@ -279,22 +296,20 @@ def ngettext(one: str, many: str, n: int, **values) -> str:
 def group_label(group: str, period: str | None = None, places: int | None = None, names: Mapping | None = None) -> str:
     """A comparability group for people: 'Eurostat perception survey, 2019 wave — 83 cities', 'Nice — own report'.
     `names` maps geo codes to names (for a city's own report); `places` is how many cities the group has here."""
-    kind, _, rest = group.partition(":")
+    kind, _sep, rest = group.partition(":")
     places_text = "" if places is None else " — " + ngettext("{n} city", "{n} cities", places)
     if kind == "urb_percep":
         label = (
-            text("Eurostat perception survey, {period} wave", period=period)
-            if period
-            else text("Eurostat perception survey")
+            _("Eurostat perception survey, {period} wave", period=period) if period else _("Eurostat perception survey")
         )
         return label + places_text
     if kind == "city_report":
         code = rest.rsplit(":", 1)[-1]
         name = (names or {}).get(code) or code
-        return text("{city} — own report", city=name)
+        return _("{city} — own report", city=name)
     if kind == "survey_results":
         survey = rest.split(":", 1)[-1] if ":" in rest else rest
-        return text("Survey {survey}", survey=repr(survey)) + places_text
+        return _("Survey {survey}", survey=repr(survey)) + places_text
     if kind in ("crim_gen_reg", "crim_off_cat"):
         return source_label(kind) + f", {country_name(rest)}"
     return source_label(kind) + (f" ({rest.split(':', 1)[-1]})" if ":" in rest else "") + places_text
@@ -348,7 +363,7 @@ def unit_label(unit: str | None) -> str:
     translated = _catalogue()["units"].get(unit)
     if translated:
         return translated
-    return text(unit) if unit in _UNIT_WORDS else unit
+    return _(unit) if unit in _UNIT_WORDS else unit
 
 
 # Units of published rows that are not a catalogue unit (context series, audits): translated by gettext.

@@ -24,6 +24,7 @@ from dashboards.labels import (
     indicator_title,
     ngettext,
     peer_group_label,
+    sdg_text,
     source_label,
     unit_label,
 )
@@ -385,7 +386,7 @@ else:
             if not pd.isna(row["submission_id"]):
                 source += ", " + _("submission {id}", id=row["submission_id"])
             series = group_label(row["comparability_group"], row["period"], None, {geo_code: name})
-            st.caption(_("Source: {source}", source=source) + f" · {series} · SDG {row['sdg_targets']}")
+            st.caption(_("Source: {source}", source=source) + f" · {series} · {sdg_text(row['sdg_targets'])}")
 
     table = pd.DataFrame(
         {

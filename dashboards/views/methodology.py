@@ -3,7 +3,7 @@ import re
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
-from dashboards.labels import data_text, unit_label
+from dashboards.labels import data_text, sdg_text, unit_label
 from dashboards.labels import text as _
 from pipelines.settings import PROJECT_ROOT
 from pipelines.shared import i18n
@@ -41,7 +41,7 @@ for _index, row in catalogue.iterrows():
         domain = data_text(row["partnership_domain"])
         st.markdown(
             f"**{_('Definition.')}** {row['definition']}\n\n**{_('Unit.')}** {unit_label(row['unit'])} ({direction})"
-            f"\n\n**{_('SDG targets.')}** {row['sdg_targets']} · **{_('Partnership domain.')}** {domain}\n\n"
+            f"\n\n**{_('SDG targets.')}** {sdg_text(row['sdg_targets'])} · **{_('Partnership domain.')}** {domain}\n\n"
             f"**{_('Sources.')}** {row['source_notes']}\n\n**{_('Caveats.')}** {row['comparability_caveat']}"
         )
 download_buttons(catalogue, "indicator_catalogue")

@@ -69,6 +69,18 @@ def number(value: float | None, unit: str | None, kind: str, **attributes: str |
     )
 
 
+def sdg_targets_text(targets: str | None, t: Strings) -> str:
+    """'11.7;16.1.4 (proxy)' in the report's language: '11.7; 16.1.4 (indirect)'."""
+    parts = []
+    for part in (targets or "").split(";"):
+        part = part.strip()
+        for role in ("proxy", "context"):
+            part = part.replace(f"({role})", f"({t(f'role_{role}')})")
+        if part:
+            parts.append(part)
+    return "; ".join(parts)
+
+
 def parse_targets(text: str | None) -> list[tuple[str, str]]:
     """'11.7;16.1.4 (proxy)' -> [('11.7', 'headline'), ('16.1.4', 'proxy')]."""
     targets = []
@@ -186,6 +198,7 @@ def _build(conn, city: str, period: str | None, t: Strings, generated_at: dateti
         number=number,
         format_number=format_number,
         word=t.word,
+        sdg=lambda targets: sdg_targets_text(targets, t),
     )
     return ReportDocument(html=html, version=data.version, city_code=data.city["geo_code"], city_name=name)
 
@@ -204,18 +217,21 @@ def _summary(data: CityReportData, t: Strings) -> dict:
             catalogue=len(data.coverage),
         ),
         "facts": [
-            (t("fact_country"), f"{data.city['country_name']} ({data.city['country_code']})"),
-            (t("fact_nuts3"), data.city["nuts3_code"] or t("unknown")),
-            (
-                t("fact_population"),
-                i18n.format_integer(data.city["population"])
-                + (f" ({data.city['population_year']})" if data.city["population_year"] else "")
-                if data.city["population"]
-                else t("unknown"),
-            ),
-            (t("fact_size_class"), data.city["size_class"] or t("unknown")),
-            (t("fact_partnership"), t("answer_yes") if data.city["is_partnership_city"] else t("answer_no")),
-            (t("fact_perception"), t("answer_yes") if data.city["is_perception_survey_city"] else t("answer_no")),
+            (label[:1].upper() + label[1:], fact)
+            for label, fact in [
+                (t("fact_country"), f"{data.city['country_name']} ({data.city['country_code']})"),
+                (t("fact_nuts3"), data.city["nuts3_code"] or t("unknown")),
+                (
+                    t("fact_population"),
+                    i18n.format_integer(data.city["population"])
+                    + (f" ({data.city['population_year']})" if data.city["population_year"] else "")
+                    if data.city["population"]
+                    else t("unknown"),
+                ),
+                (t("fact_size_class"), data.city["size_class"] or t("unknown")),
+                (t("fact_partnership"), t("answer_yes") if data.city["is_partnership_city"] else t("answer_no")),
+                (t("fact_perception"), t("answer_yes") if data.city["is_perception_survey_city"] else t("answer_no")),
+            ]
         ],
     }
 
@@ -480,12 +496,14 @@ def _domains(data: CityReportData, t: Strings) -> list[dict]:
             if value.survey:
                 s = value.survey
                 sample = f"{s['sample_size']} ({s['sample_size_kind']})" if s["sample_size"] else t("unknown")
-                survey = t(
+                # the question as the registry records it (English): quoted, and marked as English for screen readers
+                question = Markup('<q lang="en">{}</q>').format(s["question_wording"])
+                survey = t.markup(
                     "survey_text",
                     survey=s["survey_name"],
                     producer=s["producer"],
                     wave=s["wave"],
-                    question=s["question_wording"],
+                    question=question if t.lang != DEFAULT_LANG else s["question_wording"],
                     sample=sample,
                     deviation=s["deviation_from_sdg"] or "–",
                 )

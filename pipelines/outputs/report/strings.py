@@ -36,6 +36,13 @@ class Strings:
         with i18n.using(self.lang):
             return i18n.translate(message, **values)
 
+    def markup(self, key: str, **values):
+        """Like calling it, for HTML: the text escaped, values escaped unless they are Markup already."""
+        from markupsafe import Markup, escape
+
+        with i18n.using(self.lang):
+            return Markup(escape(i18n.gettext(MESSAGES[key]))).format(**values)
+
     def has(self, key: str) -> bool:
         return key in MESSAGES
 

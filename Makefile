@@ -17,7 +17,7 @@ help: ## list targets
 install: ## create .venv from uv.lock (installs uv with pip if missing), compile the translations, parse the dbt project
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	uv sync --frozen --all-groups
-	$(BIN)/pybabel -q compile -d locales -D sps --statistics
+	$(BIN)/python -m pipelines.shared.i18n
 	$(BIN)/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 
 # Babel keywords: `_`, `ngettext`, `pgettext` (Babel's defaults), `N_` (a message in a table or an upload problem's

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 
 import streamlit as st
@@ -171,8 +172,9 @@ def altair_chart(chart, description: str | None = None, data=None, data_labels: 
     st.altair_chart(chart, width="stretch")
     if description:
         st.caption(description)
-    if data is not None and len(data):
-        with st.expander(_("Data of this chart (table)")):
+    if data is not None and len(data):  # one click away, drawn only when asked for (a table costs a page run time)
+        key = "chart-data-" + hashlib.sha1((description or str(data.columns.tolist())).encode()).hexdigest()[:12]
+        if st.toggle(_("Data of this chart (table)"), key=key):
             show_table(data, labels=data_labels)
 
 

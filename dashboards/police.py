@@ -153,7 +153,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
             value = frame.loc[frame["geo_code"] == region_code, "value"].iloc[0]
             parts.append(
                 _(
-                    "Dark blue (◆): the region of {city}, {region} ({value}).",
+                    "Dark blue (◆): {city}'s region {region} ({value}).",
                     city=name,
                     region=region_code,
                     value=fmt_value(value, unit),
@@ -162,7 +162,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         else:
             parts.append(
                 _(
-                    "The region of {city} has no value here ({region}).",
+                    "{city}'s region has no value here ({region}).",
                     city=name,
                     region=region_code or _("no NUTS code"),
                 )

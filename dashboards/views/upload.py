@@ -31,6 +31,11 @@ from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
 
 
+def plain(number: int) -> str:
+    """A count in a sentence: as is in English (1200), grouped the reader's way elsewhere (1 200)."""
+    return str(number) if i18n.language() == i18n.DEFAULT_LANGUAGE else n(number)
+
+
 def _mb(value: float) -> str:
     return f"{value:g} MB"
 
@@ -281,8 +286,8 @@ def _values_tab(settings) -> None:
         (st.error if errors else st.warning)(
             _(
                 "{errors} error(s) and {warnings} warning(s) in {file}.",
-                errors=n(errors),
-                warnings=n(warnings),
+                errors=plain(errors),
+                warnings=plain(warnings),
                 file=uploaded.name,
             )
             + " "
@@ -334,7 +339,7 @@ def _values_tab(settings) -> None:
             mime="text/csv",
         )
     else:
-        st.success(_("{file}: {rows} row(s), no problems found.", file=uploaded.name, rows=n(row_count)))
+        st.success(_("{file}: {rows} row(s), no problems found.", file=uploaded.name, rows=plain(row_count)))
 
     if not errors and row_count and st.button(_("Submit"), type="primary"):
         result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
@@ -422,8 +427,8 @@ def _survey_tab(settings) -> None:
         (st.error if errors else st.warning)(
             _(
                 "{errors} error(s) and {warnings} warning(s) in {file}.",
-                errors=n(errors),
-                warnings=n(len(check.warnings)),
+                errors=plain(errors),
+                warnings=plain(len(check.warnings)),
                 file=uploaded.name,
             )
             + " "
@@ -444,11 +449,11 @@ def _survey_tab(settings) -> None:
             "{file}: {respondents} respondents, period {period}, {weighting} weights; {estimates} estimates "
             "({publishable} publishable).",
             file=uploaded.name,
-            respondents=n(check.survey["achieved_n"]),
+            respondents=plain(check.survey["achieved_n"]),
             period=check.period,
             weighting=_(check.design.weighting),
-            estimates=n(estimates.height),
-            publishable=n(int(estimates["value"].is_not_null().sum())),
+            estimates=plain(estimates.height),
+            publishable=plain(int(estimates["value"].is_not_null().sum())),
         )
     )
     totals = estimates.filter(
@@ -597,8 +602,8 @@ def _public_space_tab(settings) -> None:
         (st.error if checked.errors else st.warning)(
             _(
                 "{errors} error(s) and {warnings} warning(s) in {file}.",
-                errors=n(len(checked.errors)),
-                warnings=n(len(checked.warnings)),
+                errors=plain(len(checked.errors)),
+                warnings=plain(len(checked.warnings)),
                 file=uploaded.name,
             )
             + " "
@@ -619,9 +624,9 @@ def _public_space_tab(settings) -> None:
         )
     else:
         st.success(
-            _("{file}: {n} audit(s), no problems.", file=uploaded.name, n=n(checked.items))
+            _("{file}: {n} audit(s), no problems.", file=uploaded.name, n=plain(checked.items))
             if kind == "audits"
-            else _("{file}: {n} feature(s), no problems.", file=uploaded.name, n=n(checked.items))
+            else _("{file}: {n} feature(s), no problems.", file=uploaded.name, n=plain(checked.items))
         )
     if not checked.errors and st.button(_("Submit this file"), type="primary", key="space-submit"):
         result = send(check_only=False)

@@ -2,8 +2,9 @@
 
 - Catalogues: one gettext domain, `sps`, in `locales/<lang>/LC_MESSAGES/sps.po` (the format translators' tools
   read: Weblate, Poedit, Crowdin), extracted by Babel with `babel.cfg` (`make messages`) and compiled to `.mo` by
-  `make install` (`pybabel compile`). A `.po` newer than its `.mo` (or with no `.mo`: a fresh clone that skipped
-  `make install`) is compiled in memory on first use, so a stale `.mo` can never hide a translation.
+  `make install` (`python -m pipelines.shared.i18n`, Babel's compiler). A `.po` newer than its `.mo` (or with no
+  `.mo`: a fresh clone that skipped `make install`) is compiled in memory on first use, so a stale `.mo` can never
+  hide a translation.
 - The language is a context variable: each dashboard session's script thread, or one `sps report --lang fr`, sets
   its own; nothing global changes when two readers use two languages at the same time.
 - Numbers, percentages and dates go through Babel (CLDR): a decimal comma in fr, es, it, nl, pl, lv and fi, the
@@ -97,6 +98,29 @@ def translations(lang: str) -> _gettext.NullTranslations:
     write_mo(buffer, catalog)  # fuzzy entries are left out, as pybabel compile does
     buffer.seek(0)
     return _gettext.GNUTranslations(buffer)
+
+
+def compile_catalogues(locales_dir: Path | None = None) -> dict[str, int]:
+    """Write every language's `.mo` beside its `.po` with Babel's compiler (`make install`); returns the messages
+    compiled per language. Not `pybabel compile`: Babel flags any msgid where a '%' is followed by a space and a
+    letter ("95 % confidence") as a %-format and then fails the whole compile on "placeholders are incompatible",
+    although our messages use `{name}` placeholders only (tests/unit/test_catalogues.py checks those)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = {}
+    for lang in LANGUAGES:
+        folder = (locales_dir or LOCALES_DIR) / lang / "LC_MESSAGES"
+        po = folder / f"{DOMAIN}.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=lang, domain=DOMAIN)
+        with (folder / f"{DOMAIN}.mo").open("wb") as fh:
+            write_mo(fh, catalog)  # fuzzy entries are left out, as pybabel compile does
+        compiled[lang] = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+    translations.cache_clear()
+    return compiled
 
 
 def N_(message: str) -> str:
@@ -233,3 +257,8 @@ def extract_csv(fileobj, keywords, comment_tags, options):
             value = (row.get(column) or "").strip()
             if value:
                 yield line, "gettext", value, [f"seed column {column}"]
+
+
+if __name__ == "__main__":  # `make install`: python -m pipelines.shared.i18n
+    for _lang, _count in compile_catalogues().items():
+        print(f"locales/{_lang}: {_count} messages compiled")

@@ -184,3 +184,22 @@ def test_the_catalogues_the_indicator_seed_and_the_survey_form_share_one_glossar
             if not any(stem in translation.lower() for stem in stems):
                 departures.append(f"{where} [{lang}] {term['term']}: {english[:60]!r} -> {translation[:60]!r}")
     assert not departures, f"{len(departures)} translations leave the glossary: " + "; ".join(departures[:8])
+
+
+def test_make_install_compiles_every_catalogue_to_a_mo_gettext_reads(tmp_path, catalogues):
+    """`make install` compiles with `python -m pipelines.shared.i18n`: it must succeed on catalogues that hold
+    '95 % confidence' (which `pybabel compile` rejects as a bad %-format) and write .mo files gettext reads."""
+    import gettext
+    import shutil
+
+    shutil.copytree(LOCALES, tmp_path / "locales", ignore=shutil.ignore_patterns("*.mo"))
+    assert "python -m pipelines.shared.i18n" in (ROOT / "Makefile").read_text()
+    compiled = i18n.compile_catalogues(tmp_path / "locales")
+    assert set(compiled) == set(LANGUAGES)
+    wanted = "Upper bound of the 95 % confidence interval"
+    for lang in OTHER_LANGUAGES:
+        assert compiled[lang] == sum(1 for m in catalogues[lang] if m.id)
+        with (tmp_path / "locales" / lang / "LC_MESSAGES" / "sps.mo").open("rb") as fh:
+            mo = gettext.GNUTranslations(fh)
+        expected = next(m.string for m in catalogues[lang] if m.id == wanted)
+        assert mo.gettext(wanted) == expected != wanted

@@ -46,6 +46,18 @@ SELECTION = {
     "peer_group": "all",
     "geo_level": "nuts3",
     "nuts_level": 3,
+    # the progress, cycle and perception-vs-crime views (issue 19) and the police views by country (issue 24)
+    "name": "city_progress",
+    "comparability_group": "urb_percep:feel_safe_city",
+    "method": "survey_change_95",
+    "from_period": "2012",
+    "to_period": "2015",
+    "perception_indicator": "feel_safe_night_neighbourhood",
+    "perception_period": "2019",
+    "police_indicator": "robbery_rate",
+    "geo_levels": ("nuts3", "nuts2", "nuts1"),
+    "source_dataset": "crim_gen_reg",
+    "city": "LV001C",
 }
 
 

@@ -129,7 +129,8 @@ def change_text(row, unit: str | None) -> str:
             low=number(row["change_ci_low"], unit),
             high=number(row["change_ci_high"], unit),
         )
-    if row["method"] in ("survey_change_95", "target_ci"):
+    method = row["method"] if "method" in row else row["progress_method"]  # the scorecard names it progress_method
+    if method in ("survey_change_95", "target_ci"):
         return _("{change} (no interval)", change=text)
     growth = row.get("annual_growth_rate")
     if growth is not None and not pd.isna(growth):

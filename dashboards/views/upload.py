@@ -217,8 +217,6 @@ def _values_tab(settings) -> None:
     if not uploaded:
         st.info(_("Choose a file."))
         return
-    if not _token_accepted(settings, city, token, "values"):
-        return
 
     data = uploaded.getvalue()
     mapping = None

@@ -31,6 +31,7 @@ from pipelines.shared.cells import neutralise_cell
 TARGET_LEVEL_SUFFIX = "x"  # 16.1 (context) -> 16-1-x: never the number of a global SDG indicator
 # Columns with a meaning of their own in an Open SDG file (or written by this module): a breakdown key with one
 # of these names gets " (breakdown)" appended so it never takes that meaning.
+RENAMED_SUFFIX = " (breakdown)"
 RESERVED = {
     "Year",
     "Value",
@@ -103,7 +104,7 @@ def split_breakdown(text: str | None) -> dict[str, str]:
         key = key if sep else "Breakdown"
         value = value if sep else item
         if key in RESERVED:
-            key = f"{key} (breakdown)"
+            key = f"{key}{RENAMED_SUFFIX}"
         parts[key] = value
     return parts
 
@@ -207,6 +208,9 @@ def mapping_yaml(stem: str, header: list[str], items: list[Observation], labels:
     if "Source" not in header:
         mapping["source"] = f"SPS Monitor published version {version} ({items[0].source_dataset})"
     mapping["columns"] = {name: target for name, target in columns.items() if name in header}
+    for name in header:  # a breakdown renamed so it keeps no Open SDG meaning reads back under its own name
+        if name.endswith(RENAMED_SUFFIX):
+            mapping["columns"][name] = f"breakdown:{name.removesuffix(RENAMED_SUFFIX)}"
     if "Series" in header:
         mapping["values"] = {"Series": {label: code for code, label in labels.items()}}
     if not mapping["columns"]:

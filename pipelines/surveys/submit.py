@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.errors import SpsError
 from pipelines.settings import Settings
 from pipelines.surveys import store
 from pipelines.surveys.check import SurveyCheck, check_survey, estimate_survey
@@ -224,8 +225,6 @@ def list_surveys(settings: Settings, city: str | None = None) -> list[dict]:
 
 def read_design_files(design: str | Path | None, margins: str | Path | None) -> tuple[bytes | None, bytes | None]:
     """The optional design.yml and margins.csv given on the command line, as bytes."""
-    from pipelines.errors import SpsError
-
     out = []
     for option, path in (("--design", design), ("--margins", margins)):
         if path is None:

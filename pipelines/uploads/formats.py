@@ -208,11 +208,15 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
                     name=source,
                 )
             )
-        if target not in TARGETS:
+        renamed_breakdown = target.startswith("breakdown:") and target.removeprefix("breakdown:").strip()
+        if target not in TARGETS and not renamed_breakdown:
             problems.append(
                 error(
                     "mapping",
-                    N_("Column '{name}' is mapped to '{target}'; map columns to one of {targets}."),
+                    N_(
+                        "Column '{name}' is mapped to '{target}'; map columns to one of {targets}, or to "
+                        "'breakdown:Name' to keep it as a breakdown under another name."
+                    ),
                     row=1,
                     column=source,
                     name=source,
@@ -252,6 +256,8 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
                 continue
             if target in ("sex", "age_group", "unit", "note", "source"):
                 row[target] = value.lower() if target == "sex" else value
+            elif target and target.startswith("breakdown:"):  # kept as a breakdown under the name the mapping gives
+                breakdown.append(f"{target.removeprefix('breakdown:').strip()}={value}")
             else:
                 breakdown.append(f"{name}={value}")
         if raw.get("Observation status"):

@@ -125,7 +125,7 @@ def test_two_cities_chart_table_and_csv_download(browser, dashboard_url, refresh
     _pick(page, "Cities", "Madrid (ES001C)")
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
     page.wait_for_timeout(2000)
-    assert page.get_by_text("Over time").count() == 1
+    assert page.get_by_text("Over time", exact=True).count() == 1
     assert "indicator=feel_safe_city" in page.url and "period=2015" in page.url
     assert "cities=LV001C%2CES001C" in page.url or "cities=LV001C,ES001C" in page.url
     page.screenshot(path=str(ARTIFACTS / "compare_two_cities.png"), full_page=True)

@@ -135,6 +135,9 @@ def test_the_upload_page_limit_is_sps_upload_max_mb_and_compare_survives_a_one_c
     page.get_by_label("Upload token", exact=True).first.fill(served["token"])  # the first tab: indicator values
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
+    # the rerun the token started has finished (under load it can outlast the dropzone's first paint)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="City (type to search)").wait_for(timeout=60_000)
     text = page.locator("body").inner_text()
     assert f"{UPLOAD_MAX_MB}MB per file" in text and "200MB" not in text  # Streamlit's words: server.maxUploadSize
     assert f"up to {UPLOAD_MAX_MB} MB" in text  # the page's words, from SPS_UPLOAD_MAX_MB

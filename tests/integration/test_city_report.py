@@ -303,24 +303,31 @@ def test_bristol_open_sdg_export_round_trips_wards_and_breakdowns(reported_data_
         sps_env(reported_data_dir),
     )
     assert done.returncode == 0, done.stderr
-    path = out / "indicator_feel_safe_after_dark.csv"
+    # an Open SDG data folder keyed by SDG indicator id: feel_safe_after_dark is one series of 16-1-4
+    path = out / "data" / "indicator_16-1-4.csv"
     header = next(csv.reader(path.open(encoding="utf-8")))
     assert header[0] == "Year" and header[-3:] == ["Units", "GeoCode", "Value"]
     settings = replace(load_settings(), data_dir=tmp_path / "data")
     _, token = issue_upload_token(settings.data_dir, "UK011C")
-    mapping = Mapping.from_yaml(out / "indicator_feel_safe_after_dark.mapping.yml")
+    mapping = Mapping.from_yaml(out / "data" / "indicator_16-1-4.mapping.yml")
     result = submit_upload(path.read_bytes(), path.name, "UK011C", token, mapping, settings)
     assert result.accepted, [str(p) for p in result.problems if p.severity == "error"]
     with opened_text(Path(result.stored_at) / "rows.csv") as fh:
-        got = sorted((r["geo_code"], r["period"], r["breakdown"], float(r["value"])) for r in csv.DictReader(fh))
+        got = sorted(
+            (r["indicator_code"], r["geo_code"], r["period"], r["breakdown"], float(r["value"]))
+            for r in csv.DictReader(fh)
+        )
+    indicators = sorted({row[0] for row in got})
+    assert "feel_safe_after_dark" in indicators
     expected = sorted(
-        (g, p, b or "", v)
-        for g, p, b, v in marts.execute(
-            "select geo_code, period, breakdown, value from fct_observations "
-            "where (geo_code = 'UK011C' or geo_code like 'UK011C:%') and indicator_code = 'feel_safe_after_dark'"
+        (i, g, p, b or "", v)
+        for i, g, p, b, v in marts.execute(
+            "select indicator_code, geo_code, period, breakdown, value from fct_observations "
+            "where (geo_code = 'UK011C' or geo_code like 'UK011C:%') and indicator_code in (select unnest(?))",
+            [indicators],
         ).fetchall()
     )
-    assert got == expected and len(got) > 100 and any(g != "UK011C" for g, *_ in got)
+    assert got == expected and len(got) > 100 and any(g != "UK011C" for _, g, *_ in got)
 
 
 def test_text_a_city_sent_is_escaped_never_run(reported_data_dir, tmp_path):

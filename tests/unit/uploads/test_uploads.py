@@ -184,6 +184,19 @@ def test_an_unmapped_series_label_or_two_indicator_columns_are_reported(env):
     assert any(p.rule == "mapping" and "map one column to it" in p.message for p in problems)
 
 
+def test_a_breakdown_column_can_be_read_under_another_name_and_an_empty_name_is_refused(env):
+    """An Open SDG export renames a breakdown called like an Open SDG column ('Series (breakdown)'); its mapping
+    reads it back under its own name with the target 'breakdown:Series'."""
+    s, _ = env
+    data = b"Year,Series (breakdown),Units,GeoCode,Value\n2019,Deprivation,% of respondents,,75\n"
+    renamed = Mapping(indicator="feel_safe_city", columns={"Series (breakdown)": "breakdown:Series"})
+    _, rows, problems = check_file(data, "f.csv", "ES003C", renamed, s)
+    assert not problems and [r["breakdown"] for r in rows] == ["Series=Deprivation"]
+    empty = Mapping(indicator="feel_safe_city", columns={"Series (breakdown)": "breakdown: "})
+    _, _, problems = check_file(data, "f.csv", "ES003C", empty, s)
+    assert any(p.rule == "mapping" and "'breakdown:Name'" in p.message for p in problems)
+
+
 def test_file_names_never_become_paths_and_formulas_are_neutralised(env):
     s, token = env
     data = (HEADER + '\nhomicide_rate,ES003C,2019,,,,0.87,per 100000,,,,"=HYPERLINK(""http://x"")",\n').encode()

@@ -41,7 +41,7 @@ WORDS = (
 _INDICATOR_FIELDS = (("indicator_name", "name"), ("definition", "definition"),
                      ("comparability_caveat", "comparability_caveat"))  # fmt: skip
 _SURVEY_FIELDS = ("survey_name", "producer", "population_universe", "mode", "response_scale", "numerator_answers",
-                  "deviation_from_sdg", "sample_size_kind")  # fmt: skip
+                  "deviation_from_sdg", "sample_size_kind", "source_citation")  # fmt: skip
 
 
 def indicator_translations(conn: duckdb.DuckDBPyConnection, lang: str) -> dict[str, dict]:

@@ -4,11 +4,12 @@ the URL too (?lang=fr), so a link keeps its language; English when none is given
 
 import streamlit as st
 
+from dashboards.accessibility import page_accessibility
 from dashboards.labels import text as _
 from dashboards.language import choose_language, language_picker
 
 st.set_page_config(page_title="SPS Monitor", page_icon=":material/shield:", layout="wide")
-choose_language()
+lang = choose_language()
 
 pages = [
     # The default page lives at "/" (Streamlit ignores its url_path), so links to it are /?indicator=...
@@ -35,4 +36,5 @@ pages = [
 ]
 page = st.navigation(pages)
 language_picker()
+page_accessibility(lang)
 page.run()

@@ -4,8 +4,6 @@ back into the URL then. English when nothing says otherwise. The picker sits at 
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from dashboards.labels import text as _
@@ -47,26 +45,4 @@ def language_picker() -> None:
         format_func=i18n.LANGUAGES.__getitem__,
         key=PICKER_KEY,
         on_change=_picked,
-    )
-    _page_language(lang)
-
-
-def _page_language(lang: str) -> None:
-    """The page's own language for screen readers and browsers (WCAG 2.1 SC 3.1.1, language of page): Streamlit
-    writes <html lang="en"> and its skip link in English whatever the content, so a small script sets the `lang`
-    attribute and translates the skip link. Streamlit has no setting for either (1.67); the script only writes
-    these two, from values of this module (a language code of i18n.LANGUAGES and a catalogue message)."""
-    skip = json.dumps(_("Skip to main content"))
-    st.sidebar.html(
-        "<script>(() => {"
-        "const doc = window.parent.document;"
-        f"doc.documentElement.lang = {json.dumps(lang)};"
-        "let tries = 0;"  # the skip link can be drawn after this script has run: look again for a few seconds
-        "const timer = setInterval(() => {"
-        "const skip = doc.querySelector('[data-testid=\"stSkipToContent\"]');"
-        f"if (skip) skip.textContent = {skip};"
-        "if (skip || ++tries > 50) clearInterval(timer);"
-        "}, 100);"
-        "})();</script>",
-        unsafe_allow_javascript=True,
     )

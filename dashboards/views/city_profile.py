@@ -359,8 +359,8 @@ else:
                     points=", ".join(f"{p}: {fmt(v, row['unit'])}" for p, v in zip(periods, history, strict=True)),
                 )
                 + f" {row['comparability_caveat'] or ''}",
-                chart_data=history if len(history) > 1 else None,
-                chart_type="line",
+                # no sparkline (chart_data): Streamlit draws it as an SVG image with no text alternative (axe:
+                # svg-img-alt, serious) and no way to give it one; the series is in the help and the trend line
             )
             lines = [interval_text(row), trend_text(row)]
             texts = rank_texts.get((row["indicator_code"], row["comparability_group"]), {})

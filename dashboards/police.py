@@ -176,7 +176,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         + _("Bars are recorded rates: administrative records have no sampling interval.")
     )
     st.caption(" ".join(parts) + _flags_text(frame, meanings))
-    st.subheader(_("Table"))
+    st.header(_("Table"))
     shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")
     show_table(shown)
     download_buttons(shown, f"{code}_{period}_{country}_{level}")

@@ -144,7 +144,7 @@ if meta["indicator_family"] == "survey" or counts.empty:
         + f" {meta['comparability_caveat']}"
         + flags_text(frame)
     )
-    st.subheader(_("Table"))
+    st.header(_("Table"))
     shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")
     show_table(shown)
     download_buttons(shown, f"{code}_{period}")
@@ -447,7 +447,7 @@ if "has_quality_warning" in frame:
 references = cached("reference_values", published, code, period)
 references = references[references["geo_code"].isin(frame["geo_code"])]
 if len(references):
-    st.subheader(_("National and regional survey context"))
+    st.header(_("National and regional survey context"))
     st.caption(data_text(references["note"].iloc[0]))
     show_table(references.drop(columns=["note"]), decimals=unit_decimals(unit))
 
@@ -455,7 +455,7 @@ trend_cities = tuple(
     sorted(set(frame["geo_code"]) if params.get("peer") == "custom" else ({highlight} if highlight else set()))
 )
 if trend_cities:
-    st.subheader(_("Over time"))
+    st.header(_("Over time"))
     series = cached("city_series", published, code, trend_cities)
     series = series[series["comparability_group"] == group]
     refs = cached("reference_series", published, code, trend_cities)
@@ -480,7 +480,7 @@ if trend_cities:
     )
     download_buttons(series, f"{code}_series")
 
-st.subheader(_("Table"))
+st.header(_("Table"))
 shown = frame.drop(columns=["standard_error", "is_named"])
 show_table(shown)
 download_buttons(shown, f"{code}_{period}")

@@ -46,8 +46,8 @@ if st.button(_("Prepare the bulk files")):
         key="bulk-parquet",
     )
 
-st.subheader(_("Indicator catalogue"))
+st.header(_("Indicator catalogue"))
 download_buttons(cached_as_published("indicators", published), "indicator_catalogue")
-st.subheader(_("Survey registry"))
+st.header(_("Survey registry"))
 download_buttons(cached_as_published("survey_registry", published), "survey_registry")
 footer(published)

@@ -46,7 +46,7 @@ for _index, row in catalogue.iterrows():
         )
 download_buttons(catalogue, "indicator_catalogue")
 
-st.subheader(_("Survey registry"))
+st.header(_("Survey registry"))
 st.caption(
     _(
         "Who asked what, of whom, how, and with which sample. Sample sizes marked approximate are the nominal "

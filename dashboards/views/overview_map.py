@@ -158,7 +158,7 @@ with map_col:
         on_screen[on_screen["shown_as"].isin([_(ON_MAP), _(AREA)])],
     )
 with list_col:
-    st.subheader(_("Not on the map"))
+    st.header(_("Not on the map"))
     missing = cities[cities["shown_as"] == NO_LOCATION]
     if cities.empty:
         st.caption(_("No city values for this indicator in {period}.", period=period))
@@ -237,7 +237,7 @@ parts.append(
 )
 st.caption(" ".join(parts))
 
-st.subheader(_("Values shown"))
+st.header(_("Values shown"))
 show_table(on_screen, labels={"shown_as": _("Shown as")})
 download_buttons(shown, f"map_{code}_{period}" + ("" if country == "all" else f"_{country}"))
 footer(published)

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +31,8 @@ if health:
     label = {"ok": "OK", "warning": _("warnings"), "error": _("errors")}[health["status"]]
     with st.expander(_("Health report of this version: {status}", status=label), expanded=health["status"] != "ok"):
         # the report is generated from the published data itself (pipelines/publishing/health.py), never from user input
-        st.markdown(health["markdown"])
+        # its headings one level down (its '#' under the page's title), so headings never skip a level
+        st.markdown(re.sub(r"^(#{1,5}) ", r"#\1 ", health["markdown"], flags=re.MULTILINE))
         st.download_button(
             _("Download the health report (Markdown)"),
             health["markdown"].encode("utf-8"),
@@ -38,7 +40,7 @@ if health:
             mime="text/markdown",
         )
 
-st.subheader(_("Reporting cycles: who has reported for the 2030 voluntary cycles"))
+st.header(_("Reporting cycles: who has reported for the 2030 voluntary cycles"))
 cycles = cached("cycle_status", published)
 if cycles.empty:
     st.caption(
@@ -97,7 +99,7 @@ else:
     )  # fmt: skip
     download_buttons(cycle_table, f"reporting_cycle_{chosen}")
 
-st.subheader(_("Revisions between published versions"))
+st.header(_("Revisions between published versions"))
 revised = cached("revisions", published)
 if revised.empty:
     st.caption(_("No value has changed between the published versions kept in this one's history."))
@@ -116,7 +118,7 @@ else:
     show_table(revised[revised["change"] != "added"].head(2000), decimals=2)
     download_buttons(revised, "revisions")
 
-st.subheader(_("Sources"))
+st.header(_("Sources"))
 freshness = cached("source_freshness", published)
 show_table(freshness, hide=("source_sha256",))
 st.caption(
@@ -127,7 +129,7 @@ st.caption(
 )
 download_buttons(freshness, "source_freshness")
 
-st.subheader(_("Perception survey answer blocks that do not sum to 100 ± 2"))
+st.header(_("Perception survey answer blocks that do not sum to 100 ± 2"))
 anomalies = cached("block_anomalies", published)
 show_table(anomalies, decimals=1)
 st.caption(
@@ -139,7 +141,7 @@ st.caption(
 )
 download_buttons(anomalies, "perception_block_anomalies")
 
-st.subheader(_("City population labels matched to Urban Audit codes"))
+st.header(_("City population labels matched to Urban Audit codes"))
 labels = cached("population_label_matches", published)
 shares = cached("population_label_shares", published)
 if shares:
@@ -188,7 +190,7 @@ if shares:
 show_table(labels)
 download_buttons(labels, "population_label_matches")
 
-st.subheader(_("Coverage: periods with a value per city and indicator"))
+st.header(_("Coverage: periods with a value per city and indicator"))
 coverage = cached("coverage_matrix", published)
 matrix = coverage.pivot_table(
     index=["city", "geo_code"], columns="indicator_code", values="periods_with_value", fill_value=0
@@ -206,6 +208,6 @@ st.caption(
 )
 download_buttons(matrix, "coverage_matrix")
 
-st.subheader(_("Cities without geometry"))
+st.header(_("Cities without geometry"))
 show_table(cached("geographies_without_geometry", published))
 footer(published)

@@ -1,5 +1,5 @@
 """The text alternative of every chart: one short sentence, generated from the data drawn, in the reader's language
-("Riga: 72.3 % of respondents in 2019, 95 % CI 68.9–75.5, rank 85 of 100, could be 67–89"). Pages pass it to
+("Riga, 2019: 72.3 % of respondents, 95 % CI 68.9–75.5, rank 67–89 of 100"). Pages pass it to
 dashboards.common.altair_chart, which writes it under the chart and into the chart's own description, with the data
 as a table one click away (WCAG 2.1 success criterion 1.1.1, non-text content)."""
 
@@ -47,7 +47,16 @@ def ranked(
     if highlight is not None:
         mine = next((r for r in rows if r.get("geo_code") == highlight), None)
         if mine is not None:
-            first = f"{_named(mine, name_col)}: {_with_interval(mine, unit)}"
+            first = (
+                _(
+                    "{place}, {period}: {value}",
+                    place=_named(mine, name_col),
+                    period=period,
+                    value=_with_interval(mine, unit),
+                )
+                if period
+                else f"{_named(mine, name_col)}: {_with_interval(mine, unit)}"
+            )
             parts.append(first + (f", {rank}" if rank else "") + ".")
     parts.append(
         _(

@@ -66,15 +66,20 @@ class _Shown(HTMLParser):
     SKIP = {"script", "style", "svg", "template", "head"}
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
-    def __init__(self) -> None:
+    def __init__(self, skip_english: bool) -> None:
         super().__init__()
+        self.skip_english = skip_english
         self.stack: list[bool] = []  # for each open element: is it hidden from this reading?
         self.parts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         if tag in self.VOID:
             return
-        hidden = (self.stack and self.stack[-1]) or tag in self.SKIP or dict(attrs).get("lang") == "en"
+        hidden = (
+            (self.stack and self.stack[-1])
+            or tag in self.SKIP
+            or (self.skip_english and dict(attrs).get("lang") == "en")
+        )
         self.stack.append(bool(hidden))
 
     def handle_endtag(self, tag):
@@ -86,7 +91,8 @@ class _Shown(HTMLParser):
             self.parts.append(data.strip())
 
 
-def shown_text(html: str) -> str:
-    parser = _Shown()
+def shown_text(html: str, skip_english: bool = True) -> str:
+    """The text a reader sees; `skip_english=False` keeps the parts marked lang="en" (an English document)."""
+    parser = _Shown(skip_english)
     parser.feed(html)
     return "\n".join(parser.parts)

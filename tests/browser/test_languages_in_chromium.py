@@ -140,3 +140,52 @@ def test_the_city_report_reads_in_its_language_throughout_and_opens_offline(
     assert title != page.locator("h1").inner_text() and city in title  # the title in the language, not English
     page.close()
     assert requests == [html.as_uri(), english.as_uri()]  # the documents themselves, nothing else
+
+
+def test_nice_s_report_in_french_after_its_first_upload(browser, refreshed_data_dir, snapshot_dir, tmp_path):  # noqa: F811
+    """Nice has no value of its own in the snapshot (`sps report` refuses it); after it uploads one SYNTHETIC 2019
+    value, its French report reads French throughout (the city's own source text aside) and opens offline."""
+    import shutil
+    from dataclasses import replace
+
+    from pipelines.settings import load_settings
+    from pipelines.uploads.submit import submit_upload
+    from pipelines.uploads.tokens import issue_upload_token
+
+    data = tmp_path / "data"
+    shutil.copytree(refreshed_data_dir, data, symlinks=True)
+    env = sps_env(data, snapshot_dir)
+    html = tmp_path / "nice_fr.html"
+    refused = run_sps(["report", "--city", "FR008C", "--lang", "fr", "--out", str(html)], env)
+    assert refused.returncode != 0 and "no value of the city itself" in refused.stderr and not html.exists()
+
+    source = "SYNTHETIC browser-test value"
+    upload = (
+        "indicator_code,geo_code,period,sex,age_group,breakdown,value,unit,ci_low,ci_high,sample_size,source,note\n"
+        f"feel_safe_night_city,FR008C,2019,,,,64.5,%,61.2,67.7,800,{source},\n"
+    )
+    _, token = issue_upload_token(data, "FR008C")
+    result = submit_upload(
+        upload.encode(), "nice_2019.csv", "FR008C", token, None, replace(load_settings(), data_dir=data)
+    )
+    assert result.accepted, [str(p) for p in result.problems]
+    refreshed = run_sps(["refresh"], env)
+    assert refreshed.returncode == 0, refreshed.stdout[-2000:] + refreshed.stderr[-2000:]
+
+    done = run_sps(["report", "--city", "FR008C", "--lang", "fr", "--out", str(html)], env)
+    assert done.returncode == 0, done.stderr
+    shown = shown_text(html.read_text(encoding="utf-8"))
+    assert "Nice" in shown and "64,5" in shown  # its value, with a decimal comma
+    left = english_left(shown, "fr", allowed=(source,))
+    print(f"report FR008C [fr]: {len(shown.splitlines())} lines; English left: {left or 'none'}")
+    assert left == [], left
+    requests: list[str] = []
+    page = browser.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(html.as_uri())
+    page.wait_for_selector("h1")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "city_report_nice_fr.png"), full_page=False)
+    page.close()
+    assert requests == [html.as_uri()]

@@ -632,16 +632,20 @@ def _methods(data: CityReportData, t: Strings) -> dict:
 
 def _sources(data: CityReportData, t: Strings, generated_at: datetime) -> dict:
     rows = []
-    for source in data.sources:
+    # Our own words for the sources a city sent (pipelines.outputs.exports CITY_*_SOURCE) are in the catalogue and
+    # printed in the reader's language; a publisher's own title (Eurostat's) is kept as published, marked English.
+    sources = [{**s, **{k: i18n.data_text(s[k]) for k in ("title", "provider", "licence")}} for s in data.sources]
+    for source, original in zip(sources, data.sources, strict=True):
         fresh = data.freshness.get(source["dataset"], {})
         rows.append(
             {
                 **source,
+                "title_lang": "en" if source["title"] == original["title"] else None,
                 "loaded_at": i18n.format_date(fresh["loaded_at"]) if fresh.get("loaded_at") else "",
                 "last_update": fresh.get("source_last_update") or "",
             }
         )
-    providers = sorted({s["provider"] + f" ({s['licence']})" for s in data.sources})
+    providers = sorted({s["provider"] + f" ({s['licence']})" for s in sources})
     return {
         "rows": rows,
         "city_source": t("city_source", city=data.city["name"])

@@ -45,9 +45,12 @@ SCALES ?= 1 10 100
 bench: install ## benchmarks (SCALES="1 10" to leave out 100x): refresh vs raw DuckDB, dashboard, uploads -> benchmarks/results/
 	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m benchmarks.run --scales $(SCALES)
 
+screenshots: ## README's language and map screenshots (docs/img/) from `sps serve` on the current published version
+	$(BIN)/python docs/screenshots.py
+
 lint: install ## ruff lint + format check, and the import contracts (layers, no cycles; docs/architecture.md)
 	$(BIN)/ruff check pipelines dashboards tests benchmarks examples
 	$(BIN)/ruff format --check pipelines dashboards tests benchmarks examples
 	$(BIN)/lint-imports --no-cache
 
-.PHONY: help install run test dev lint bench messages
+.PHONY: help install run test dev lint bench messages screenshots

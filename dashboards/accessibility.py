@@ -3,7 +3,8 @@
 - the page's language (SC 3.1.1): Streamlit writes <html lang="en"> and its skip link in English whatever the
   content, so a small script sets the `lang` attribute to the reader's language and translates the skip link;
 - code blocks that wrap instead of scrolling sideways (SC 2.1.1): a scrolling <pre> cannot be reached by keyboard
-  (axe: scrollable-region-focusable); the methodology page's formulas wrap.
+  (axe: scrollable-region-focusable); the methodology page's formulas wrap;
+- the sidebar's collapse button always shown (SC 2.1.1): Streamlit hides it until hovered, out of the Tab order.
 
 Caption contrast (SC 1.4.3) is the theme's text colour (pipelines/cli.py TEXT_COLOUR). The script only writes
 values of this module: a language code of pipelines.shared.i18n.LANGUAGES and a catalogue message.
@@ -17,7 +18,13 @@ import streamlit as st
 
 from dashboards.labels import text as _
 
-STYLE = '[data-testid="stMarkdownPre"] pre, [data-testid="stCode"] pre { white-space: pre-wrap; overflow-x: hidden; }'
+STYLE = (
+    '[data-testid="stMarkdownPre"] pre, [data-testid="stCode"] pre { white-space: pre-wrap; overflow-x: hidden; }'
+    # Streamlit shows the sidebar's collapse button only under the mouse (visibility: hidden otherwise), which
+    # keeps it out of the Tab order: always shown, the keyboard reaches it too
+    ' [data-testid="stSidebarCollapseButton"], [data-testid="stSidebarCollapseButton"] button'
+    " { visibility: visible !important; }"
+)
 
 
 def page_accessibility(lang: str) -> None:

@@ -41,9 +41,20 @@ def _open(browser, url: str):  # noqa: F811
     page = browser.new_page(viewport={"width": 1280, "height": 1800}, accept_downloads=True)
     page.goto(url)
     page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
+    # the sidebar's page-language element is drawn before the page itself (dashboards/accessibility.py)
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stHtml']", state="attached", timeout=60_000)
     page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
     page.wait_for_timeout(2000)
     return page
+
+
+def _open_expanders(page) -> int:
+    """Open every expander of the page (their text is checked too); how many were opened."""
+    summaries = page.locator("[data-testid='stMain'] [data-testid='stExpander'] summary")
+    for i in range(summaries.count()):
+        summaries.nth(i).click()
+    page.wait_for_timeout(1000)
+    return summaries.count()
 
 
 def _shown_lines(page) -> list[str]:
@@ -62,6 +73,7 @@ def _shown_lines(page) -> list[str]:
 @pytest.fixture(scope="module")
 def english_city_profile(browser, dashboard_url):  # noqa: F811
     page = _open(browser, f"{dashboard_url}/city?city=LV001C&lang=en")
+    assert _open_expanders(page) >= 2
     lines = _shown_lines(page)
     page.close()
     return lines
@@ -72,7 +84,8 @@ def test_the_city_profile_has_no_english_left(browser, dashboard_url, english_ci
     ARTIFACTS.mkdir(exist_ok=True)
     page = _open(browser, f"{dashboard_url}/city?city=LV001C&lang={lang}")
     page.screenshot(path=str(ARTIFACTS / f"city_profile_{lang}.png"), full_page=True)
-    assert page.evaluate("document.documentElement.lang") == lang
+    page.wait_for_function(f"document.documentElement.lang === '{lang}'", timeout=20_000)
+    assert _open_expanders(page) >= 2  # the progress table and the sources of every value
     lines = _shown_lines(page)
     assert len(lines) > 50 and _in(lang, "City profile") in lines
     english = set(english_city_profile)

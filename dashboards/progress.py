@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboards.labels import fmt_signed
 from dashboards.labels import text as _
+from pipelines.outputs.assessments import ASSESSMENTS
 from pipelines.shared.i18n import N_
 
 # The Methodology page renders docs/methodology/progress.md under this anchor.
@@ -20,33 +21,6 @@ METHODS = {
     "eurostat_sdg_target": (N_("Eurostat SDG target (ratio of growth rates)"), "eurostat-sdg-target"),
     "open_sdg": (N_("Open SDG progress status"), "open-sdg-progress-status"),
 }
-# Every assessment the city_progress mart writes, for translation (the mart keeps English codes).
-ASSESSMENTS = (
-    N_("significant improvement"),
-    N_("no significant change"),
-    N_("significant deterioration"),
-    N_("on track"),
-    N_("off track"),
-    N_("cannot tell"),
-    N_("significant progress"),
-    N_("moderate progress"),
-    N_("moderate movement away"),
-    N_("significant movement away"),
-    N_("target met"),
-    N_("target achieved"),
-    N_("significant progress towards the target"),
-    N_("moderate progress towards the target"),
-    N_("insufficient progress towards the target"),
-    N_("movement away from the target"),
-    N_("substantial progress"),
-    N_("limited progress"),
-    N_("deterioration"),
-    N_("not available"),
-    N_("not assessable (no uncertainty)"),
-    N_("not assessable (zero or negative start value)"),
-    N_("not assessable (no value before the target year)"),
-    N_("not assessable (break in series)"),
-)
 GOOD = {
     "significant improvement",
     "on track",

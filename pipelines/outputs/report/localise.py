@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.outputs.assessments import ASSESSMENTS
 from pipelines.outputs.report.data import CityReportData
 from pipelines.shared import i18n
 from pipelines.shared.i18n import N_
@@ -16,19 +17,7 @@ PEER_GROUPS = {
     "all": N_("All cities"),
     "partnership": N_("Partnership cities (Security in Public Spaces)"),
 }
-WORDS = (
-    N_("significant improvement"),
-    N_("no significant change"),
-    N_("significant deterioration"),
-    N_("on track"),
-    N_("off track"),
-    N_("cannot tell"),
-    N_("significant progress"),
-    N_("moderate progress"),
-    N_("moderate movement away"),
-    N_("significant movement away"),
-    N_("not assessable (no uncertainty)"),
-    N_("not assessable (break in series)"),
+WORDS = ASSESSMENTS + (
     N_("sense of safety"),
     N_("urban security"),
     N_("public space liveability"),

@@ -142,7 +142,8 @@ def trend_text(row) -> str:
             previous_period=row["previous_period"],
             **values,
         )
-    return _("Trend {window}: {change}: {assessment} ({method}).", window=shown.window_text(row), **values)
+    window = f"{row['previous_period']} → {row['period']}"  # the scorecard row names the window this way
+    return _("Trend {window}: {change}: {assessment} ({method}).", window=window, **values)
 
 
 def rank_text(rank_row, uncertainty_method: str) -> str:

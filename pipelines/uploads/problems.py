@@ -7,7 +7,7 @@ and `warning()` calls), and the values of the placeholders, so a reader can show
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,11 @@ class Problem:
     value: str | None
     rule: str
     message: str  # a plain sentence saying what is wrong and how to fix it
-    template: str | None = None  # the message id: `message` before its {placeholders} were filled in
-    params: tuple[tuple[str, str], ...] = ()  # the placeholders' values
+    # The message id (`message` before its {placeholders} were filled in) and the placeholders' values: how to
+    # say `message` in the reader's language, not part of what the problem is (two problems with one message are
+    # equal however their text was built).
+    template: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def shown_value(self) -> str:
@@ -81,8 +84,9 @@ class MessageSummary:
     problems: int
     rows: int
     first_rows: tuple[int, ...]
-    template: str | None = None  # the message id and values of the first problem with this message
-    params: tuple[tuple[str, str], ...] = ()
+    # the message id and values of the first problem with this message (for translation; not compared)
+    template: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def translated(self, gettext) -> str:
         return Problem("", None, None, None, "", self.message, self.template, self.params).translated(gettext)

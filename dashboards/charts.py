@@ -1,5 +1,10 @@
-"""Every chart of the dashboard, with one colour-blind-safe palette (Okabe-Ito). Colour is never the only
-carrier of meaning: the table beside each chart holds the same information in words."""
+"""Every chart of the dashboard, with one colour-blind-safe palette (Okabe-Ito, "Color Universal Design", Okabe &
+Ito 2008) for categories and viridis (perceptually uniform, readable in greyscale and by colour-blind readers) for
+values. Colour is never the only carrier of meaning: categories also differ by shape or are named at the mark
+(time-series lines carry their city's name), low reliability is a hollow mark, approximate map locations a diamond,
+and every chart has a generated sentence and its data as a table one click away (dashboards/common.altair_chart,
+dashboards/chart_text.py). Titles, legends and tooltips are in the reader's language; Vega-Lite prints numbers with
+the reader's decimal sign (config.locale, set where the chart is drawn)."""
 
 from __future__ import annotations
 
@@ -10,19 +15,30 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import disable_debug_mode
 
-from dashboards.labels import column_label, text, unit_decimals
+from dashboards.labels import column_label, unit_decimals, unit_label
+from dashboards.labels import text as _
+from pipelines.shared.i18n import N_
 
 # Altair's "debug mode" validates every schema object as it is made (~10 ms a chart, on every run of a page);
 # the specs built here are validated whole in tests/dashboard/test_charts.py instead, and pages render them with
 # dashboards.common.altair_chart, which skips the per-run validation of the whole spec as well.
 disable_debug_mode()
 
+# Okabe-Ito, in the order of its paper; black is left out (text, whiskers and outlines are black).
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 SELECTED = "#0072B2"  # blue
 NOT_DIFFERENT = "#56B4E9"  # sky blue
 DIFFERENT = "#999999"  # grey
 NO_TEST = "#E69F00"  # orange: no uncertainty available, cannot be tested
-COMPARISON_DOMAIN = ["selected city", "not statistically different", "statistically different", "no interval"]
+COMPARISON_DOMAIN = [
+    N_("selected city"),
+    N_("not statistically different"),
+    N_("statistically different"),
+    N_("no interval"),
+]
 COMPARISON_RANGE = [SELECTED, NOT_DIFFERENT, DIFFERENT, NO_TEST]
+# Written at the end of each bar, and before each legend label, so the comparison does not rest on colour alone.
+COMPARISON_SYMBOLS = ["◆", "≈", "≠", "?"]
 LOW_RELIABILITY = "u"  # Eurostat's flag, also set by the city survey kit (n 30-99 or CV above 30 %)
 
 
@@ -37,19 +53,43 @@ def _hollow_when_unreliable() -> alt.FillOpacity:
     return alt.FillOpacity(
         "low_reliability:N",
         scale=alt.Scale(domain=[False, True], range=[1.0, 0.1]),
-        legend=alt.Legend(title="hollow: low reliability (u)", orient="top", labelExpr="datum.value ? 'u' : 'ok'"),
+        legend=alt.Legend(
+            title=_("hollow: low reliability (u)"),
+            orient="top",
+            labelExpr="datum.value ? 'u' : " + json.dumps(_("ok")),
+        ),
     )
 
 
-HIGHLIGHT_DOMAIN = ["highlighted city's region", "other areas"]
+HIGHLIGHT_DOMAIN = [N_("highlighted city's region"), N_("other areas")]
 HIGHLIGHT_RANGE = [SELECTED, NOT_DIFFERENT]
-SERIES_BREAK, SERIES_CONTINUOUS = "break in series", "continuous"
+SERIES_BREAK, SERIES_CONTINUOUS = N_("break in series"), N_("continuous")
+
+
+HIGHLIGHT_SYMBOLS = ["◆", ""]
+
+
+def _translated_comparison(data: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The `comparison` column in the reader's language, each word after its symbol ('≈ not statistically
+    different'), a `symbol` column for the bar ends, and the colour scale's domain and range to match."""
+    regional = set(data["comparison"].dropna()) <= set(HIGHLIGHT_DOMAIN)
+    domain, colours, symbols = (
+        (HIGHLIGHT_DOMAIN, HIGHLIGHT_RANGE, HIGHLIGHT_SYMBOLS)
+        if regional
+        else (COMPARISON_DOMAIN, COMPARISON_RANGE, COMPARISON_SYMBOLS)
+    )
+    words = {word: f"{symbol} {_(word)}".strip() for word, symbol in zip(domain, symbols, strict=True)}
+    marks = dict(zip(domain, symbols, strict=True))
+    data = data.assign(
+        comparison=[words.get(c, c) for c in data["comparison"]], symbol=[marks.get(c, "") for c in data["comparison"]]
+    )
+    return data, [words[w] for w in domain], colours
 
 
 def _tooltip(column: str, data: pd.DataFrame, unit: str | None = None) -> alt.Tooltip:
     """A tooltip line titled for people; numbers with the precision of the unit."""
     if column in ("value", "ci_low", "ci_high") and column in data and pd.api.types.is_numeric_dtype(data[column]):
-        title = unit if column == "value" and unit else column_label(column)
+        title = unit_label(unit) if column == "value" and unit else column_label(column)
         return alt.Tooltip(f"{column}:Q", format=f",.{unit_decimals(unit)}f", title=title)
     return alt.Tooltip(column, title=column_label(column))
 
@@ -57,14 +97,15 @@ def _tooltip(column: str, data: pd.DataFrame, unit: str | None = None) -> alt.To
 def _series_status(series: pd.DataFrame) -> pd.DataFrame:
     """A `series_status` column for people: 'break in series' / 'continuous', not true / false."""
     breaks = series["break_in_series"].astype(object).where(series["break_in_series"].notna(), False)
-    return series.assign(series_status=[SERIES_BREAK if value is True else SERIES_CONTINUOUS for value in breaks])
+    words = {True: _(SERIES_BREAK), False: _(SERIES_CONTINUOUS)}
+    return series.assign(series_status=[words[value is True] for value in breaks])
 
 
 def _series_shape(legend: alt.Legend | None = None) -> alt.Shape:
     return alt.Shape(
         "series_status:N",
-        title=text("series"),
-        scale=alt.Scale(domain=[SERIES_CONTINUOUS, SERIES_BREAK], range=["circle", "diamond"]),
+        title=_("series"),
+        scale=alt.Scale(domain=[_(SERIES_CONTINUOUS), _(SERIES_BREAK)], range=["circle", "diamond"]),
         **({"legend": legend} if legend is not None else {}),
     )
 
@@ -83,11 +124,8 @@ def ranked_bars(
     colour = alt.value(SELECTED)
     scale = None
     if "comparison" in data:
-        regional = set(data["comparison"]) <= set(HIGHLIGHT_DOMAIN)
-        scale = alt.Scale(
-            domain=HIGHLIGHT_DOMAIN if regional else COMPARISON_DOMAIN,
-            range=HIGHLIGHT_RANGE if regional else COMPARISON_RANGE,
-        )
+        data, domain, colours = _translated_comparison(data)
+        scale = alt.Scale(domain=domain, range=colours)
         colour = alt.Color("comparison:N", scale=scale, legend=alt.Legend(title=None, orient="top"))
     # Channels are given as objects, never as shorthand strings: Altair resolves each string through a lookup it
     # rebuilds over its whole schema every time (~4 ms a string, most of the time it takes to build a chart).
@@ -98,7 +136,7 @@ def ranked_bars(
     # An explicit order: layered charts ignore a sort by field, and every layer must share it.
     order = data[name_col].tolist()
     y = alt.Y(f"{name_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=340))
-    encoding = {"x": alt.X("value:Q", title=unit), "y": y, "color": colour, "tooltip": tooltip}
+    encoding = {"x": alt.X("value:Q", title=unit_label(unit)), "y": y, "color": colour, "tooltip": tooltip}
     if "low_reliability" in data and data["low_reliability"].any():
         # Hollow bars for low reliability: the outline keeps the bar's colour, the fill fades.
         stroke = alt.Stroke("comparison:N", scale=scale, legend=None) if scale is not None else colour
@@ -110,6 +148,13 @@ def ranked_bars(
             alt.Chart(data[data["ci_low"].notna()])
             .mark_rule(color="black")
             .encode(x=alt.X("ci_low:Q"), x2=alt.X2("ci_high:Q"), y=y)
+        )
+    if "symbol" in data and (data["symbol"] != "").any():
+        ends = data.assign(end=data[["value", "ci_high"]].max(axis=1) if "ci_high" in data else data["value"])
+        layers.append(
+            alt.Chart(ends[ends["symbol"] != ""])
+            .mark_text(align="left", dx=4, fontSize=12, color="#222222")
+            .encode(x=alt.X("end:Q"), y=y, text=alt.Text("symbol:N"))
         )
     # Streamlit fits the whole chart (legend, axis, title) into this height: room for them on top of the bars,
     # or a handful of bars (the regions of one country) are squeezed to a line.
@@ -128,8 +173,8 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
     dashed ticks."""
     series = _series_status(_with_reliability(series))
     base = alt.Chart(series).encode(
-        x=alt.X("period_year:O", title=text("period (first year)")),
-        color=alt.Color("city:N", scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(title=None, orient="top")),
+        x=alt.X("period_year:O", title=_("period (first year)")),
+        color=alt.Color("city:N", scale=alt.Scale(range=OKABE_ITO), legend=alt.Legend(title=None, orient="top")),
     )
     tooltip = [  # channel objects, not shorthand strings: see ranked_bars
         _tooltip("city", series),
@@ -142,8 +187,15 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
         _tooltip("source_dataset", series),
         alt.Tooltip("series_status:N", title=column_label("break_in_series")),
     ]
+    # Each line is named at its last point: cities are told apart by their names, not by colour alone.
+    last = series.sort_values("period_year").groupby("city", as_index=False).tail(1)
+    names = (
+        alt.Chart(last)
+        .mark_text(align="left", dx=7, fontSize=11, color="#333333")
+        .encode(x=alt.X("period_year:O"), y=alt.Y("value:Q"), text=alt.Text("city:N"))
+    )
     layers = [
-        base.mark_line().encode(y=alt.Y("value:Q", title=unit)),
+        base.mark_line().encode(y=alt.Y("value:Q", title=unit_label(unit))),
         base.mark_point(filled=True, size=60).encode(
             y=alt.Y("value:Q"),
             shape=_series_shape(),
@@ -158,6 +210,7 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
     ]
     if series["ci_low"].notna().any():
         layers.append(base.mark_rule().encode(y=alt.Y("ci_low:Q"), y2=alt.Y2("ci_high:Q")))
+    layers.append(names)
     chart = alt.layer(*layers)
     if references is not None and len(references):
         ticks = (
@@ -170,7 +223,7 @@ def city_time_series(series: pd.DataFrame, unit: str, references: pd.DataFrame |
                     _tooltip("reference_area", references),
                     _tooltip("reference_scope", references),
                     _tooltip("reference_period", references),
-                    alt.Tooltip("reference_value:Q", format=f",.{unit_decimals(unit)}f", title=unit),
+                    alt.Tooltip("reference_value:Q", format=f",.{unit_decimals(unit)}f", title=unit_label(unit)),
                 ],
             )
         )
@@ -184,7 +237,7 @@ def country_trends(series: pd.DataFrame, unit: str, columns: int = 4) -> alt.Fac
     series are marked with a diamond."""
     series = _series_status(series)
     base = alt.Chart().encode(x=alt.X("period_year:O", title=None, axis=alt.Axis(labelAngle=-45)))
-    line = base.mark_line().encode(y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)))
+    line = base.mark_line().encode(y=alt.Y("value:Q", title=unit_label(unit), scale=alt.Scale(zero=False)))
     points = base.mark_point(filled=True, size=30).encode(
         y=alt.Y("value:Q"),
         shape=_series_shape(alt.Legend(orient="top")),
@@ -216,13 +269,13 @@ CITY_SCHEME = "viridis"  # sequential, colour-blind safe, readable in greyscale
 REGION_SCHEME = "blues"
 REGION_CLASSES = 5  # quantile classes: police-recorded rates are strongly skewed
 # Where a city point stands (dim_geographies.location_source), told by the mark's shape, never by colour alone.
-OWN_POINT, APPROXIMATE = "own point", "approximate: centre of its region"
+OWN_POINT, APPROXIMATE = N_("own point"), N_("approximate: centre of its region")
 LOCATION_SHAPES = {OWN_POINT: "circle", APPROXIMATE: "diamond"}
 LOCATION_WORDS = {
-    "urban_audit_point": "Urban Audit 2021 city point",
-    "city_boundary": "inside the boundary the city uploaded",
-    "nuts3_label_point": "approximate: label point of its NUTS 3 region {nuts3_code}",
-    "nuts1_label_point": "approximate: label point of its NUTS 1 region {nuts1_code}",
+    "urban_audit_point": N_("Urban Audit 2021 city point"),
+    "city_boundary": N_("inside the boundary the city uploaded"),
+    "nuts3_label_point": N_("approximate: label point of its NUTS 3 region {nuts3_code}"),
+    "nuts1_label_point": N_("approximate: label point of its NUTS 1 region {nuts1_code}"),
 }
 
 
@@ -234,8 +287,8 @@ def city_locations(cities: pd.DataFrame) -> pd.DataFrame:
         source = row.get("location_source")
         template = LOCATION_WORDS.get(source) if isinstance(source, str) else None
         codes = {key: row.get(key) or "?" for key in ("nuts3_code", "nuts1_code")}
-        words.append(template.format(**codes) if template else "no map location")
-        kinds.append(APPROXIMATE if source in ("nuts3_label_point", "nuts1_label_point") else OWN_POINT)
+        words.append(_(template, **codes) if template else _("no map location"))
+        kinds.append(_(APPROXIMATE if source in ("nuts3_label_point", "nuts1_label_point") else OWN_POINT))
     return cities.assign(location=words, location_kind=kinds)
 
 
@@ -354,7 +407,7 @@ def overview_map(
     base = (
         alt.Chart(inline_features(countries))
         .mark_geoshape(fill=BASEMAP_FILL, stroke=BASEMAP_STROKE, strokeWidth=0.6, clip=True)
-        .encode(tooltip=[alt.Tooltip("properties.geo_code:N", title="country")])
+        .encode(tooltip=[alt.Tooltip("properties.geo_code:N", title=_("country"))])
     )
     layers = [base]
     breaks = class_breaks([f["properties"].get("value") for f in regions])
@@ -371,7 +424,11 @@ def overview_map(
                         else alt.Scale(scheme=REGION_SCHEME)
                     ),
                     legend=alt.Legend(
-                        title=["NUTS 3 regions", unit, *(["(quantile classes)"] if breaks else [])],
+                        title=[
+                            _("NUTS 3 regions"),
+                            unit_label(unit),
+                            *([_("(quantile classes)")] if breaks else []),
+                        ],
                         format=",.3~g",
                         orient="left",
                         titleLimit=320,
@@ -379,17 +436,18 @@ def overview_map(
                     ),
                 ),
                 tooltip=[
-                    alt.Tooltip("properties.name:N", title="region"),
+                    alt.Tooltip("properties.name:N", title=_("region")),
                     alt.Tooltip("properties.geo_code:N", title="NUTS 3"),
-                    alt.Tooltip("properties.value:Q", title=unit, format=",.2f"),
-                    alt.Tooltip("properties.flags:N", title="flags"),
+                    alt.Tooltip("properties.value:Q", title=unit_label(unit), format=",.2f"),
+                    alt.Tooltip("properties.flags:N", title=_("flags")),
                 ],
             )
         )
     if len(cities):
         if "location_kind" not in cities:
             cities = city_locations(cities)
-        kinds = [k for k in LOCATION_SHAPES if k in set(cities["location_kind"])]
+        shapes = {_(k): v for k, v in LOCATION_SHAPES.items()}
+        kinds = [k for k in shapes if k in set(cities["location_kind"])]
         layers.append(
             alt.Chart(cities[["name", "geo_code", "country", "value", "lon", "lat", "location_kind", "location"]])
             .mark_point(filled=True, size=80, opacity=0.95, stroke="#333333", strokeWidth=0.6, clip=True)
@@ -400,20 +458,23 @@ def overview_map(
                     "value:Q",
                     scale=alt.Scale(scheme=CITY_SCHEME),
                     legend=alt.Legend(
-                        title=["Cities", city_unit or unit], format=",.1f", orient="right", titleLimit=320
+                        title=[_("Cities"), unit_label(city_unit or unit)],
+                        format=",.1f",
+                        orient="right",
+                        titleLimit=320,
                     ),
                 ),
                 shape=alt.Shape(
                     "location_kind:N",
-                    scale=alt.Scale(domain=kinds, range=[LOCATION_SHAPES[k] for k in kinds]),
-                    legend=alt.Legend(title="City location", orient="right", labelLimit=320),
+                    scale=alt.Scale(domain=kinds, range=[shapes[k] for k in kinds]),
+                    legend=alt.Legend(title=_("City location"), orient="right", labelLimit=320),
                 ),
                 tooltip=[
-                    alt.Tooltip("name:N", title="city"),
-                    alt.Tooltip("geo_code:N"),
-                    alt.Tooltip("country:N"),
-                    alt.Tooltip("value:Q", title=city_unit or unit, format=",.1f"),
-                    alt.Tooltip("location:N", title="location"),
+                    alt.Tooltip("name:N", title=_("city")),
+                    alt.Tooltip("geo_code:N", title=column_label("geo_code")),
+                    alt.Tooltip("country:N", title=column_label("country")),
+                    alt.Tooltip("value:Q", title=unit_label(city_unit or unit), format=",.1f"),
+                    alt.Tooltip("location:N", title=_("location")),
                 ],
             )
         )
@@ -440,7 +501,11 @@ SPACE_TYPE_COLOURS = {  # Okabe-Ito; the map's tooltip and the page's table name
     "street_plaza": "#0072B2",
     "other": "#999999",
 }
-TIME_OF_DAY_COLOURS = {"day": "#E69F00", "after dark": "#0072B2"}
+TIME_OF_DAY_COLOURS = {N_("day"): "#E69F00", N_("after dark"): "#0072B2"}
+SPACE_TYPES = (
+    N_("park"), N_("garden"), N_("square"), N_("playground"), N_("beach"), N_("sports ground"), N_("street plaza"),
+    N_("other"),
+)  # fmt: skip
 SCORE_SCHEME = "viridis"
 MAP_SPACES_LIMIT = 5000  # the largest spaces drawn; a browser slows down beyond (the table lists them all)
 
@@ -468,32 +533,37 @@ def public_space_map(
             .mark_geoshape(filled=False, stroke="#777777", strokeWidth=0.7)
             .encode(
                 tooltip=[
-                    alt.Tooltip("properties.name:N", title="district"),
-                    alt.Tooltip("properties.feature_id:N", title="code"),
+                    alt.Tooltip("properties.name:N", title=_("district")),
+                    alt.Tooltip("properties.feature_id:N", title=_("code")),
                 ]
             )
         )
     tooltip = [
-        alt.Tooltip("properties.name:N", title="space"),
+        alt.Tooltip("properties.name:N", title=_("space")),
         alt.Tooltip("properties.feature_id:N", title="id"),
-        alt.Tooltip("properties.space_type:N", title="type"),
-        alt.Tooltip("properties.access:N", title="access"),
-        alt.Tooltip("properties.area_m2:Q", title="area (m²)", format=",.0f"),
-        alt.Tooltip("properties.safety_score_after_dark:Q", title="audit score after dark", format=".0f"),
+        alt.Tooltip("properties.space_type:N", title=_("type")),
+        alt.Tooltip("properties.access:N", title=_("access")),
+        alt.Tooltip("properties.area_m2:Q", title=_("area (m²)"), format=",.0f"),
+        alt.Tooltip("properties.safety_score_after_dark:Q", title=_("audit score after dark"), format=".0f"),
     ]
     if spaces:
         if colour_by == "score":
             colour = alt.Color(
                 "properties.safety_score_after_dark:Q",
                 scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
-                legend=alt.Legend(title=["Audit score", "after dark (0-100)"], orient="right"),
+                legend=alt.Legend(title=[_("Audit score"), _("after dark (0-100)")], orient="right"),
             )
             fill = alt.condition("datum.properties.safety_score_after_dark == null", alt.value("#CCCCCC"), colour)
         else:
+            types = {code: _(code.replace("_", " ")) for code in SPACE_TYPE_COLOURS}
             fill = alt.Color(
                 "properties.space_type:N",
                 scale=alt.Scale(domain=list(SPACE_TYPE_COLOURS), range=list(SPACE_TYPE_COLOURS.values())),
-                legend=alt.Legend(title="Type of open space", orient="right"),
+                legend=alt.Legend(
+                    title=_("Type of open space"),
+                    orient="right",
+                    labelExpr=f"{json.dumps(types)}[datum.value] || datum.value",
+                ),
             )
         layers.append(
             alt.Chart(inline_features(spaces))
@@ -510,12 +580,12 @@ def public_space_map(
                 color=alt.Color(
                     "safety_score_after_dark:Q",
                     scale=alt.Scale(scheme=SCORE_SCHEME, domain=[0, 100]),
-                    legend=alt.Legend(title=["Audited sites:", "score after dark"], orient="right"),
+                    legend=alt.Legend(title=[_("Audited sites:"), _("score after dark")], orient="right"),
                 ),
                 tooltip=[
-                    alt.Tooltip("site_id:N", title="site"),
-                    alt.Tooltip("safety_score_day:Q", title="score by day", format=".0f"),
-                    alt.Tooltip("safety_score_after_dark:Q", title="score after dark", format=".0f"),
+                    alt.Tooltip("site_id:N", title=_("site")),
+                    alt.Tooltip("safety_score_day:Q", title=_("score by day"), format=".0f"),
+                    alt.Tooltip("safety_score_after_dark:Q", title=_("score after dark"), format=".0f"),
                 ],
             )
         )
@@ -535,11 +605,11 @@ def district_choropleth(districts: list, labels: pd.DataFrame, unit: str, height
             color=alt.Color(
                 "properties.value:Q",
                 scale=scale,
-                legend=alt.Legend(title=[unit, *(["(quantile classes)"] if breaks else [])], format=",.3~g"),
+                legend=alt.Legend(title=[unit, *([_("(quantile classes)")] if breaks else [])], format=",.3~g"),
             ),
             tooltip=[
-                alt.Tooltip("properties.name:N", title="district"),
-                alt.Tooltip("properties.geo_code:N", title="code"),
+                alt.Tooltip("properties.name:N", title=_("district")),
+                alt.Tooltip("properties.geo_code:N", title=_("code")),
                 alt.Tooltip("properties.value:Q", title=unit, format=",.2f"),
             ],
         )
@@ -555,24 +625,31 @@ def district_choropleth(districts: list, labels: pd.DataFrame, unit: str, height
 def day_after_dark_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
     """Mean score per item by day and after dark (`label`, `time`, `value`, `ci_low`, `ci_high`), side by side
     with their 95 % bootstrap intervals over sites."""
+    times = [_(t) for t in TIME_OF_DAY_COLOURS]
+    frame = frame.assign(time=[_(t) if isinstance(t, str) else t for t in frame["time"]])
     colour = alt.Color(
         "time:N",
-        scale=alt.Scale(domain=list(TIME_OF_DAY_COLOURS), range=list(TIME_OF_DAY_COLOURS.values())),
-        legend=alt.Legend(title="Audits", orient="bottom"),
+        scale=alt.Scale(domain=times, range=list(TIME_OF_DAY_COLOURS.values())),
+        legend=alt.Legend(title=_("Audits"), orient="bottom"),
     )
-    base = alt.Chart(frame).encode(
-        y=alt.Y("label:N", title=None, sort=None), yOffset=alt.YOffset("time:N", sort=list(TIME_OF_DAY_COLOURS))
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", title=None, sort=None), yOffset=alt.YOffset("time:N", sort=times))
+    # Day and after dark differ by shape as well as colour (a circle and a square).
+    shape = alt.Shape(
+        "time:N",
+        scale=alt.Scale(domain=times, range=["circle", "square"]),
+        legend=alt.Legend(title=_("Audits"), orient="bottom"),
     )
     points = base.mark_point(filled=True, size=70).encode(
         x=alt.X("value:Q", title=unit),
         color=colour,
+        shape=shape,
         tooltip=[
-            alt.Tooltip("label:N", title="item"),
-            alt.Tooltip("time:N"),
-            alt.Tooltip("value:Q", format=".2f"),
-            alt.Tooltip("ci_low:Q", title="95 % low", format=".2f"),
-            alt.Tooltip("ci_high:Q", title="95 % high", format=".2f"),
-            alt.Tooltip("sample_size:Q", title="audits"),
+            alt.Tooltip("label:N", title=_("item")),
+            alt.Tooltip("time:N", title=_("time of day")),
+            alt.Tooltip("value:Q", title=column_label("value"), format=".2f"),
+            alt.Tooltip("ci_low:Q", title=column_label("ci_low"), format=".2f"),
+            alt.Tooltip("ci_high:Q", title=column_label("ci_high"), format=".2f"),
+            alt.Tooltip("sample_size:Q", title=_("audits")),
         ],
     )
     whiskers = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q", color=colour)

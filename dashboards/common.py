@@ -4,14 +4,27 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 
 import streamlit as st
 
 from dashboards import queries
-from dashboards.labels import MISSING, VALUE_COLUMNS, column_label, decimals_for
+from dashboards.labels import (
+    MISSING,
+    VALUE_COLUMNS,
+    column_label,
+    decimals_for,
+    fmt_number,
+    translate_frame,
+    unit_label,
+    use_catalogue,
+)
+from dashboards.labels import text as _
+from dashboards.language import choose_language
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.shared import i18n
 from pipelines.shared.alerts import alert_once
 from pipelines.shared.cells import neutralise_cell
 from pipelines.versions.outcome import read_refresh_outcome
@@ -21,21 +34,38 @@ log = logging.getLogger("sps.dashboard")
 
 def published_or_stop() -> queries.Published:
     """The version to show, with a banner on every page when it is not the one CURRENT names (damaged) or when
-    the last refresh could not update some sources."""
+    the last refresh could not update some sources. Sets the reader's language first (?lang=), as a page run
+    alone (tests) has no app.py around it."""
+    choose_language()
     try:
         published = queries.current_published()
     except SpsError as exc:
-        st.error(f"No data to show yet: {exc}")
+        st.error(_("No data to show yet: {reason}", reason=exc))
         st.stop()
+    lang = i18n.language()
+    if lang != i18n.DEFAULT_LANGUAGE:  # the indicator catalogue in the reader's language (seeds, ADR 0023)
+        use_catalogue(lang, cached("indicator_translations", published))
     if published.problem:
-        st.warning(published.banner, icon=":material/gpp_maybe:")
+        st.warning(
+            _(
+                "{problem}. Showing the newest intact version, {version}, instead. The secretariat has been alerted "
+                "(`sps publish --verify`, then `sps publish --rollback` or `sps refresh --full`).",
+                problem=published.problem[:1].upper() + published.problem[1:],
+                version=published.version,
+            ),
+            icon=":material/gpp_maybe:",
+        )
         _alert_damaged(published.named or "pointer", published.problem, published.version)
     outcome = last_refresh()
     if outcome and outcome.get("status") == "error" and outcome.get("failed"):
         failed = ", ".join(key.removeprefix("raw/") for key in outcome["failed"])
         st.info(
-            f"The last refresh ({outcome['at'][:16].replace('T', ' ')} UTC) could not update {failed}: "
-            "their last good data is shown. Details on the Data quality page.",
+            _(
+                "The last refresh ({at} UTC) could not update {sources}: their last good data is shown. Details on "
+                "the Data quality page.",
+                at=outcome["at"][:16].replace("T", " "),
+                sources=failed,
+            ),
             icon=":material/sync_problem:",
         )
     return published
@@ -62,9 +92,20 @@ def _alert_damaged(named: str, problem: str, served: str) -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached(name: str, published: queries.Published, *args):
-    """Cache query results per published version: a new publication invalidates them naturally."""
+def _cached(name: str, published: queries.Published, *args):
     return getattr(queries, name)(published, *args)
+
+
+def cached_as_published(name: str, published: queries.Published, *args):
+    """A query result exactly as published (the catalogue's English): for bulk downloads equal to `sps export`."""
+    return _cached(name, published, *args)
+
+
+def cached(name: str, published: queries.Published, *args):
+    """Cache query results per published version: a new publication invalidates them naturally. The cache holds
+    the catalogue's English; indicator names, definitions and caveats are put in the reader's language on the way
+    out (dashboards/labels.translate_frame), so one cached result serves every language."""
+    return translate_frame(_cached(name, published, *args))
 
 
 def _spreadsheet_safe(frame):
@@ -100,14 +141,14 @@ def download_buttons(frame, stem: str) -> None:
     frame = frame.copy()  # what is shown now, even if the page changes its frame afterwards (copy-on-write: cheap)
     left, right = st.columns(2)
     left.download_button(
-        "Download CSV",
+        _("Download CSV"),
         lambda: csv_bytes(frame),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"csv-{stem}",
     )
     right.download_button(
-        "Download XLSX",
+        _("Download XLSX"),
         lambda: xlsx_bytes(frame),
         file_name=f"{stem}.xlsx",
         key=f"xlsx-{stem}",
@@ -115,16 +156,35 @@ def download_buttons(frame, stem: str) -> None:
     )
 
 
-def altair_chart(chart) -> None:
-    """st.altair_chart(chart, width="stretch") without validating the whole Vega-Lite spec against Altair's JSON
-    schema on every run: 20-30 ms for the map or 150 ranked bars at 10x, more than the queries behind them. The
-    specs come from dashboards/charts.py only, and tests/dashboard/test_charts.py validates every kind it builds."""
+def altair_chart(chart, description: str | None = None, data=None, data_labels: dict | None = None) -> None:
+    """st.altair_chart(chart, width="stretch") with, for every reader, the chart's text alternative: `description`
+    (one generated sentence: dashboards/chart_text.py) under the chart and as the chart's own description, and the
+    table of `data` one click away; numbers on axes, legends and tooltips in the reader's locale (Vega-Lite's
+    config.locale from Babel's symbols).
+
+    Altair's validation of the whole Vega-Lite spec on every run is skipped (20-30 ms for the map or 150 ranked
+    bars at 10x, more than the queries behind them): the specs come from dashboards/charts.py only, and
+    tests/dashboard/test_charts.py validates every kind it builds."""
+    if description:
+        chart = chart.properties(description=description)
+    chart = chart.configure(locale=i18n.vega_locale())
     object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
     st.altair_chart(chart, width="stretch")
+    if description:
+        st.caption(description)
+    if data is not None and len(data):  # one click away, drawn only when asked for (a table costs a page run time)
+        key = "chart-data-" + hashlib.sha1((description or str(data.columns.tolist())).encode()).hexdigest()[:12]
+        if st.toggle(_("Data of this chart (table)"), key=key):
+            show_table(data, labels=data_labels)
 
 
 def footer(published: queries.Published) -> None:
-    st.caption(f"Published version {published.version}. Source: Eurostat (CC BY 4.0); boundaries © EuroGeographics.")
+    st.caption(
+        _(
+            "Published version {version}. Source: Eurostat (CC BY 4.0); boundaries © EuroGeographics.",
+            version=published.version,
+        )
+    )
 
 
 def url_choice(notes: list[str], key: str, allowed: list, default):
@@ -134,14 +194,17 @@ def url_choice(notes: list[str], key: str, allowed: list, default):
         return default
     if value in allowed:
         return value
-    notes.append(f"'{value}' is not a valid {key} here; showing {default} instead.")
+    notes.append(
+        _("'{value}' is not a valid {key} here; showing {default} instead.", value=value, key=key, default=default)
+    )
     return default
 
 
 def table_config(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None) -> dict:
-    """Streamlit column settings that show `frame` to people: a label for every column (downloads keep the
-    codes), values and their intervals with one precision that follows the unit (79.0 beside 75.2–82.3, not 79
-    beside 75.2155), whole numbers for sample sizes, dates without seconds. `hide` lists columns not shown."""
+    """Streamlit column settings that show `frame` to people: a label for every column in the reader's language
+    (downloads keep the codes), values and their intervals with one precision that follows the unit (79.0 beside
+    75.2–82.3, not 79 beside 75.2155), whole numbers for sample sizes, dates without seconds. `hide` lists columns
+    not shown. Numbers are printed by show_table in the reader's locale; these formats are English's."""
     import pandas as pd
 
     if decimals is None:
@@ -166,10 +229,60 @@ def table_config(frame, *, labels: dict | None = None, hide=(), decimals: int | 
     return config
 
 
+# Beyond this many numeric cells a table keeps Streamlit's own number format (dot decimals) in every language:
+# a pandas Styler is rendered cell by cell on the server, ~1 s for 100 000 cells.
+LOCALISED_CELLS = 20_000
+# Columns whose cells are codes people read: shown in the reader's language (downloads keep the codes).
+_CODE_WORDS = {
+    "severity": {"error": i18n.N_("error"), "warning": i18n.N_("warning")},
+    "context": {"region": i18n.N_("region"), "national": i18n.N_("national")},
+}
+
+
+def localised(frame, config: dict, decimals: int):
+    """`frame` for the screen in the reader's language: units and code words translated; outside English a
+    Styler printing numbers with Babel (decimal comma) while the cells stay numbers, so sorting still sorts
+    numbers. Small tables only (LOCALISED_CELLS)."""
+    import pandas as pd
+
+    changes = {}
+    if "unit" in frame.columns:
+        changes["unit"] = [unit_label(u) if isinstance(u, str) else u for u in frame["unit"]]
+    for column, words in _CODE_WORDS.items():
+        if column in frame.columns:
+            changes[column] = [_(words[v]) if isinstance(v, str) and v in words else v for v in frame[column]]
+    if changes:
+        frame = frame.assign(**changes)
+    if i18n.language() == i18n.DEFAULT_LANGUAGE:
+        return frame
+    formats = {}
+    for column in frame.columns:
+        if config.get(column) is None or not pd.api.types.is_numeric_dtype(frame[column].dtype):
+            continue
+        if pd.api.types.is_bool_dtype(frame[column].dtype):
+            continue
+        places = decimals if column in VALUE_COLUMNS else (0 if pd.api.types.is_integer_dtype(frame[column]) else None)
+        if column in ("sample_size", "report_version", "line", "first line"):
+            places = 0
+        if places is None:
+            places = 2
+        formats[column] = functools.partial(fmt_number, decimals=places)
+    if not formats or len(frame) * len(formats) > LOCALISED_CELLS:
+        return frame
+    for column in formats:  # the Styler's text is shown: Streamlit's own number format would not apply anyway
+        entry = config.get(column)
+        if isinstance(entry, dict) and entry.get("type_config", {}).get("format"):
+            config[column] = st.column_config.Column(entry.get("label"))
+    return frame.style.format(formats, na_rep=MISSING)
+
+
 def show_table(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None, **kwargs) -> None:
-    """st.dataframe for people: labelled columns, consistent rounding, "—" in empty cells (never "None")."""
+    """st.dataframe for people: labelled columns, consistent rounding, numbers in the reader's locale, "—" in
+    empty cells (never "None")."""
+    if decimals is None:
+        decimals = decimals_for(frame["unit"].dropna().unique()) if "unit" in frame else 1
     config = table_config(frame, labels=labels, hide=hide, decimals=decimals)
     config.update(kwargs.pop("column_config", None) or {})
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
-    st.dataframe(frame, column_config=config, placeholder=MISSING, **kwargs)
+    st.dataframe(localised(frame, config, decimals), column_config=config, placeholder=MISSING, **kwargs)

@@ -8,8 +8,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards import chart_text
 from dashboards import progress as shown
 from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.labels import column_label, group_label, ngettext, unit_label
+from dashboards.labels import text as _
 
 # Okabe-Ito, as dashboards/charts.py: colour follows the assessment, and the table says it in words too
 ASSESSMENT_COLOURS = {"green": "#009E73", "red": "#D55E00", "orange": "#E69F00", "gray": "#999999"}
@@ -28,21 +31,34 @@ def progress_chart(frame: pd.DataFrame, unit: str, highlight: str | None, limit:
         SELECTED if code == highlight else ASSESSMENT_COLOURS[shown.colour(a)]
         for code, a in zip(data["geo_code"], data["assessment"], strict=True)
     ]
+    # The assessment is also a shape (better: triangle up, worse: triangle down, in between: diamond, not assessable:
+    # circle), so it never rests on colour alone; the tooltip and the table say it in words.
+    data["direction"] = [
+        "triangle-up" if a in shown.GOOD else "triangle-down" if a in shown.BAD else "diamond" if a in shown.MIXED
+        else "circle"
+        for a in data["assessment"]
+    ]  # fmt: skip
+    data["assessment_label"] = data["assessment"].map(shown.assessment_label)
     order = data["city"].tolist()
     y = alt.Y("city:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
+    change_title = _("change ({unit})", unit=unit_label(unit))
     tooltip = [
-        alt.Tooltip("city:N"),
-        alt.Tooltip("geo_code:N"),
-        alt.Tooltip("change:Q", format="+.2f", title=f"change ({unit})"),
-        alt.Tooltip("change_ci_low:Q", format="+.2f", title="95 % low"),
-        alt.Tooltip("change_ci_high:Q", format="+.2f", title="95 % high"),
-        alt.Tooltip("assessment:N"),
+        alt.Tooltip("city:N", title=column_label("city")),
+        alt.Tooltip("geo_code:N", title=column_label("geo_code")),
+        alt.Tooltip("change:Q", format="+.2f", title=change_title),
+        alt.Tooltip("change_ci_low:Q", format="+.2f", title=column_label("ci_low")),
+        alt.Tooltip("change_ci_high:Q", format="+.2f", title=column_label("ci_high")),
+        alt.Tooltip("assessment_label:N", title=column_label("assessment")),
     ]
     dots = (
         alt.Chart(data)
-        .mark_point(filled=True, size=60)
+        .mark_point(filled=True, size=70)
         .encode(
-            x=alt.X("change:Q", title=f"change ({unit})"), y=y, color=alt.Color("colour:N", scale=None), tooltip=tooltip
+            x=alt.X("change:Q", title=change_title),
+            y=y,
+            color=alt.Color("colour:N", scale=None),
+            shape=alt.Shape("direction:N", scale=None),
+            tooltip=tooltip,
         )
     )
     layers = [alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x="zero:Q")]
@@ -64,11 +80,17 @@ def render(published, code: str, meta, notes: list[str]) -> None:
     windows = cached("progress_windows", published, code)
     if windows.empty:
         st.info(
-            f"No progress assessment for {meta['indicator_name']} in any city: "
-            + (
-                f"published version {published.version} predates progress assessments (refresh to publish a new one)."
-                if not cached("has_table", published, "city_progress")
-                else "no city has two comparable periods of it (one survey wave only, or values for regions only)."
+            _(
+                "No progress assessment for {indicator} in any city: published version {version} predates progress "
+                "assessments (refresh to publish a new one).",
+                indicator=meta["indicator_name"],
+                version=published.version,
+            )
+            if not cached("has_table", published, "city_progress")
+            else _(
+                "No progress assessment for {indicator} in any city: no city has two comparable periods of it (one "
+                "survey wave only, or values for regions only).",
+                indicator=meta["indicator_name"],
             )
         )
         return
@@ -77,16 +99,26 @@ def render(published, code: str, meta, notes: list[str]) -> None:
     def label(key: str) -> str:
         r = options[key]
         return (
-            f"{r['from_period']} → {r['to_period']} · {shown.method_label(r['method'])} · {r['comparability_group']} "
-            f"({r['cities']} cities, {r['assessable']} assessable)"
+            f"{r['from_period']} → {r['to_period']} · {shown.method_label(r['method'])} · "
+            f"{group_label(r['comparability_group'])} ("
+            + ngettext("{n} city", "{n} cities", r["cities"])
+            + ", "
+            + _("{n} assessable", n=r["assessable"])
+            + ")"
         )
 
     wanted = params.get("window")
     if wanted is not None and wanted not in options:
-        notes.append(f"'{wanted}' is not a window of this indicator; showing {label(next(iter(options)))} instead.")
+        notes.append(
+            _(
+                "'{value}' is not a window of this indicator; showing {window} instead.",
+                value=wanted,
+                window=label(next(iter(options))),
+            )
+        )
     keys = list(options)
     key = st.selectbox(
-        "Window and method", keys, index=keys.index(wanted) if wanted in options else 0, format_func=label
+        _("Window and method"), keys, index=keys.index(wanted) if wanted in options else 0, format_func=label
     )
     params["window"] = key
     window = options[key]
@@ -100,7 +132,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         window["to_period"],
     )
     left, right = st.columns(2)
-    partnership_only = left.toggle("Partnership cities only", value=params.get("peer") == "partnership")
+    partnership_only = left.toggle(_("Partnership cities only"), value=params.get("peer") == "partnership")
     if partnership_only:
         params["peer"] = "partnership"
         frame = frame[frame["is_partnership_city"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -110,10 +142,10 @@ def render(published, code: str, meta, notes: list[str]) -> None:
     ordered = sorted(names, key=names.get)
     requested = params.get("highlight")
     highlight = right.selectbox(
-        "Highlight a city",
+        _("Highlight a city"),
         [None, *ordered],
         index=[None, *ordered].index(requested) if requested in names else 0,
-        format_func=lambda c: "none" if c is None else f"{names[c]} ({c})",
+        format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
     )
     if highlight:
         params["highlight"] = highlight
@@ -122,24 +154,42 @@ def render(published, code: str, meta, notes: list[str]) -> None:
     for note in notes:
         st.warning(note)
     if frame.empty:
-        st.info("No city of this selection has an assessment over this window.")
+        st.info(_("No city of this selection has an assessment over this window."))
         return
     unit = meta["unit"]
-    altair_chart(progress_chart(frame, unit, highlight))
+    table = frame.assign(
+        method_label=frame["method"].map(shown.method_label),
+        assessment=frame["assessment"].map(shown.assessment_label),
+    )
+    altair_chart(
+        progress_chart(frame, unit, highlight),
+        chart_text.progress(frame, unit, meta["indicator_name"]),
+        table,
+    )
     counts = frame["assessment"].value_counts()
     st.caption(
-        f"{meta['indicator_name']}, {window['from_period']} → {window['to_period']}: {len(frame)} cities; "
-        + ", ".join(f"{n} {a}" for a, n in counts.items())
-        + f". Dots: the change ({unit}); whiskers: its 95 % interval (standard errors of both periods combined); "
-        "green better and red worse in the indicator's desired direction, orange in between, grey not assessable. "
-        f"Method: {shown.method_link(window['method'])}. {meta['comparability_caveat']}"
+        _(
+            "{indicator}, {window}: {cities}; {counts}.",
+            indicator=meta["indicator_name"],
+            window=f"{window['from_period']} → {window['to_period']}",
+            cities=ngettext("{n} city", "{n} cities", len(frame)),
+            counts=", ".join(f"{n} {shown.assessment_label(a)}" for a, n in counts.items()),
+        )
+        + " "
+        + _(
+            "Dots: the change ({unit}); whiskers: its 95 % interval (standard errors of both periods combined); "
+            "green triangles up better and red triangles down worse in the indicator's desired direction, orange "
+            "diamonds in between, grey circles not assessable. Method: {method}.",
+            unit=unit_label(unit),
+            method=shown.method_link(window["method"]),
+        )
+        + f" {meta['comparability_caveat']}"
     )
     if highlight:
         row = frame.set_index("geo_code").loc[highlight]
         st.info(
-            f"{names[highlight]}: {shown.change_text(row, unit)}, {row['assessment']}."
+            f"{names[highlight]}: {shown.change_text(row, unit)}, {shown.assessment_label(row['assessment'])}."
             + (f" {row['note']}." if isinstance(row["note"], str) and row["note"] else "")
         )
-    table = frame.assign(method_label=frame["method"].map(shown.method_label))
     show_table(table)
     download_buttons(table, f"{code}_progress_{window['from_period']}_{window['to_period']}".replace("/", "-"))

@@ -15,18 +15,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts
+from dashboards import chart_text, charts
 from dashboards.common import altair_chart, cached, download_buttons, show_table
-from dashboards.labels import count, country_name, fmt_value, geo_level_label, source_label
+from dashboards.labels import country_name, fmt_value, geo_level_label, ngettext, source_label, unit_label
 from dashboards.labels import text as _
+from pipelines.shared.i18n import N_
 
 VIEWS = {
-    "regions": "Regions of one country",
-    "trends": "Each country over time",
-    "countries": "Countries side by side (not comparable)",
+    "regions": N_("Regions of one country"),
+    "trends": N_("Each country over time"),
+    "countries": N_("Countries side by side (not comparable)"),
 }
 NUTS_LEVELS = ("nuts3", "nuts2", "nuts1")
-CAVEAT = (
+CAVEAT = N_(
     "Eurostat advises that police-recorded crime is not comparable across countries: legal definitions, "
     "reporting and recording practices differ."
 )
@@ -37,7 +38,8 @@ def _flags_text(frame: pd.DataFrame, meanings: dict[str, str]) -> str:
     found = sorted({f for flags in frame["flags"].dropna() for f in str(flags) if f.strip()})
     if not found:
         return ""
-    return " " + _("Flags") + ": " + ", ".join(f"{f} {meanings.get(f, '')}".strip() for f in found) + "."
+    text = ", ".join(f"{f} {_(meanings[f]) if f in meanings else ''}".strip() for f in found)
+    return " " + _("Flags: {flags}.", flags=text)
 
 
 def render(published, code: str, meta, from_url, params) -> None:
@@ -128,27 +130,53 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         st.info(_("No values for this selection."))
         return
     unit = frame["unit"].iloc[0]
-    altair_chart(charts.ranked_bars(frame, "region", unit))
+    altair_chart(
+        charts.ranked_bars(frame, "region", unit),
+        chart_text.ranked(frame, "region", unit, meta["indicator_name"], period, region_code),
+        frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore"),
+    )
     parts = [
-        f"{meta['indicator_name']}, {period}: {len(frame)} {geo_level_label(level, in_sentence=True)} "
-        f"{_('of')} {country_name(country)} — {_('unit')}: {unit}.",
-        _("Source") + ": " + ", ".join(sorted({source_label(s) for s in frame["source_dataset"]})) + ".",
+        _(
+            "{indicator}, {period}: {count} {places} of {country} — unit: {unit}.",
+            indicator=meta["indicator_name"],
+            period=period,
+            count=len(frame),
+            places=geo_level_label(level, in_sentence=True),
+            country=country_name(country),
+            unit=unit_label(unit),
+        ),
+        _("Source: {sources}.", sources=", ".join(sorted({source_label(s) for s in frame["source_dataset"]}))),
     ]
     if highlight is not None:
         name = directory.loc[highlight, "city"]
         if region_code is not None and region_code in set(frame["geo_code"]):
             value = frame.loc[frame["geo_code"] == region_code, "value"].iloc[0]
-            parts.append(f"{_('Dark blue')}: {name}'s {_('region')} {region_code} ({fmt_value(value, unit)}).")
+            parts.append(
+                _(
+                    "Dark blue (◆): {city}'s region {region} ({value}).",
+                    city=name,
+                    region=region_code,
+                    value=fmt_value(value, unit),
+                )
+            )
         else:
-            parts.append(f"{name}'s {_('region has no value here')} ({region_code or _('no NUTS code')}).")
+            parts.append(
+                _(
+                    "{city}'s region has no value here ({region}).",
+                    city=name,
+                    region=region_code or _("no NUTS code"),
+                )
+            )
     parts.append(
-        _("Regions of one country share its law and recording practice, so they can be ranked against each other; ")
-        + _("regions of other countries cannot.")
+        _(
+            "Regions of one country share its law and recording practice, so they can be ranked against each other; "
+            "regions of other countries cannot."
+        )
         + " "
         + _("Bars are recorded rates: administrative records have no sampling interval.")
     )
     st.caption(" ".join(parts) + _flags_text(frame, meanings))
-    st.subheader(_("Table"))
+    st.header(_("Table"))
     shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")
     show_table(shown)
     download_buttons(shown, f"{code}_{period}_{country}_{level}")
@@ -184,17 +212,37 @@ def _trends(published, code, meta, from_url, params, meanings) -> None:
         st.info(_("Pick at least one country."))
         return
     unit = shown["unit"].iloc[0]
-    altair_chart(charts.country_trends(shown, unit))
+    altair_chart(
+        charts.country_trends(shown, unit),
+        chart_text.country_trends(shown, unit, meta["indicator_name"]),
+        shown.drop(columns=["country_name"]),
+    )
     breaks = int(shown["break_in_series"].fillna(False).astype(bool).sum())
     st.caption(
-        f"{meta['indicator_name']}, {shown['period'].min()}–{shown['period'].max()}: "
-        f"{count(shown['geo_code'].nunique(), 'country', 'countries')}, {_('each against its own past')} — "
-        f"{_('unit')}: {unit}. "
-        + _("Source")
-        + f": {source_label(source)}. "
-        + _("Every panel has its own scale: read the change within a country, not the level against another. ")
+        _(
+            "{indicator}, {first}–{last}: {countries}, each against its own past — unit: {unit}.",
+            indicator=meta["indicator_name"],
+            first=shown["period"].min(),
+            last=shown["period"].max(),
+            countries=ngettext("{n} country", "{n} countries", shown["geo_code"].nunique()),
+            unit=unit_label(unit),
+        )
+        + " "
+        + _("Source: {sources}.", sources=source_label(source))
+        + " "
+        + _("Every panel has its own scale: read the change within a country, not the level against another.")
+        + " "
         + _(CAVEAT)
-        + (f" {breaks} {_('value(s) start a new series (diamonds): compare only within a series.')}" if breaks else "")
+        + (
+            " "
+            + ngettext(
+                "{n} value starts a new series (diamonds): compare only within a series.",
+                "{n} values start a new series (diamonds): compare only within a series.",
+                breaks,
+            )
+            if breaks
+            else ""
+        )
         + _flags_text(shown, meanings)
     )
     download_buttons(shown.drop(columns=["country_name"]), f"{code}_countries_over_time")
@@ -213,11 +261,22 @@ def _countries(published, code, meta, from_url, params, meanings) -> None:
     )
     unit = frame["unit"].iloc[0]
     st.warning(_(CAVEAT) + " " + _("This ranking is shown because you asked for it."))
-    altair_chart(charts.ranked_bars(frame, "country", unit, title=[_("Not comparable across countries"), _(CAVEAT)]))
+    altair_chart(
+        charts.ranked_bars(frame, "country", unit, title=[_("Not comparable across countries"), _(CAVEAT)]),
+        chart_text.ranked(frame, "country", unit, meta["indicator_name"], period),
+        frame.drop(columns=["country"]),
+    )
     st.caption(
-        f"{meta['indicator_name']}, {period}: {count(len(frame), 'country', 'countries')} — {_('unit')}: {unit}. "
-        + _("Source")
-        + f": {source_label(source)}. "
+        _(
+            "{indicator}, {period}: {countries} — unit: {unit}.",
+            indicator=meta["indicator_name"],
+            period=period,
+            countries=ngettext("{n} country", "{n} countries", len(frame)),
+            unit=unit_label(unit),
+        )
+        + " "
+        + _("Source: {sources}.", sources=source_label(source))
+        + " "
         + _("Bars are recorded rates: administrative records have no sampling interval.")
         + _flags_text(frame, meanings)
     )

@@ -7,14 +7,19 @@ import math
 
 import pandas as pd
 
+from dashboards.labels import fmt_signed
+from dashboards.labels import text as _
+from pipelines.outputs.assessments import ASSESSMENTS
+from pipelines.shared.i18n import N_
+
 # The Methodology page renders docs/methodology/progress.md under this anchor.
 METHOD_PAGE = "/methodology#progress-assessment"
 METHODS = {
-    "survey_change_95": ("Survey change test (95 %)", "surveys-change-between-two-waves"),
-    "target_ci": ("Target, with the interval of the latest value", "surveys-with-a-target"),
-    "eurostat_sdg_trend": ("Eurostat SDG trend (growth rate)", "eurostat-sdg-trend"),
-    "eurostat_sdg_target": ("Eurostat SDG target (ratio of growth rates)", "eurostat-sdg-target"),
-    "open_sdg": ("Open SDG progress status", "open-sdg-progress-status"),
+    "survey_change_95": (N_("Survey change test (95 %)"), "surveys-change-between-two-waves"),
+    "target_ci": (N_("Target, with the interval of the latest value"), "surveys-with-a-target"),
+    "eurostat_sdg_trend": (N_("Eurostat SDG trend (growth rate)"), "eurostat-sdg-trend"),
+    "eurostat_sdg_target": (N_("Eurostat SDG target (ratio of growth rates)"), "eurostat-sdg-target"),
+    "open_sdg": (N_("Open SDG progress status"), "open-sdg-progress-status"),
 }
 GOOD = {
     "significant improvement",
@@ -42,13 +47,20 @@ MIXED = {
 
 
 def method_label(method: str) -> str:
-    return METHODS.get(method, (method, ""))[0]
+    return _(METHODS[method][0]) if method in METHODS else method
+
+
+def assessment_label(assessment) -> str:
+    """An assessment of the mart in the reader's language."""
+    if assessment is None or (isinstance(assessment, float) and math.isnan(assessment)):
+        return "–"
+    return _(assessment) if assessment in ASSESSMENTS else str(assessment)
 
 
 def method_link(method: str) -> str:
     """Markdown link to the method's section on the Methodology page."""
-    label, anchor = METHODS.get(method, (method, "progress-assessment"))
-    return f"[{label}](/methodology#{anchor})"
+    anchor = METHODS.get(method, (method, "progress-assessment"))[1]
+    return f"[{method_label(method)}](/methodology#{anchor})"
 
 
 def colour(assessment: str) -> str:
@@ -69,27 +81,35 @@ def arrow(change) -> str:
 
 
 def badge(assessment: str) -> str:
-    return f":{colour(assessment)}-badge[{assessment}]"
+    """A coloured badge with an arrow-free word: the colour repeats what the words say (never colour alone)."""
+    return f":{colour(assessment)}-badge[{assessment_label(assessment)}]"
 
 
 def number(value, unit: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "–"
-    return f"{value:+.1f}" if str(unit or "").startswith("%") else f"{value:+,.2f}"
+    return fmt_signed(value, 1 if str(unit or "").startswith("%") else 2)
 
 
 def change_text(row, unit: str | None) -> str:
     """'+8.0 (95 % CI +2.3 to +13.7)', '+6.6 (no interval)' or 'not comparable (break in series)'."""
     if pd.isna(row["change"]):
-        return "not comparable (break in series)" if "break" in str(row["assessment"]) else "–"
+        return _("not comparable (break in series)") if "break" in str(row["assessment"]) else "–"
     text = f"{arrow(row['change'])} {number(row['change'], unit)}"
     if not pd.isna(row["change_ci_low"]):
-        return f"{text} (95 % CI {number(row['change_ci_low'], unit)} to {number(row['change_ci_high'], unit)})"
+        return _(
+            "{change} (95 % CI {low} to {high})",
+            change=text,
+            low=number(row["change_ci_low"], unit),
+            high=number(row["change_ci_high"], unit),
+        )
     method = row["method"] if "method" in row else row["progress_method"]  # the scorecard names it progress_method
     if method in ("survey_change_95", "target_ci"):
-        return f"{text} (no interval)"
+        return _("{change} (no interval)", change=text)
     growth = row.get("annual_growth_rate")
-    return f"{text} ({growth:+.2f} % a year)" if growth is not None and not pd.isna(growth) else text
+    if growth is not None and not pd.isna(growth):
+        return _("{change} ({growth} % a year)", change=text, growth=fmt_signed(growth, 2))
+    return text
 
 
 def window_text(row) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts
+from dashboards import chart_text, charts
 from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.labels import fmt_number, format_integer, ngettext, unit_label
+from dashboards.labels import text as _
 
 SYNTHETIC = "[SYNTHETIC]"
 FIGURES = ("open_public_space_share", "open_public_space_per_capita", "open_space_within_400m_share")
@@ -24,17 +26,24 @@ def render_public_space(published, geo_code: str, name: str) -> None:
     figures = cached("public_space_figures", published, geo_code)
     audits = cached("audit_day_night", published, geo_code)
     sites = cached("audit_sites", published, geo_code)
-    st.subheader("Public space: open space for public use (SDG 11.7.1) and site safety audits")
+    st.subheader(_("Public space: open space for public use (SDG 11.7.1) and site safety audits"))
     if layers.empty and audits.empty:
         st.caption(
-            f"{name} has sent no public-space inventory or site audits (`sps space upload`, `sps audit upload`; "
-            "see the methodology page)."
+            _(
+                "{city} has sent no public-space inventory or site audits (`sps space upload`, `sps audit upload`; "
+                "see the methodology page).",
+                city=name,
+            )
         )
         return
     if is_synthetic(layers.get("name", pd.Series(dtype=str)), sites.get("site_name", pd.Series(dtype=str))):
         st.warning(
-            "This public-space inventory and these audits are SYNTHETIC example data (examples/spaces/generate.py): "
-            f"invented parks and audits around the real district outlines. They say nothing about {name}."
+            _(
+                "This public-space inventory and these audits are SYNTHETIC example data "
+                "(examples/spaces/generate.py): invented parks and audits around the real district outlines. They say "
+                "nothing about {city}.",
+                city=name,
+            )
         )
     _figures(figures, geo_code)
     if not layers.empty:
@@ -49,21 +58,25 @@ def _figures(figures: pd.DataFrame, geo_code: str) -> None:
     shown = [code for code in FIGURES if code in city.index]
     for column, code in zip(st.columns(max(len(shown), 1)), shown, strict=False):
         row = city.loc[code]
-        value = f"{row['value']:.1f}" if str(row["unit"]).startswith("%") else f"{row['value']:,.1f}"
-        column.metric(f"{row['indicator_name']} ({row['period']}, {row['unit']})", value)
+        column.metric(
+            f"{row['indicator_name']} ({row['period']}, {unit_label(row['unit'])})", fmt_number(row["value"], 1)
+        )
     if shown:
         share = city.loc[shown[0]]
         st.caption(
-            f"Method: {share['comparability_group'].split(':', 1)[1]}. "
+            _("Method: {method}.", method=share["comparability_group"].split(":", 1)[1])
+            + " "
             + (str(share["quality_note"]) if not pd.isna(share["quality_note"]) else "")
-            + " Source: the city's own inventory (not official statistics); docs/methodology/open_public_space.md."
+            + " "
+            + _("Source: the city's own inventory (not official statistics); docs/methodology/open_public_space.md.")
         )
 
 
 def _map(layers: pd.DataFrame, sites: pd.DataFrame, geo_code: str) -> None:
     colour_by = st.radio(
-        "Colour the open spaces by",
-        ["type", "audit score after dark"],
+        _("Colour the open spaces by"),
+        ["type", "score"],
+        format_func=lambda v: _("type") if v == "type" else _("audit score after dark"),
         horizontal=True,
         key="public-space-colour",
     )
@@ -75,18 +88,27 @@ def _map(layers: pd.DataFrame, sites: pd.DataFrame, geo_code: str) -> None:
         charts.shape_features(layers[layers["layer"] == "district"], ("feature_id", "name")),
         charts.shape_features(drawn, columns),
         sites.dropna(subset=["lon", "lat"]) if len(sites) else sites,
-        "score" if colour_by.startswith("audit") else "type",
+        colour_by,
     )
-    altair_chart(chart)
     counted = spaces["is_counted"].fillna(False).astype(bool)
+    altair_chart(chart, chart_text.public_space_map(spaces, counted, sites))
     st.caption(
-        f"{len(spaces):,} open spaces ({int(counted.sum()):,} open for public use: access free or restricted hours; "
-        "fee-paying spaces are drawn but not counted)"
-        + (f"; the {charts.MAP_SPACES_LIMIT:,} largest are drawn" if len(spaces) > charts.MAP_SPACES_LIMIT else "")
-        + ". Points: audited sites. Grey spaces have no audit. Drawn offline from the city's own layers."
+        _(
+            "{spaces} open spaces ({counted} open for public use: access free or restricted hours; fee-paying spaces "
+            "are drawn but not counted)",
+            spaces=format_integer(len(spaces)),
+            counted=format_integer(int(counted.sum())),
+        )
+        + (
+            "; " + _("the {limit} largest are drawn", limit=format_integer(charts.MAP_SPACES_LIMIT))
+            if len(spaces) > charts.MAP_SPACES_LIMIT
+            else ""
+        )
+        + ". "
+        + _("Points: audited sites. Grey spaces have no audit. Drawn offline from the city's own layers.")
     )
     table = spaces.drop(columns=["geometry_json"])
-    with st.expander("The open spaces as a table"):
+    with st.expander(_("The open spaces as a table")):
         show_table(table)
         download_buttons(table, f"public_spaces_{geo_code}")
 
@@ -96,44 +118,54 @@ def _districts(layers: pd.DataFrame, figures: pd.DataFrame, geo_code: str) -> No
     shares = figures[(figures["indicator_code"] == "open_public_space_share") & (figures["geo_level"] == "district")]
     if districts.empty or shares.empty:
         return
-    st.markdown("**SDG 11.7.1 by district**")
+    st.markdown("**" + _("SDG 11.7.1 by district") + "**")
     values = districts.merge(shares[["geo_code", "value", "area_name"]], on="geo_code")
     features = charts.shape_features(values.rename(columns={"area_name": "label"}), ("geo_code", "label", "value"))
     for feature in features:
         feature["properties"]["name"] = feature["properties"].pop("label")
     unit = str(shares["unit"].iloc[0])
     labels = values.rename(columns={"feature_id": "code"})[["code", "lon", "lat"]].dropna()
-    altair_chart(charts.district_choropleth(features, labels, unit))
     table = figures[figures["geo_level"] == "district"].pivot_table(
         index=["geo_code", "area_name"], columns="indicator_code", values="value"
     )
     table = table.reset_index()
+    altair_chart(charts.district_choropleth(features, labels, unit_label(unit)), chart_text.districts(values, unit))
     show_table(table)
     download_buttons(table, f"public_space_districts_{geo_code}")
     st.caption(
-        "Shares of each district's area. Weighted by district area they add back to the city figure. "
-        "open_space_within_400m_share is an area-based, straight-line approximation of UN-Habitat's share of "
-        "residents within 400 m."
+        _(
+            "Shares of each district's area. Weighted by district area they add back to the city figure. "
+            "open_space_within_400m_share is an area-based, straight-line approximation of UN-Habitat's share of "
+            "residents within 400 m."
+        )
     )
 
 
 def _audits(audits: pd.DataFrame, sites: pd.DataFrame, geo_code: str) -> None:
-    st.markdown(f"**Site safety audits by day and after dark ({audits['period'].max()})**")
+    st.markdown("**" + _("Site safety audits by day and after dark ({period})", period=audits["period"].max()) + "**")
     frame = audits.assign(
-        label=audits["parameter"].fillna("safety score (0-100, scaled to 0-3)"),
+        label=[_(p) if isinstance(p, str) else _("safety score (0-100, scaled to 0-3)") for p in audits["parameter"]],
         time=audits["time_of_day"].str.replace("_", " "),
     )
     score = frame["indicator_code"] == "audit_safety_score"
     scaled = frame.copy()
     for column in ("value", "ci_low", "ci_high"):
         scaled.loc[score, column] = frame.loc[score, column] * 3 / 100  # the composite on the items' 0-3 scale
-    altair_chart(charts.day_after_dark_chart(scaled, "mean score (0 = poor, 3 = good)"))
     shown = frame[["indicator_code", "label", "time", "value", "ci_low", "ci_high", "sample_size", "quality_note"]]
+    shown = shown.assign(time=[_(t) if isinstance(t, str) else t for t in shown["time"]])
+    altair_chart(
+        charts.day_after_dark_chart(scaled, _("mean score (0 = poor, 3 = good)")), chart_text.day_after_dark(scaled)
+    )
     show_table(shown)
     download_buttons(shown, f"site_audits_{geo_code}")
     st.caption(
-        "Means over audits, day and after dark apart; whiskers: 95 % bootstrap intervals over sites (whole sites "
-        "resampled). Where the whiskers of two bars overlap, do not read a difference into them. Audit figures are "
-        f"local: {audits['comparability_group'].iloc[0]}. {len(sites)} audited sites; "
-        "docs/methodology/safety_audits.md."
+        _(
+            "Means over audits, day and after dark apart; whiskers: 95 % bootstrap intervals over sites (whole sites "
+            "resampled). Where the whiskers of two bars overlap, do not read a difference into them. Audit figures "
+            "are local: {group}.",
+            group=audits["comparability_group"].iloc[0],
+        )
+        + " "
+        + ngettext("{n} audited site", "{n} audited sites", len(sites))
+        + "; docs/methodology/safety_audits.md."
     )

@@ -700,6 +700,18 @@ def city_profile_coverage(published: Published, geo_code: str) -> pd.DataFrame:
     )
 
 
+def indicator_translations(published: Published) -> pd.DataFrame:
+    """The indicator catalogue in every language (dim_indicator_translations, seeds/indicator_translations.csv);
+    empty for a version published before translations existed (the pages then show the catalogue's English)."""
+    if not has_table(published, "dim_indicator_translations"):
+        return pd.DataFrame(columns=["indicator_code", "language", "name", "unit", "english_unit"])
+    return _query(
+        published,
+        "select indicator_code, language, name, unit, english_unit, definition, comparability_caveat "
+        "from dim_indicator_translations",
+    )
+
+
 def flag_meanings(published: Published) -> pd.DataFrame:
     return _query(
         published, "select flag, meaning, is_break_in_series, is_quality_warning from dim_flags order by flag"

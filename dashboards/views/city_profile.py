@@ -13,28 +13,54 @@ import streamlit as st
 
 from dashboards import progress as shown
 from dashboards.common import cached, download_buttons, footer, published_or_stop, show_table
-from dashboards.labels import country_name, fmt_value, group_label, indicator_title, peer_group_label, source_label
+from dashboards.labels import (
+    country_name,
+    data_text,
+    fmt_date,
+    fmt_signed,
+    fmt_value,
+    format_integer,
+    group_label,
+    indicator_title,
+    ngettext,
+    peer_group_label,
+    sdg_text,
+    source_label,
+    unit_label,
+)
+from dashboards.labels import text as _
 from dashboards.public_space import render_public_space
 from pipelines.errors import SpsError
 from pipelines.outputs.report.build import build_city_report
+from pipelines.shared import i18n
+from pipelines.shared.i18n import N_
 
 DEFAULT_CITY = "LV001C"  # Riga
 STATE_KEY = "city_profile_city"
 
 UNCERTAINTY_METHODS = {
-    "published": "interval published by the producer",
-    "wilson": "Wilson interval from the sample size",
-    "none": "no uncertainty available",
-    "not_applicable": "administrative records or a whole inventory, no sampling error",
-    "bootstrap_sites": "bootstrap interval over audited sites",
+    "published": N_("interval published by the producer"),
+    "wilson": N_("Wilson interval from the sample size"),
+    "none": N_("no uncertainty available"),
+    "not_applicable": N_("administrative records or a whole inventory, no sampling error"),
+    "bootstrap_sites": N_("bootstrap interval over audited sites"),
+    "design_based": N_("design-based interval from the survey's microdata"),
 }
-LEVEL_LABELS = {"nuts3": "NUTS 3", "nuts2": "NUTS 2", "nuts1": "NUTS 1", "country": "country"}
-POLICE_CAVEAT = (
+LEVEL_LABELS = {"nuts3": "NUTS 3", "nuts2": "NUTS 2", "nuts1": "NUTS 1", "country": N_("country")}
+POLICE_CAVEAT = N_(
     "Context, not the city's own values. Police-recorded crime reflects legal definitions, reporting and "
     "recording practices, which differ between countries: Eurostat advises that these figures are not comparable "
     "across countries. Compare a region or country with itself over time. Rates are offences per 100 000 "
     "inhabitants, latest year available per offence."
 )
+
+
+def level_label(level) -> str:
+    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else str(level)
+
+
+def method_label(method) -> str:
+    return _(UNCERTAINTY_METHODS[method]) if method in UNCERTAINTY_METHODS else str(method)
 
 
 def is_true(value) -> bool:
@@ -53,21 +79,21 @@ def quality_labels(row) -> list[tuple[str, str]]:
     flags = "" if pd.isna(row.get("flags")) else str(row["flags"])
     for flag in flags:
         if flag.strip():
-            meaning = FLAG_MEANINGS.get(flag, "flag without a known meaning")
+            meaning = _(FLAG_MEANINGS[flag]) if flag in FLAG_MEANINGS else _("flag without a known meaning")
             badges.append((f"{flag}: {meaning}", "orange" if flag in WARNING_FLAGS else "blue"))
     if is_true(row.get("break_in_series")) and "b" not in flags:
-        badges.append(("break in series", "orange"))
+        badges.append((_("break in series"), "orange"))
     if is_true(row.get("has_quality_warning")):
-        badges.append(("quality warning", "red"))
+        badges.append((_("quality warning"), "red"))
     method = row.get("uncertainty_method")
     if method == "none":
-        badges.append(("no uncertainty available", "gray"))
+        badges.append((_("no uncertainty available"), "gray"))
     if is_true(row.get("is_ci_approximate")):
-        badges.append(("approximate interval", "violet"))
+        badges.append((_("approximate interval"), "violet"))
     if "is_official" in row and not is_true(row.get("is_official")):
-        badges.append(("not official statistics", "gray"))
+        badges.append((_("not official statistics"), "gray"))
     if row.get("source_type") == "city_report":
-        badges.append(("reported by the city", "green"))
+        badges.append((_("reported by the city"), "green"))
     return badges
 
 
@@ -82,46 +108,61 @@ def badges_markdown(row) -> str:
 def interval_text(row) -> str:
     method = row["uncertainty_method"]
     if method == "none":
-        return "No uncertainty available: no interval is invented."
+        return _("No uncertainty available: no interval is invented.")
     if method == "not_applicable":
-        return "No sampling interval: administrative records."
+        return _("No sampling interval: administrative records.")
     if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
-        return f"No interval ({UNCERTAINTY_METHODS.get(method, method)})."
-    text = f"95 % interval {fmt(row['ci_low'], row['unit'])}–{fmt(row['ci_high'], row['unit'])} ({method}: "
-    text += UNCERTAINTY_METHODS.get(method, method)
+        return _("No interval ({method}).", method=method_label(method))
+    how = method_label(method)
     if not pd.isna(row.get("sample_size")):
-        text += f", n = {int(row['sample_size'])}"
+        how += f", n = {format_integer(row['sample_size'])}"
     if is_true(row["is_ci_approximate"]):
-        text += "; approximate, from the survey's nominal sample per city"
-    return text + ")."
+        how += "; " + _("approximate, from the survey's nominal sample per city")
+    return _(
+        "95 % interval {low}–{high} ({how}).",
+        low=fmt(row["ci_low"], row["unit"]),
+        high=fmt(row["ci_high"], row["unit"]),
+        how=how,
+    )
 
 
 def trend_text(row) -> str:
     """The assessment of the series' most recent window, as the city_progress mart gives it (never computed here)."""
     if pd.isna(row["assessment"]):
-        return "Trend: first period of this series (or no earlier comparable value)."
-    window = f"{row['previous_period']} → {row['period']}"
+        return _("Trend: first period of this series (or no earlier comparable value).")
+    values = {
+        "change": shown.change_text(row, row["unit"]),
+        "assessment": shown.badge(row["assessment"]),
+        "method": shown.method_link(row["progress_method"]),
+    }
     if row["progress_method"] == "survey_change_95":
-        text = f"Trend: {fmt(row['previous_value'], row['unit'])} in {row['previous_period']}, change "
-    else:
-        text = f"Trend {window}: "
-    return (
-        f"{text}{shown.change_text(row, row['unit'])}: {shown.badge(row['assessment'])} "
-        f"({shown.method_link(row['progress_method'])})."
-    )
+        return _(
+            "Trend: {previous} in {previous_period}, change {change}: {assessment} ({method}).",
+            previous=fmt(row["previous_value"], row["unit"]),
+            previous_period=row["previous_period"],
+            **values,
+        )
+    window = f"{row['previous_period']} → {row['period']}"  # the scorecard row names the window this way
+    return _("Trend {window}: {change}: {assessment} ({method}).", window=window, **values)
 
 
 def rank_text(rank_row, uncertainty_method: str) -> str:
     """'85 of 100, could be 67–89', or why there is no rank."""
     if not pd.isna(rank_row["rank"]):
         rank, best, worst = int(rank_row["rank"]), int(rank_row["rank_best"]), int(rank_row["rank_worst"])
-        text = f"{rank} of {int(rank_row['cities_in_group'])}"
-        return text + (f", could be {best}–{worst}" if best != worst else f", rank {best} is clear at 95 %")
+        of = int(rank_row["cities_in_group"])
+        if best != worst:
+            return _("{rank} of {cities}, could be {best}–{worst}", rank=rank, cities=of, best=best, worst=worst)
+        return _("{rank} of {cities}, rank {best} is clear at 95 %", rank=rank, cities=of, best=best)
     if int(rank_row["cities_with_value"]) <= 1:
-        return f"not ranked: the only city of the group with a value in {rank_row['period']}"
+        return _("not ranked: the only city of the group with a value in {period}", period=rank_row["period"])
     if uncertainty_method == "none":
-        return "not ranked: no uncertainty available"
-    return "not ranked: no other city of the group has an interval"
+        return _("not ranked: no uncertainty available")
+    return _("not ranked: no other city of the group has an interval")
+
+
+def reported_text(version, date) -> str:
+    return _("reported by the city, version {version}, {date}", version=int(version), date=fmt_date(date))
 
 
 def resolve_city(codes: set[str], default: str) -> tuple[str, str | None]:
@@ -132,7 +173,7 @@ def resolve_city(codes: set[str], default: str) -> tuple[str, str | None]:
     code = requested.strip().upper()
     if code in codes:
         return code, None
-    return default, f"'{requested}' is not a city code in the geography register"
+    return default, _("'{code}' is not a city code in the geography register", code=requested)
 
 
 def city_to_url() -> None:
@@ -140,20 +181,20 @@ def city_to_url() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def city_report(published, geo_code: str) -> bytes:
-    """The city's report (the same HTML as `sps report`), built only when the button is clicked (a report takes
-    a few hundred milliseconds; a page view must not pay for it)."""
+def city_report(published, geo_code: str, lang: str) -> bytes:
+    """The city's report in the page's language (the same HTML as `sps report --lang`), built only when the button
+    is clicked (a report takes a few hundred milliseconds; a page view must not pay for it)."""
     try:
         with duckdb.connect(published.path, read_only=True) as conn:
-            return build_city_report(conn, geo_code).html.encode("utf-8")
+            return build_city_report(conn, geo_code, lang=lang).html.encode("utf-8")
     except SpsError as exc:  # the cheap check below said yes but the report disagrees: say why in the file
         return (
             f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>No report</title><p>{escape(str(exc))}".encode()
         )
 
 
-st.title("City profile")
 published = published_or_stop()
+st.title(_("City profile"))
 # Flag meanings come from the published dim_flags (seeds/flags.csv); b, d and u are shown as warnings.
 _flags = cached("flag_meanings", published)
 FLAG_MEANINGS = dict(zip(_flags["flag"], _flags["meaning"], strict=True))
@@ -161,7 +202,7 @@ WARNING_FLAGS = set(_flags.loc[_flags["is_break_in_series"] | _flags["is_quality
 cities = cached("city_profile_cities", published).copy()
 cities["city"] = cities["city"].str.strip()  # some register names carry trailing blanks
 if cities.empty:
-    st.info("The geography register of this published version has no cities, so there is no profile to show.")
+    st.info(_("The geography register of this published version has no cities, so there is no profile to show."))
     footer(published)
     st.stop()
 
@@ -173,7 +214,14 @@ else:
     default_city = cities.sort_values("indicators_with_value", ascending=False, kind="stable")["geo_code"].iloc[0]
 wanted, problem = resolve_city(codes, default_city)
 if problem:
-    st.warning(f"{problem}; showing {directory.loc[default_city, 'city']} ({default_city}) instead.")
+    st.warning(
+        _(
+            "{problem}; showing {city} ({code}) instead.",
+            problem=problem,
+            city=directory.loc[default_city, "city"],
+            code=default_city,
+        )
+    )
 if st.session_state.get(STATE_KEY) not in codes or st.query_params.get("city") not in (
     None,
     st.session_state[STATE_KEY],
@@ -184,7 +232,7 @@ city_labels = {
     c: f"{n} ({c}, {k})" for c, n, k in zip(cities["geo_code"], cities["city"], cities["country_code"], strict=True)
 }
 geo_code = st.selectbox(
-    "City",
+    _("City"),
     cities["geo_code"].tolist(),
     key=STATE_KEY,
     format_func=city_labels.__getitem__,
@@ -198,51 +246,77 @@ name = city["city"]
 st.header(f"{name} ({geo_code})")
 facts = [f"{country_name(city['country_code'])} ({city['country_code']})"]
 facts.append(
-    f"NUTS 3 region {city['nuts3_code']}" if not pd.isna(city["nuts3_code"]) else "no NUTS 3 region in the register"
+    _("NUTS 3 region {code}", code=city["nuts3_code"])
+    if not pd.isna(city["nuts3_code"])
+    else _("no NUTS 3 region in the register")
 )
 if not pd.isna(city["population"]):
-    year = "" if pd.isna(city["population_year"]) else f" in {int(city['population_year'])}"
-    facts.append(f"population {int(city['population']):,}{year}")
-facts.append(f"size class {city['size_class']}" if not pd.isna(city["size_class"]) else "size class unknown")
-if is_true(city["is_partnership_city"]):
-    facts.append("partnership city (Security in Public Spaces)")
+    if pd.isna(city["population_year"]):
+        facts.append(_("population {population}", population=format_integer(city["population"])))
+    else:
+        facts.append(
+            _(
+                "population {population} in {year}",
+                population=format_integer(city["population"]),
+                year=int(city["population_year"]),
+            )
+        )
 facts.append(
-    "in Eurostat's perception survey"
+    _("size class {size_class}", size_class=city["size_class"])
+    if not pd.isna(city["size_class"])
+    else _("size class unknown")
+)
+if is_true(city["is_partnership_city"]):
+    facts.append(_("partnership city (Security in Public Spaces)"))
+facts.append(
+    _("in Eurostat's perception survey")
     if is_true(city["is_perception_survey_city"])
-    else "not in Eurostat's perception survey"
+    else _("not in Eurostat's perception survey")
 )
 st.caption(" · ".join(facts))
 profile = cached("city_profile", published, geo_code)  # the page's per-city queries, run side by side
 if not profile["own_data"].empty:
+    lang = i18n.language()
     st.download_button(
-        "City report (HTML, print to PDF)",
-        lambda: city_report(published, geo_code),
-        file_name=f"sps_city_report_{geo_code}.html",
+        _("City report (HTML, print to PDF)"),
+        lambda: city_report(published, geo_code, lang),
+        file_name=f"sps_city_report_{geo_code}{'' if lang == i18n.DEFAULT_LANGUAGE else '_' + lang}.html",
         mime="text/html",
         key="city-report",
-        help="A self-contained report for a Voluntary Local Review: indicators by SDG target and domain, peers, "
-        "context, coverage, caveats, sources and citation. Same as `sps report --city CODE`.",
+        help=_(
+            "A self-contained report for a Voluntary Local Review, in this page's language: indicators by SDG target "
+            "and domain, peers, context, coverage, caveats, sources and citation. Same as `sps report --city CODE "
+            "--lang LANG`."
+        ),
     )
 else:
     st.caption(
-        f"No city report: published version {published.version} has no value of the city itself (only regional "
-        "or national context). It can be made once the city's own data is uploaded."
+        _(
+            "No city report: published version {version} has no value of the city itself (only regional or national "
+            "context). It can be made once the city's own data is uploaded.",
+            version=published.version,
+        )
     )
 
 # --- scorecard ---------------------------------------------------------------------------------------------
-st.subheader("Scorecard: latest value of every indicator")
+st.subheader(_("Scorecard: latest value of every indicator"))
 scorecard = profile["scorecard"].copy()
 ranks = profile["ranks"]
 if scorecard.empty:
     st.info(
-        f"No indicator of the catalogue has a value for {name}: "
-        + (
-            "it is not in Eurostat's perception survey, "
-            if not is_true(city["is_perception_survey_city"])
-            else "no wave of Eurostat's perception survey has a published value for it, "
+        _(
+            "No indicator of the catalogue has a value for {city}: it is not in Eurostat's perception survey, "
+            "police-recorded crime is published for regions and countries only (see the context below), and no "
+            "survey results or city reports cover it yet.",
+            city=name,
         )
-        + "police-recorded crime is published for regions and countries only (see the context below), and no "
-        "survey results or city reports cover it yet."
+        if not is_true(city["is_perception_survey_city"])
+        else _(
+            "No indicator of the catalogue has a value for {city}: no wave of Eurostat's perception survey has a "
+            "published value for it, police-recorded crime is published for regions and countries only (see the "
+            "context below), and no survey results or city reports cover it yet.",
+            city=name,
+        )
     )
     table = pd.DataFrame()
 else:
@@ -262,34 +336,40 @@ else:
         key = (r["indicator_code"], r["comparability_group"])
         rank_texts.setdefault(key, {})[r["peer_group"]] = rank_text(r, methods[key])
 
-    for position, (_, row) in enumerate(scorecard.iterrows()):
+    for position, (_index, row) in enumerate(scorecard.iterrows()):
         if position % 2 == 0:
             columns = st.columns(2)  # one row per pair of cards, so cards of a row line up
         history = [float(v) for v in row["history_values"]]
         periods = list(row["history_periods"])
         delta, delta_color = None, "off"
         if not pd.isna(row["change"]):
-            delta = f"{row['change']:+.1f} since {row['previous_period']}"
+            delta = _("{change} since {period}", change=fmt_signed(row["change"], 1), period=row["previous_period"])
             if row["assessment"] in shown.GOOD | shown.BAD:  # colour only what the mart calls more than noise
                 delta_color = "normal" if is_true(row["higher_is_better"]) else "inverse"
         with columns[position % 2].container(border=True):
             st.metric(
-                f"{indicator_title(row['indicator_name'], row['source_type'])} — {row['period']} ({row['unit']})",
+                f"{indicator_title(row['indicator_name'], row['source_type'])} — {row['period']} "
+                f"({unit_label(row['unit'])})",
                 fmt(row["value"], row["unit"]),
                 delta=delta,
                 delta_color=delta_color,
                 delta_arrow="off" if delta and round(row["change"], 1) == 0 else "auto",
-                help=f"{row['definition']} Series: "
-                + ", ".join(f"{p}: {fmt(v, row['unit'])}" for p, v in zip(periods, history, strict=True))
-                + f". {row['comparability_caveat'] or ''}",
-                chart_data=history if len(history) > 1 else None,
-                chart_type="line",
+                help=f"{row['definition']} "
+                + _(
+                    "Series: {points}.",
+                    points=", ".join(f"{p}: {fmt(v, row['unit'])}" for p, v in zip(periods, history, strict=True)),
+                )
+                + f" {row['comparability_caveat'] or ''}",
+                # no sparkline (chart_data): Streamlit draws it as an SVG image with no text alternative (axe:
+                # svg-img-alt, serious) and no way to give it one; the series is in the help and the trend line
             )
             lines = [interval_text(row), trend_text(row)]
             texts = rank_texts.get((row["indicator_code"], row["comparability_group"]), {})
             if texts:
                 lines.append(
-                    "Rank (1 = best):\n" + "\n".join(f"- {peer_labels[group]}: {text}" for group, text in texts.items())
+                    _("Rank (1 = best):")
+                    + "\n"
+                    + "\n".join(f"- {peer_labels[group]}: {text}" for group, text in texts.items())
                 )
             for line in lines:
                 st.markdown(line)
@@ -299,15 +379,15 @@ else:
             if not pd.isna(row["quality_note"]) and (
                 is_true(row["has_quality_warning"]) or row["uncertainty_method"] == "none"
             ):
-                st.caption(f"Quality note: {row['quality_note']}")
+                st.caption(_("Quality note: {note}", note=row["quality_note"]))
             # titled and sourced by the row's own source: a city's own homicide rate is its report, not the police's
-            source = f"Source: {source_label(row['source_dataset'], row['source_type'])}"
+            source = source_label(row["source_dataset"], row["source_type"])
             if row["source_type"] == "city_report" and not pd.isna(row.get("reported_source")):
                 source += f" ({row['reported_source']})"
             if not pd.isna(row["submission_id"]):
-                source += f", submission {row['submission_id']}"
+                source += ", " + _("submission {id}", id=row["submission_id"])
             series = group_label(row["comparability_group"], row["period"], None, {geo_code: name})
-            st.caption(f"{source} · {series} · SDG {row['sdg_targets']}")
+            st.caption(_("Source: {source}", source=source) + f" · {series} · {sdg_text(row['sdg_targets'])}")
 
     table = pd.DataFrame(
         {
@@ -335,7 +415,7 @@ else:
     )
     for group, label in peer_labels.items():
         table[f"rank: {label}"] = [
-            rank_texts.get((c, g), {}).get(group, "not in this group")
+            rank_texts.get((c, g), {}).get(group, _("not in this group"))
             for c, g in zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True)
         ]
     table["quality"] = scorecard.apply(quality_text, axis=1)
@@ -346,23 +426,32 @@ else:
     show_table(table)
     approximate = bool(scorecard["is_ci_approximate"].map(is_true).any())
     st.caption(
-        "Rank 1 = best (polarity-aware); 'could be' is the range of ranks the 95 % intervals allow within the peer "
-        "group (city_rank_intervals); values from different surveys are never ranked together."
-        + (" Intervals marked approximate rest on the survey's nominal sample per city." if approximate else "")
-        + " Flags: e estimated, b break in series, d definition differs, u low reliability."
+        _(
+            "Rank 1 = best (polarity-aware); 'could be' is the range of ranks the 95 % intervals allow within the "
+            "peer group (city_rank_intervals); values from different surveys are never ranked together."
+        )
+        + (" " + _("Intervals marked approximate rest on the survey's nominal sample per city.") if approximate else "")
+        + " "
+        + _("Flags: e estimated, b break in series, d definition differs, u low reliability.")
     )
     download_buttons(table, f"city_profile_{geo_code}_scorecard")
 
 # --- progress ----------------------------------------------------------------------------------------------
-st.subheader("Progress: is it improving, and is that more than sampling noise?")
+st.subheader(_("Progress: is it improving, and is that more than sampling noise?"))
 progress = profile["progress"]
 if progress.empty:
     st.info(
-        f"No progress assessment for {name}: "
-        + (
-            f"published version {published.version} predates progress assessments (refresh to publish a new one)."
-            if not cached("has_table", published, "city_progress")
-            else "no series of the city has two comparable periods (a single survey wave, or only a breakdown)."
+        _(
+            "No progress assessment for {city}: published version {version} predates progress assessments "
+            "(refresh to publish a new one).",
+            city=name,
+            version=published.version,
+        )
+        if not cached("has_table", published, "city_progress")
+        else _(
+            "No progress assessment for {city}: no series of the city has two comparable periods (a single survey "
+            "wave, or only a breakdown).",
+            city=name,
         )
     )
 else:
@@ -372,69 +461,93 @@ else:
             f"- {shown.window_text(r)}: {shown.change_text(r, unit)} {shown.badge(r['assessment'])} · "
             f"{shown.method_link(r['method'])}"
             + (
-                f" · target {fmt(r['target_value'], unit)} by {int(r['target_year'])}"
+                " · " + _("target {value} by {year}", value=fmt(r["target_value"], unit), year=int(r["target_year"]))
                 if not pd.isna(r["target_value"])
                 else ""
             )
             for r in rows.to_dict("records")
         ]
-        st.markdown(f"**{indicator_name}** ({unit}) · {group}\n" + "\n".join(lines))
+        group_text = group_label(group, None, None, {geo_code: name})
+        st.markdown(f"**{indicator_name}** ({unit_label(unit)}) · {group_text}\n" + "\n".join(lines))
     progress_table = progress[
         ["indicator_name", "indicator_code", "comparability_group", "from_period", "to_period", "from_value",
          "to_value", "change", "change_se", "change_ci_low", "change_ci_high", "annual_growth_rate", "target_value",
          "target_year", "assessment", "method", "note"]
     ]  # fmt: skip
-    with st.expander("All assessments as a table, with their notes (why a row is not assessable, the window, caveats)"):
-        show_table(progress_table)
+    with st.expander(
+        _("All assessments as a table, with their notes (why a row is not assessable, the window, caveats)")
+    ):
+        show_table(progress_table.assign(assessment=progress_table["assessment"].map(shown.assessment_label)))
     st.caption(
-        "Arrows show the direction of the change, colours whether it is better or worse in the indicator's desired "
-        "direction. Surveys: the change since each earlier wave, with its 95 % interval; it is significant only when "
-        "the interval excludes zero (standard errors of the two waves combined). Without an interval a change is "
-        "'not assessable', never guessed. Police-recorded and other series without sampling error: Eurostat's and "
-        f"Open SDG's growth-rate methods. [How progress is assessed]({shown.METHOD_PAGE})."
+        _(
+            "Arrows show the direction of the change, the badge's words and colour whether it is better or worse in "
+            "the indicator's desired direction. Surveys: the change since each earlier wave, with its 95 % interval; "
+            "it is significant only when the interval excludes zero (standard errors of the two waves combined). "
+            "Without an interval a change is 'not assessable', never guessed. Police-recorded and other series "
+            "without sampling error: Eurostat's and Open SDG's growth-rate methods. "
+            "[How progress is assessed]({link}).",
+            link=shown.METHOD_PAGE,
+        )
     )
     download_buttons(progress_table, f"city_profile_{geo_code}_progress")
 
 # --- context -----------------------------------------------------------------------------------------------
-st.subheader("Context: region and country (not values for the city itself)")
+st.subheader(_("Context: region and country (not values for the city itself)"))
 police = profile["police_context"]
 region = police[police["context"] == "region"]
 national = police[police["context"] == "national"]
 if len(region):
     level = region["area_level"].iloc[0]
-    where = f"{region['area_name'].iloc[0]} ({region['area_code'].iloc[0]}, {LEVEL_LABELS.get(level, level)})"
+    where = f"{region['area_name'].iloc[0]} ({region['area_code'].iloc[0]}, {level_label(level)})"
     if level == "nuts3":
-        st.markdown(f"**Region:** {where}, the NUTS 3 region of {name}; Eurostat crim_gen_reg.")
+        st.markdown(_("**Region:** {area}, the NUTS 3 region of {city}; Eurostat crim_gen_reg.", area=where, city=name))
     elif pd.isna(city["nuts3_code"]):
         st.markdown(
-            f"**Region:** {where}; Eurostat crim_gen_reg. The geography register gives no NUTS 3 region for "
-            f"{name}, so the nearest parent region with values is shown."
+            _(
+                "**Region:** {area}; Eurostat crim_gen_reg. The geography register gives no NUTS 3 region for "
+                "{city}, so the nearest parent region with values is shown.",
+                area=where,
+                city=name,
+            )
         )
     else:
         st.markdown(
-            f"**Region:** {where}; Eurostat crim_gen_reg has no values for the city's NUTS 3 region "
-            f"{city['nuts3_code']}, so the nearest parent region with values is shown."
+            _(
+                "**Region:** {area}; Eurostat crim_gen_reg has no values for the city's NUTS 3 region {code}, so "
+                "the nearest parent region with values is shown.",
+                area=where,
+                code=city["nuts3_code"],
+            )
         )
 else:
     tried = [c for c in (city["nuts3_code"], city["nuts2_code"], city["nuts1_code"]) if not pd.isna(c)]
     st.info(
-        "No regional police-recorded rates: Eurostat crim_gen_reg has no values for "
-        + (
-            f"the city's regions ({', '.join(tried)})."
-            if tried
-            else "this city (the register gives it no NUTS region)."
+        _(
+            "No regional police-recorded rates: Eurostat crim_gen_reg has no values for the city's regions "
+            "({regions}).",
+            regions=", ".join(tried),
+        )
+        if tried
+        else _(
+            "No regional police-recorded rates: Eurostat crim_gen_reg has no values for this city (the register "
+            "gives it no NUTS region)."
         )
     )
 if len(national):
-    areas = ", ".join(sorted({f"{n} ({c})" for n, c in zip(national["area_name"], national["area_code"], strict=True)}))
-    st.markdown(f"**Country:** {areas}; Eurostat crim_off_cat.")
+    areas = ", ".join(sorted({f"{country_name(c)} ({c})" for c in national["area_code"]}))
+    st.markdown(_("**Country:** {areas}; Eurostat crim_off_cat.", areas=areas))
 else:
-    st.info(f"No national police-recorded rates for {country_name(city['country_code'])} in Eurostat crim_off_cat.")
+    st.info(
+        _(
+            "No national police-recorded rates for {country} in Eurostat crim_off_cat.",
+            country=country_name(city["country_code"]),
+        )
+    )
 if len(police):
     context = pd.DataFrame(
         {
             "context": [
-                f"{'region' if c == 'region' else 'national'} ({LEVEL_LABELS.get(lvl, lvl)})"
+                f"{_('region') if c == 'region' else _('national')} ({level_label(lvl)})"
                 for c, lvl in zip(police["context"], police["area_level"], strict=True)
             ],
             "area_code": police["area_code"],
@@ -449,25 +562,28 @@ if len(police):
         }
     )
     show_table(context)
-    st.caption(POLICE_CAVEAT)
+    st.caption(_(POLICE_CAVEAT))
     download_buttons(context, f"city_profile_{geo_code}_police_context")
 
 references = profile["reference_values"]
-st.markdown("**National survey context**")
+st.markdown("**" + _("National survey context") + "**")
 if len(references):
     shown_references = references.drop(columns=["note"])
     show_table(shown_references)
     for note in references["note"].dropna().unique():
-        st.caption(note)
+        st.caption(data_text(note))
     download_buttons(shown_references, f"city_profile_{geo_code}_survey_context")
 else:
     st.caption(
-        f"No national or regional survey value is linked to {name}'s indicators (city_reference_values): "
-        "national surveys on the SDG wording are in the snapshot only for England and Wales."
+        _(
+            "No national or regional survey value is linked to the indicators of {city} (city_reference_values): "
+            "national surveys on the SDG wording are in the snapshot only for England and Wales.",
+            city=name,
+        )
     )
 
 # --- survey results and submissions ------------------------------------------------------------------------
-st.subheader("Survey results and submissions")
+st.subheader(_("Survey results and submissions"))
 submissions = profile["submissions"]
 freshness = cached("source_freshness", published)
 if len(submissions):
@@ -478,7 +594,7 @@ if len(submissions):
         ],
         quality=submissions.apply(quality_text, axis=1),
         reported=[
-            f"reported by the city, version {int(v)}, {pd.Timestamp(d):%Y-%m-%d}" if source == "city_report" else ""
+            reported_text(v, d) if source == "city_report" else ""
             for v, d, source in zip(
                 submissions["report_version"], submissions["reported_at"], submissions["source_type"], strict=True
             )
@@ -486,73 +602,86 @@ if len(submissions):
     )
     show_table(results)
     st.caption(
-        f"{submissions['submission_id'].nunique()} submitted file(s), {len(submissions)} value(s). Results sent in "
-        "the SPS survey template keep their own interval; a sample size with a design effect gives a Wilson "
-        "interval; neither gives 'no uncertainty available'. Values from different surveys are not comparable."
+        ngettext("{n} submitted file", "{n} submitted files", submissions["submission_id"].nunique())
+        + ", "
+        + ngettext("{n} value", "{n} values", len(submissions))
+        + ". "
+        + _(
+            "Results sent in the SPS survey template keep their own interval; a sample size with a design effect "
+            "gives a Wilson interval; neither gives 'no uncertainty available'. Values from different surveys are "
+            "not comparable."
+        )
     )
     download_buttons(results, f"city_profile_{geo_code}_submissions")
 else:
     status = freshness.loc[freshness["source_dataset"] == "survey_results", "last_attempt_status"]
     status = status.iloc[0] if len(status) else None
     if status == "not_in_snapshot":
-        reason = (
+        reason = _(
             "the survey_results folder was not in the snapshot at the last refresh, so no results in the SPS "
             "survey template are loaded"
         )
     elif status in (None, "loaded", "unchanged"):
-        reason = f"none of the submitted survey results covers {name}"
+        reason = _("none of the submitted survey results covers {city}", city=name)
     else:
-        reason = (
-            f"the last load of survey results ended '{status}' (see Data quality and freshness); the published "
-            "version keeps what loaded before"
+        reason = _(
+            "the last load of survey results ended '{status}' (see Data quality and freshness); the published "
+            "version keeps what loaded before",
+            status=status,
         )
-    st.info(f"No survey results for {name}: {reason}.")
+    st.info(_("No survey results for {city}: {reason}.", city=name, reason=reason))
 reported = submissions[submissions["source_type"] == "city_report"]
 if len(reported):
     latest = reported.sort_values("reported_at").iloc[-1]
     st.caption(
-        f"{len(reported)} value(s) reported by the city itself (voluntary reporting, not official statistics); the "
-        f"latest upload is version {int(latest['report_version'])} of its values, "
-        f"{pd.Timestamp(latest['reported_at']):%Y-%m-%d}. Each row says 'reported by the city, version N, date'."
+        ngettext(
+            "{n} value reported by the city itself (voluntary reporting, not official statistics)",
+            "{n} values reported by the city itself (voluntary reporting, not official statistics)",
+            len(reported),
+        )
+        + "; "
+        + _(
+            "the latest upload is version {version} of its values, {date}. Each row says 'reported by the city, "
+            "version N, date'.",
+            version=int(latest["report_version"]),
+            date=fmt_date(latest["reported_at"]),
+        )
     )
 else:
-    st.caption(f"{name} has not reported values of its own (voluntary reporting) yet.")
+    st.caption(_("{city} has not reported values of its own (voluntary reporting) yet.", city=name))
 
-st.subheader("Local indicators (the city's own, not ranked against other cities)")
+st.subheader(_("Local indicators (the city's own, not ranked against other cities)"))
 local = profile["local_indicators"]
 if len(local):
     local = local.assign(
-        reported=[
-            f"reported by the city, version {int(v)}, {pd.Timestamp(d):%Y-%m-%d}"
-            for v, d in zip(local["report_version"], local["reported_at"], strict=True)
-        ]
+        reported=[reported_text(v, d) for v, d in zip(local["report_version"], local["reported_at"], strict=True)]
     )
     show_table(local.drop(columns=["lineage_id"]))
     download_buttons(local, f"city_profile_{geo_code}_local_indicators")
 else:
-    st.caption(f"{name} has reported no local indicators.")
+    st.caption(_("{city} has reported no local indicators.", city=name))
 
 # --- public space ------------------------------------------------------------------------------------------
 render_public_space(published, geo_code, name)
 
 # --- coverage gaps -----------------------------------------------------------------------------------------
-st.subheader("Coverage gaps: catalogue indicators with no value for this city")
+st.subheader(_("Coverage gaps: catalogue indicators with no value for this city"))
 coverage = profile["coverage"]
 
 
 def why_missing(row) -> str:
     family = row["indicator_family"]
     if family == "police_recorded":
-        return "Police-recorded crime is published for regions and countries, not cities: see the context above."
+        return _("Police-recorded crime is published for regions and countries, not cities: see the context above.")
     if family == "perception":
         if is_true(city["is_perception_survey_city"]):
-            return "No wave of Eurostat's perception survey that asked this question has a value for this city."
-        return "The city is not in Eurostat's perception survey (urb_percep)."
+            return _("No wave of Eurostat's perception survey that asked this question has a value for this city.")
+        return _("The city is not in Eurostat's perception survey (urb_percep).")
     if family == "survey":
-        return "No victimisation-survey results for this city (national surveys appear as context)."
+        return _("No victimisation-survey results for this city (national surveys appear as context).")
     if family == "city_report":
-        return "Reported by cities themselves: nothing reported for this city yet."
-    return "No value in any source."
+        return _("Reported by cities themselves: nothing reported for this city yet.")
+    return _("No value in any source.")
 
 
 gaps = coverage[coverage["periods_with_value"] == 0]
@@ -568,22 +697,29 @@ if len(gaps):
     )
     show_table(gap_table)
     st.caption(
-        f"{len(gaps)} of {len(coverage)} catalogue indicators have no value for {name} (city_indicator_coverage)."
+        _(
+            "{gaps} of {indicators} catalogue indicators have no value for {city} (city_indicator_coverage).",
+            gaps=len(gaps),
+            indicators=len(coverage),
+            city=name,
+        )
     )
     download_buttons(gap_table, f"city_profile_{geo_code}_coverage_gaps")
 else:
-    st.success(f"Every catalogue indicator has at least one value for {name}.")
+    st.success(_("Every catalogue indicator has at least one value for {city}.", city=name))
 in_scorecard = set(scorecard["indicator_code"]) if len(scorecard) else set()
 breakdown_only = coverage[(coverage["periods_with_value"] > 0) & ~coverage["indicator_code"].isin(in_scorecard)]
 if len(breakdown_only):
     st.caption(
-        "Values only by sex, age or another breakdown (no total, so not in the scorecard): "
-        + ", ".join(breakdown_only["indicator_name"])
-        + " — see survey results above."
+        _(
+            "Values only by sex, age or another breakdown (no total, so not in the scorecard): {indicators} — see "
+            "survey results above.",
+            indicators=", ".join(breakdown_only["indicator_name"]),
+        )
     )
 
 # --- sources -----------------------------------------------------------------------------------------------
-with st.expander("Sources and lineage of every value on this page"):
+with st.expander(_("Sources and lineage of every value on this page")):
     parts = []
     if len(scorecard):
         parts.append(scorecard.assign(section="scorecard", area_code=geo_code))
@@ -606,10 +742,12 @@ with st.expander("Sources and lineage of every value on this page"):
             used[["source_dataset", "last_attempt_status", "loaded_at", "source_file", "source_last_update", "origin"]]
         )
         st.caption(
-            "lineage_id = source dataset / load / source series key / period: it leads back to the raw row that was "
-            "loaded. Sources: Eurostat (CC BY 4.0); ONS (Open Government Licence v3.0) for UK survey context."
+            _(
+                "lineage_id = source dataset / load / source series key / period: it leads back to the raw row that "
+                "was loaded. Sources: Eurostat (CC BY 4.0); ONS (Open Government Licence v3.0) for UK survey context."
+            )
         )
     else:
-        st.caption(f"No value on this page for {name}, so no sources to list.")
+        st.caption(_("No value on this page for {city}, so no sources to list.", city=name))
 
 footer(published)

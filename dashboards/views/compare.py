@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, compare_progress, police
+from dashboards import chart_text, charts, compare_progress, police
 from dashboards.common import (
     altair_chart,
     cached,
@@ -21,20 +21,30 @@ from dashboards.common import (
     show_table,
     url_choice,
 )
-from dashboards.labels import geo_level_label, group_label, source_label, unit_decimals
+from dashboards.labels import (
+    data_text,
+    format_integer,
+    geo_level_label,
+    group_label,
+    ngettext,
+    source_label,
+    unit_decimals,
+    unit_label,
+)
 from dashboards.labels import text as _
+from pipelines.shared.i18n import N_
 
 PEER_GROUPS = {
-    "all": "All cities",
-    "country": "Same country as the highlighted city",
-    "size": "Same size class as the highlighted city",
-    "partnership": "Partnership cities",
-    "custom": "My own list of cities",
+    "all": N_("All cities"),
+    "country": N_("Same country as the highlighted city"),
+    "size": N_("Same size class as the highlighted city"),
+    "partnership": N_("Partnership cities"),
+    "custom": N_("My own list of cities"),
 }
 Z95 = 1.959963984540054
 
-st.title(_("Compare cities"))
 published = published_or_stop()
+st.title(_("Compare cities"))
 params = st.query_params
 notes: list[str] = []
 
@@ -78,9 +88,8 @@ FLAGS = dict(zip(flag_meanings["flag"], flag_meanings["meaning"], strict=True))
 def flags_text(frame: pd.DataFrame) -> str:
     """The meaning of the flags that appear in what is drawn, and only those."""
     found = sorted({f for flags in frame["flags"].dropna() for f in str(flags) if f.strip()})
-    return (
-        (" " + _("Flags") + ": " + ", ".join(f"{f} {FLAGS.get(f, '')}".strip() for f in found) + ".") if found else ""
-    )
+    meanings = ", ".join(f"{f} {_(FLAGS[f]) if f in FLAGS else ''}".strip() for f in found)
+    return (" " + _("Flags: {flags}.", flags=meanings)) if found else ""
 
 
 def show_notes() -> None:
@@ -114,20 +123,28 @@ if meta["indicator_family"] == "survey" or counts.empty:
     frame = frames[level]
     show_notes()
     if frame.empty:
-        st.info(f"{_('No values for')} {meta['indicator_name']} {_('in')} {period}.")
+        st.info(_("No values for {indicator} in {period}.", indicator=meta["indicator_name"], period=period))
         st.stop()
     unit = frame["unit"].iloc[0]
-    altair_chart(charts.ranked_bars(frame, "region", unit))
+    altair_chart(
+        charts.ranked_bars(frame, "region", unit),
+        chart_text.ranked(frame, "region", unit, meta["indicator_name"], period),
+    )
     st.caption(
-        f"{meta['indicator_name']}, {period}: {len(frame)} "
-        f"{geo_level_label(level, plural=len(frame) != 1, in_sentence=True)} — {_('unit')}: {unit}. "
-        + _("Source")
-        + ": "
-        + ", ".join(sorted({source_label(s) for s in frame["source_dataset"]}))
-        + f". {meta['comparability_caveat']}"
+        _(
+            "{indicator}, {period}: {count} {places} — unit: {unit}.",
+            indicator=meta["indicator_name"],
+            period=period,
+            count=len(frame),
+            places=geo_level_label(level, plural=len(frame) != 1, in_sentence=True),
+            unit=unit_label(unit),
+        )
+        + " "
+        + _("Source: {sources}.", sources=", ".join(sorted({source_label(s) for s in frame["source_dataset"]})))
+        + f" {meta['comparability_caveat']}"
         + flags_text(frame)
     )
-    st.subheader(_("Table"))
+    st.header(_("Table"))
     shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")
     show_table(shown)
     download_buttons(shown, f"{code}_{period}")
@@ -142,7 +159,7 @@ period = st.selectbox(
     _("Period"),
     periods,
     index=periods.index(from_url("period", periods, best["period"])),
-    format_func=lambda p: f"{p} — {cities_in_period[p]} {_('cities') if cities_in_period[p] != 1 else _('city')}",
+    format_func=lambda p: f"{p} — " + ngettext("{n} city", "{n} cities", cities_in_period[p]),
 )
 params["period"] = period
 frame = cached("city_values", published, code, period).copy()
@@ -169,7 +186,11 @@ unnamed = frame[~frame["is_named"].fillna(False).astype(bool)]
 show_unnamed = False
 if len(unnamed):
     show_unnamed = st.toggle(
-        f"{_('Show the')} {len(unnamed)} {_('cities whose names are not in this snapshot')}",
+        ngettext(
+            "Show the {n} city whose name is not in this snapshot",
+            "Show the {n} cities whose names are not in this snapshot",
+            len(unnamed),
+        ),
         value=params.get("unnamed") == "1",
         help=_("They are left out of peer groups and ranks: a rank against places no one can name says little."),
     )
@@ -199,7 +220,9 @@ if peer == "custom":
     wanted = [c for c in params.get("cities", "").split(",") if c]
     unknown = [c for c in wanted if c not in names]
     if unknown:
-        notes.append(f"{_('No value in')} {period} {_('for')} {', '.join(unknown)}; {_('left out of the list')}.")
+        notes.append(
+            _("No value in {period} for {codes}; left out of the list.", period=period, codes=", ".join(unknown))
+        )
     # A stable key, filled from the URL once: a `default` that follows the URL would re-create the widget
     # (and drop the user's next pick) on every change.
     if "custom_cities" not in st.session_state:
@@ -230,8 +253,12 @@ show_notes()
 
 if frame.empty:
     st.info(
-        f"{_('No values for')} {meta['indicator_name']} {_('in')} {period} {_('for this selection')} "
-        f"({_('for example no survey in these cities that year')})."
+        _(
+            "No values for {indicator} in {period} for this selection (for example no survey in these cities that "
+            "year).",
+            indicator=meta["indicator_name"],
+            period=period,
+        )
     )
     st.stop()
 
@@ -258,14 +285,43 @@ if highlight is not None:
     frame["comparison"] = frame["geo_code"].map(classify)
 
 unit = frame["unit"].iloc[0]
-altair_chart(charts.ranked_bars(frame, "city", unit))
+rank_interval = None
+if highlight is not None:
+    group_key = {"all": "all", "partnership": "partnership", "custom": "all"}.get(params.get("peer", "all"))
+    indexed = directory.set_index("geo_code")
+    if group_key is None:
+        kind_of_peer = params["peer"]
+        group_key = (
+            f"{kind_of_peer}:{indexed.loc[highlight, 'country_code' if kind_of_peer == 'country' else 'size_class']}"
+        )
+    rank_interval = cached("city_rank_in_group", published, code, period, highlight, group_key)
+rank_words = None
+if rank_interval is not None and len(rank_interval):
+    r0 = rank_interval.iloc[0]
+    rank_words = _(
+        "rank {best}–{worst} of {cities}",
+        best=int(r0["rank_best"]),
+        worst=int(r0["rank_worst"]),
+        cities=int(r0["cities_in_group"]),
+    )
+altair_chart(
+    charts.ranked_bars(frame, "city", unit),
+    chart_text.ranked(frame, "city", unit, meta["indicator_name"], period, highlight, rank_words),
+    frame.drop(columns=["standard_error", "is_named"], errors="ignore"),
+)
 
 # --- the caption: what is drawn, and the method of the group shown ---------------------------------------------
 drawn = frame.sort_values("value", ascending=False).head(150)
-shown_text = f"{_('the first 150 of')} " if len(frame) > 150 else ""
+count_text = ngettext("{n} city", "{n} cities", len(frame))
 parts = [
-    f"{meta['indicator_name']}, {period}: {shown_text}{len(frame)} {_('cities') if len(frame) != 1 else _('city')}"
-    f" — {group_label(group, period, None, city_names)} — {_('unit')}: {unit}.",
+    _(
+        "{indicator}, {period}: {count} — {group} — unit: {unit}.",
+        indicator=meta["indicator_name"],
+        period=period,
+        count=_("the first 150 of {count}", count=count_text) if len(frame) > 150 else count_text,
+        group=group_label(group, period, None, city_names),
+        unit=unit_label(unit),
+    )
 ]
 kind = group.split(":", 1)[0]
 if kind == "urb_percep":
@@ -278,51 +334,72 @@ if kind == "urb_percep":
     if len(wave):
         w = wave.iloc[0]
         sample = (
-            f"{_('about')} {int(w['sample_size'])} {_('interviews per city')}"
+            _("about {n} interviews per city", n=format_integer(w["sample_size"]))
             if not pd.isna(w["sample_size"])
             else _("sample per city not known")
         )
         question = str(w["question_wording"]).strip()
         parts.append(
-            f"{_('Source')}: {w['survey_name']} ({w['producer']}), {w['reference_period']}; "
-            f"{w['population_universe']}, {w['mode']}, {sample}. {_('Question')}: {question}"
+            _(
+                "Source: {survey} ({producer}), {reference_period}; {universe}, {mode}, {sample}.",
+                survey=data_text(w["survey_name"]),
+                producer=data_text(w["producer"]),
+                reference_period=w["reference_period"],
+                universe=data_text(w["population_universe"]),
+                mode=data_text(w["mode"]),
+                sample=sample,
+            )
+            + " "
+            + _("Question (as asked in English): {question}", question=question)
             + ("" if question.endswith(("?", ".")) else ".")
         )
     else:
-        parts.append(f"{_('Source')}: {source_label('urb_percep')}.")
+        parts.append(_("Source: {sources}.", sources=source_label("urb_percep")))
     parts.append(str(meta["comparability_caveat"]))  # the catalogue's caveat describes this survey
 elif kind == "city_report":
     parts.append(
-        _("Source: reported by the city itself (voluntary reporting, not official statistics), with its own method; ")
-        + _("comparable only with the same city's own reports over time.")
+        _(
+            "Source: reported by the city itself (voluntary reporting, not official statistics), with its own "
+            "method; comparable only with the same city's own reports over time."
+        )
     )
 else:
-    parts.append(
-        _("Source")
-        + ": "
-        + ", ".join(
-            sorted({source_label(s, t) for s, t in zip(drawn["source_dataset"], drawn["source_type"], strict=True)})
-        )
-        + "."
-    )
+    sources = {source_label(s, t) for s, t in zip(drawn["source_dataset"], drawn["source_type"], strict=True)}
+    parts.append(_("Source: {sources}.", sources=", ".join(sorted(sources))))
 if len(unnamed) and show_unnamed:
     first, last = unnamed["geo_code"].min(), unnamed["geo_code"].max()
     parts.append(
-        f"{first}–{last}: {_('cities whose names are not in this snapshot')} "
-        f"({_('live mode names them from Eurostat’s CITIES code list')}); {_('they are in no peer group and no rank')}."
+        _(
+            "{first}–{last}: cities whose names are not in this snapshot (live mode names them from Eurostat’s "
+            "CITIES code list); they are in no peer group and no rank.",
+            first=first,
+            last=last,
+        )
     )
 elif len(unnamed):
     parts.append(
-        f"{len(unnamed)} {_('cities whose names are not in this snapshot are left out')} "
-        f"({', '.join(sorted(unnamed['geo_code']))})."
+        ngettext(
+            "{n} city whose name is not in this snapshot is left out ({codes}).",
+            "{n} cities whose names are not in this snapshot are left out ({codes}).",
+            len(unnamed),
+            codes=", ".join(sorted(unnamed["geo_code"])),
+        )
     )
 with_interval = drawn["ci_low"].notna() & drawn["ci_high"].notna()
 if with_interval.any():
     approximate = bool(drawn.loc[with_interval, "is_ci_approximate"].fillna(False).astype(bool).any())
     parts.append(
         _("Whiskers: 95 % intervals")
-        + (f" ({_('approximate: from the survey’s nominal sample per city; see Methodology')})" if approximate else "")
-        + (f"; {int((~with_interval).sum())} {_('value(s) have no interval')}" if (~with_interval).any() else "")
+        + (
+            " (" + _("approximate: from the survey’s nominal sample per city; see Methodology") + ")"
+            if approximate
+            else ""
+        )
+        + (
+            "; " + ngettext("{n} value has no interval", "{n} values have no interval", int((~with_interval).sum()))
+            if (~with_interval).any()
+            else ""
+        )
         + "."
     )
 else:
@@ -330,56 +407,69 @@ else:
 st.caption(" ".join(parts) + flags_text(drawn))
 
 if highlight is not None:
-    group_key = {"all": "all", "partnership": "partnership", "custom": "all"}.get(params.get("peer", "all"))
-    indexed = directory.set_index("geo_code")
-    if group_key is None:
-        kind_of_peer = params["peer"]
-        group_key = (
-            f"{kind_of_peer}:{indexed.loc[highlight, 'country_code' if kind_of_peer == 'country' else 'size_class']}"
-        )
-    interval = cached("city_rank_in_group", published, code, period, highlight, group_key)
-    if len(interval):
-        r = interval.iloc[0]
+    if rank_interval is not None and len(rank_interval):
+        r = rank_interval.iloc[0]
         st.info(
-            f"{names[highlight]} {_('ranks')} {int(r['rank'])} {_('of')} {int(r['cities_in_group'])} "
-            f"{_('in this peer group; given sampling error its rank could be anywhere from')} {int(r['rank_best'])} "
-            f"{_('to')} {int(r['rank_worst'])}. {int(r['indistinguishable_count'])} "
-            f"{_('cities of the group are not statistically different from it (light blue).')}"
-            + (f" {_('Ranks count only cities with a name.')}" if show_unnamed else "")
+            _(
+                "{city} ranks {rank} of {cities} in this peer group; given sampling error its rank could be anywhere "
+                "from {best} to {worst}. {same} cities of the group are not statistically different from it (light "
+                "blue, ≈).",
+                city=names[highlight],
+                rank=int(r["rank"]),
+                cities=int(r["cities_in_group"]),
+                best=int(r["rank_best"]),
+                worst=int(r["rank_worst"]),
+                same=int(r["indistinguishable_count"]),
+            )
+            + (" " + _("Ranks count only cities with a name.") if show_unnamed else "")
         )
     else:
-        st.info(f"{names[highlight]} {_('has no interval for this indicator and period, so no comparison is made.')}")
+        st.info(
+            _(
+                "{city} has no interval for this indicator and period, so no comparison is made.",
+                city=names[highlight],
+            )
+        )
 
 if "has_quality_warning" in frame:
     warned = frame[frame["has_quality_warning"].fillna(False).astype(bool)]
     if len(warned):
         st.warning(
-            f"{len(warned)} {_('value(s) carry a data-quality warning')}: "
+            ngettext(
+                "{n} value carries a data-quality warning",
+                "{n} values carry a data-quality warning",
+                len(warned),
+            )
+            + ": "
             + "; ".join(f"{r['city']}: {r['quality_note']}" for r in warned.to_dict("records") if r.get("quality_note"))
         )
 
 references = cached("reference_values", published, code, period)
 references = references[references["geo_code"].isin(frame["geo_code"])]
 if len(references):
-    st.subheader(_("National and regional survey context"))
-    st.caption(references["note"].iloc[0])
+    st.header(_("National and regional survey context"))
+    st.caption(data_text(references["note"].iloc[0]))
     show_table(references.drop(columns=["note"]), decimals=unit_decimals(unit))
 
 trend_cities = tuple(
     sorted(set(frame["geo_code"]) if params.get("peer") == "custom" else ({highlight} if highlight else set()))
 )
 if trend_cities:
-    st.subheader(_("Over time"))
+    st.header(_("Over time"))
     series = cached("city_series", published, code, trend_cities)
     series = series[series["comparability_group"] == group]
     refs = cached("reference_series", published, code, trend_cities)
     if len(refs):
         refs = refs.assign(period_year=refs["period"].str[:4].astype(int))
     if series["period"].nunique() < 2:
-        st.caption(f"{_('Only one period')} ({period}) {_('exists for this indicator: no trend to show.')}")
-    altair_chart(charts.city_time_series(series, unit, refs))
+        st.caption(_("Only one period ({period}) exists for this indicator: no trend to show.", period=period))
+    altair_chart(
+        charts.city_time_series(series, unit, refs),
+        chart_text.time_series(series, unit, meta["indicator_name"]),
+        series,
+    )
     st.caption(
-        _("Diamonds mark a break in series (flag b)")
+        _("Each line is named at its last point. Diamonds mark a break in series (flag b)")
         + ("; " + _("bars are 95 % intervals") if series["ci_low"].notna().any() else "")
         + (
             "; " + _("dashed ticks are national or regional survey values (context, different survey)")
@@ -390,7 +480,7 @@ if trend_cities:
     )
     download_buttons(series, f"{code}_series")
 
-st.subheader(_("Table"))
+st.header(_("Table"))
 shown = frame.drop(columns=["standard_error", "is_named"])
 show_table(shown)
 download_buttons(shown, f"{code}_{period}")

@@ -4,16 +4,17 @@ import io
 
 import streamlit as st
 
-from dashboards.common import cached, download_buttons, footer, published_or_stop
+from dashboards.common import cached_as_published, download_buttons, footer, published_or_stop
+from dashboards.labels import text as _
 from dashboards.queries import Published
 
-st.title("Downloads")
 published = published_or_stop()
+st.title(_("Downloads"))
 
 
-@st.cache_data(show_spinner="Preparing the file…", max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4)
 def bulk_file(published: Published, fmt: str) -> bytes:
-    frame = cached("all_observations", published)
+    frame = cached_as_published("all_observations", published)
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8")
     buffer = io.BytesIO()
@@ -22,10 +23,14 @@ def bulk_file(published: Published, fmt: str) -> bytes:
 
 
 st.markdown(
-    f"All published observations of version **{published.version}** — the same table `sps export observations` "
-    "writes, with units, intervals, flags, sources and lineage on every row."
+    _(
+        "All published observations of version **{version}** — the same table `sps export observations` writes, with "
+        "units, intervals, flags, sources and lineage on every row. Downloads keep codes and dot decimals in every "
+        "language, so any tool reads them.",
+        version=published.version,
+    )
 )
-if st.button("Prepare the bulk files"):
+if st.button(_("Prepare the bulk files")):
     left, right = st.columns(2)
     left.download_button(
         "fct_observations.csv",
@@ -41,8 +46,8 @@ if st.button("Prepare the bulk files"):
         key="bulk-parquet",
     )
 
-st.subheader("Indicator catalogue")
-download_buttons(cached("indicators", published), "indicator_catalogue")
-st.subheader("Survey registry")
-download_buttons(cached("survey_registry", published), "survey_registry")
+st.header(_("Indicator catalogue"))
+download_buttons(cached_as_published("indicators", published), "indicator_catalogue")
+st.header(_("Survey registry"))
+download_buttons(cached_as_published("survey_registry", published), "survey_registry")
 footer(published)

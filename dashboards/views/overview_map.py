@@ -9,19 +9,21 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts
+from dashboards import chart_text, charts
 from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
-from dashboards.labels import country_name, group_label
+from dashboards.labels import country_name, group_label, ngettext, unit_label
+from dashboards.labels import text as _
+from pipelines.shared.i18n import N_
 
-ON_MAP, NO_LOCATION, OUTSIDE = "map point", "listed: no map location", "listed: outside the map frame"
-AREA, NO_OUTLINE = "map area (NUTS 3)", "listed: no NUTS 2021 outline"
+ON_MAP, NO_LOCATION, OUTSIDE = N_("map point"), N_("listed: no map location"), N_("listed: outside the map frame")
+AREA, NO_OUTLINE = N_("map area (NUTS 3)"), N_("listed: no NUTS 2021 outline")
 COLUMNS = [
     "shown_as", "geo_level", "geo_code", "name", "country", "period", "value", "unit", "ci_low", "ci_high", "flags",
     "source_dataset", "comparability_group", "lon", "lat", "location", "lineage_id",
 ]  # fmt: skip
 
-st.title("Overview map")
 published = published_or_stop()
+st.title(_("Overview map"))
 params = st.query_params
 notes: list[str] = []
 
@@ -49,28 +51,35 @@ def source_label(code: str) -> str:
 try:
     countries_base = charts.geo_features(outlines(published, 0))
 except duckdb.CatalogException:  # a version published before the outlines were (e.g. after a rollback)
-    st.error(f"Published version {published.version} has no map geometry (dim_geometries). Run `sps refresh`.")
+    st.error(
+        _(
+            "Published version {version} has no map geometry (dim_geometries). Run `sps refresh`.",
+            version=published.version,
+        )
+    )
     footer(published)
     st.stop()
 catalogue = cached("map_indicators", published)
 if catalogue.empty:
-    st.info("The published version has no city or NUTS 3 values to map. See Compare cities for national values.")
+    st.info(_("The published version has no city or NUTS 3 values to map. See Compare cities for national values."))
     footer(published)
     st.stop()
 labels = dict(zip(catalogue["indicator_code"], catalogue["indicator_name"], strict=True))
 default_code = "feel_safe_night_neighbourhood" if "feel_safe_night_neighbourhood" in labels else next(iter(labels))
 pick_indicator, pick_period, pick_country = st.columns([3, 1, 1])
 code = pick_indicator.selectbox(
-    "Indicator",
+    _("Indicator"),
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
-    help="Indicators with city values (points) or police-recorded NUTS 3 rates (areas). National-only series are "
-    "on Compare cities.",
+    help=_(
+        "Indicators with city values (points) or police-recorded NUTS 3 rates (areas). National-only series are "
+        "on Compare cities."
+    ),
 )
 meta = catalogue.set_index("indicator_code").loc[code]
 periods = cached("map_periods", published, code)
-period = pick_period.selectbox("Period", periods, index=periods.index(from_url("period", periods, periods[0])))
+period = pick_period.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
 params["indicator"], params["period"] = code, period
 
 cities = cached("map_city_values", published, code, period).copy()
@@ -80,7 +89,7 @@ regions = cached("map_nuts3_values", published, code, period).copy() if police e
 groups = sorted(cities["comparability_group"].unique())
 if len(groups) > 1:  # values of different surveys are never coloured on one scale
     group = st.selectbox(
-        "Survey or series: values from different surveys are not comparable",
+        _("Survey or series: values from different surveys are not comparable"),
         groups,
         format_func=lambda g: group_label(g, period, int((cities["comparability_group"] == g).sum())),
     )
@@ -88,11 +97,11 @@ if len(groups) > 1:  # values of different surveys are never coloured on one sca
 
 countries = sorted(set(cities["country"].dropna()) | set(regions["country"].dropna()))
 country = pick_country.selectbox(
-    "Country",
+    _("Country"),
     ["all", *countries],
     index=(["all", *countries]).index(from_url("country", countries, "all")),
-    format_func=lambda c: "all countries" if c == "all" else f"{country_name(c)} ({c})",
-    help="Police-recorded levels are best compared within one country.",
+    format_func=lambda c: _("all countries") if c == "all" else f"{country_name(c)} ({c})",
+    help=_("Police-recorded levels are best compared within one country."),
 )
 if country == "all":
     if "country" in params:
@@ -105,7 +114,7 @@ for note in notes:
     st.warning(note)
 
 if cities.empty and regions.empty:
-    st.info(f"No city or NUTS 3 values for {meta['indicator_name']} in {period}.")
+    st.info(_("No city or NUTS 3 values for {indicator} in {period}.", indicator=meta["indicator_name"], period=period))
     footer(published)
     st.stop()
 
@@ -138,73 +147,97 @@ if len(regions):
 unit = (regions["unit"].iloc[0] if len(regions) else None) or (cities["unit"].iloc[0] if len(cities) else meta["unit"])
 city_unit = cities["unit"].iloc[0] if len(cities) else unit
 
+shown = shown_frame(cities, regions)
+# On screen, where a row is shown reads in the reader's language; the download keeps the English words.
+on_screen = shown.assign(shown_as=[_(v) if isinstance(v, str) else v for v in shown["shown_as"]])
 map_col, list_col = st.columns([3, 1])
 with map_col:
-    altair_chart(charts.overview_map(countries_base, points, region_features, unit, city_unit=city_unit))
+    altair_chart(
+        charts.overview_map(countries_base, points, region_features, unit, city_unit=city_unit),
+        chart_text.overview_map(points, len(region_features), meta["indicator_name"], city_unit, period),
+        on_screen[on_screen["shown_as"].isin([_(ON_MAP), _(AREA)])],
+    )
 with list_col:
-    st.subheader("Not on the map")
+    st.header(_("Not on the map"))
     missing = cities[cities["shown_as"] == NO_LOCATION]
     if cities.empty:
-        st.caption(f"No city values for this indicator in {period}.")
+        st.caption(_("No city values for this indicator in {period}.", period=period))
     else:
-        st.markdown(f"**Cities without a map location: {len(missing)}**")
+        st.markdown("**" + _("Cities without a map location: {n}", n=len(missing)) + "**")
     if len(missing):
         st.caption(
-            "Neither a GISCO Urban Audit 2021 point nor a known NUTS region for these codes (city codes whose "
-            "names are not known offline); their values are here and in the table below."
+            _(
+                "Neither a GISCO Urban Audit 2021 point nor a known NUTS region for these codes (city codes whose "
+                "names are not known offline); their values are here and in the table below."
+            )
         )
         show_table(missing[["name", "geo_code", "country", "value"]].rename(columns={"name": "city"}))
     elif len(cities):
-        st.caption("Every city with a value has a map location.")
+        st.caption(_("Every city with a value has a map location."))
     outside = shown_frame(cities[cities["shown_as"] == OUTSIDE], regions[regions["shown_as"] == OUTSIDE])
     if len(outside):
-        st.markdown(f"**Outside the map frame: {len(outside)}**")
-        show_table(outside[["name", "geo_code", "country", "value"]].rename(columns={"name": "city or region"}))
+        st.markdown("**" + _("Outside the map frame: {n}", n=len(outside)) + "**")
+        show_table(outside[["name", "geo_code", "country", "value"]], labels={"name": _("City or region")})
     unmapped = regions[regions["shown_as"] == NO_OUTLINE]
     if len(unmapped):
-        st.markdown(f"**NUTS 3 values without a 2021 outline: {len(unmapped)}**")
-        st.caption("Codes of older NUTS versions or 'extra-regio' (…ZZZ): the 2021 outlines do not draw them.")
+        st.markdown("**" + _("NUTS 3 values without a 2021 outline: {n}", n=len(unmapped)) + "**")
+        st.caption(_("Codes of older NUTS versions or 'extra-regio' (…ZZZ): the 2021 outlines do not draw them."))
         show_table(unmapped[["name", "geo_code", "country", "value"]].rename(columns={"name": "region"}))
 
-shown = shown_frame(cities, regions)
 sources = "; ".join(source_label(s) for s in sorted(shown["source_dataset"].dropna().unique()))
 parts = [f"{meta['indicator_name']} ({code}), {period}{'' if country == 'all' else f', {country}'}."]
-parts.append(f"Unit: {unit}." if unit == city_unit else f"Units: cities {city_unit}; NUTS 3 regions {unit}.")
-parts.append(f"Source: {sources}.")
-approximate = int((points["location_kind"] == charts.APPROXIMATE).sum()) if len(points) else 0
-counts = [f"{len(points)} cities as points"] if len(cities) else []
+parts.append(
+    _("Unit: {unit}.", unit=unit_label(unit))
+    if unit == city_unit
+    else _("Units: cities {city_unit}; NUTS 3 regions {unit}.", city_unit=unit_label(city_unit), unit=unit_label(unit))
+)
+parts.append(_("Source: {sources}.", sources=sources))
+approximate = int((points["location_kind"] == _(charts.APPROXIMATE)).sum()) if len(points) else 0
+counts = [ngettext("{n} city as a point", "{n} cities as points", len(points))] if len(cities) else []
 if approximate:
-    counts[0] += (
-        f" ({approximate} at an approximate location, drawn as diamonds: cities without an Urban Audit 2021 point "
-        "are placed at the label point of their NUTS 3 region, or NUTS 1 where they span several)"
+    counts[0] += " " + ngettext(
+        "({n} at an approximate location, drawn as a diamond: cities without an Urban Audit 2021 point are placed at "
+        "the label point of their NUTS 3 region, or NUTS 1 where they span several)",
+        "({n} at an approximate location, drawn as diamonds: cities without an Urban Audit 2021 point are placed at "
+        "the label point of their NUTS 3 region, or NUTS 1 where they span several)",
+        approximate,
     )
 if len(regions):
     counts.append(
-        f"{len(region_features)} NUTS 3 regions in quantile classes of the regions shown (about as many regions "
-        "per colour; the classes are not equal steps)"
+        ngettext(
+            "{n} NUTS 3 region in quantile classes of the regions shown (about as many regions per colour; the "
+            "classes are not equal steps)",
+            "{n} NUTS 3 regions in quantile classes of the regions shown (about as many regions per colour; the "
+            "classes are not equal steps)",
+            len(region_features),
+        )
     )
 listed = len(shown) - len(points) - len(region_features)
-parts.append(f"Shown: {', '.join(counts)}; {listed} listed beside the map.")
+parts.append(_("Shown: {what}; {listed} listed beside the map.", what=", ".join(counts), listed=listed))
 caveats = [str(meta["comparability_caveat"])] if pd.notna(meta["comparability_caveat"]) else []
 if police and country == "all" and regions["country"].nunique() > 1:
     caveats.append(
-        "Regions of different countries share one colour scale although legal definitions and recording differ: "
-        "pick a country to compare its regions with each other."
+        _(
+            "Regions of different countries share one colour scale although legal definitions and recording differ: "
+            "pick a country to compare its regions with each other."
+        )
     )
 if len(points) and cities["ci_low"].notna().any():
-    caveats.append("Points show estimates only; their 95 % intervals are on Compare cities.")
+    caveats.append(_("Points show estimates only; their 95 % intervals are on Compare cities."))
 if shown["flags"].notna().any():
-    caveats.append("Flags: e estimated, b break in series, d definition differs, u low reliability.")
+    caveats.append(_("Flags: e estimated, b break in series, d definition differs, u low reliability."))
 if not countries_base:
-    caveats.append("The country outlines (gisco_nuts_outlines_0) are not in this version: no base map is drawn.")
-parts.append("Caveats: " + " ".join(caveats))
+    caveats.append(_("The country outlines (gisco_nuts_outlines_0) are not in this version: no base map is drawn."))
+parts.append(_("Caveats: {caveats}", caveats=" ".join(caveats)))
 parts.append(
-    "Base map: GISCO NUTS 2021 outlines, 1:60 million, Urban Audit 2021 city points and NUTS 2021 label points, "
-    "© EuroGeographics for the administrative boundaries; drawn offline from the published version."
+    _(
+        "Base map: GISCO NUTS 2021 outlines, 1:60 million, Urban Audit 2021 city points and NUTS 2021 label points, "
+        "© EuroGeographics for the administrative boundaries; drawn offline from the published version."
+    )
 )
 st.caption(" ".join(parts))
 
-st.subheader("Values shown")
-show_table(shown, labels={"shown_as": "Shown as"})
+st.header(_("Values shown"))
+show_table(on_screen, labels={"shown_as": _("Shown as")})
 download_buttons(shown, f"map_{code}_{period}" + ("" if country == "all" else f"_{country}"))
 footer(published)

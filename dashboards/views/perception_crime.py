@@ -6,13 +6,17 @@ the cities of one country, or uses ranks (percentiles) when it must cross border
 import altair as alt
 import streamlit as st
 
+from dashboards import chart_text
 from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.labels import fmt_number, ngettext
+from dashboards.labels import text as _
+from pipelines.shared.i18n import N_
 
 SCOPES = {
-    "country": "Cities of one country (rates as recorded)",
-    "ranks": "All countries, as ranks (percentiles; levels are not comparable across borders)",
+    "country": N_("Cities of one country (rates as recorded)"),
+    "ranks": N_("All countries, as ranks (percentiles; levels are not comparable across borders)"),
 }
-NOTE = (
+NOTE = N_(
     "**Reading the gap.** Feeling safe and recorded crime measure different things. Residents can feel unsafe where "
     "little crime is recorded (fear of crime, incivilities, lighting, media, a few serious events) and safe where much "
     "is recorded (crime concentrated in a centre or among visitors, or a police force that records more). Recorded "
@@ -23,15 +27,18 @@ NOTE = (
 )
 SELECTED, OTHER = "#0072B2", "#999999"
 
-st.title("Perception versus recorded crime")
 published = published_or_stop()
+st.title(_("Perception versus recorded crime"))
 notes: list[str] = []
 params = st.query_params
 choices = cached("perception_police_choices", published)
 if choices.empty:
     st.info(
-        f"Published version {published.version} has no city with both a perception value and a police-recorded rate "
-        "of its region (or predates this view: refresh to publish a new version)."
+        _(
+            "Published version {version} has no city with both a perception value and a police-recorded rate of its "
+            "region (or predates this view: refresh to publish a new version).",
+            version=published.version,
+        )
     )
     footer(published)
     st.stop()
@@ -44,7 +51,7 @@ default_perception = (
     "feel_safe_night_neighbourhood" if "feel_safe_night_neighbourhood" in perception else perception_codes[0]
 )
 perception_code = left.selectbox(
-    "Feeling safe",
+    _("Feeling safe"),
     perception_codes,
     index=perception_codes.index(url_choice(notes, "perception", perception_codes, default_perception)),
     format_func=lambda c: f"{perception[c]} ({c})",
@@ -53,7 +60,7 @@ periods = sorted(
     choices.loc[choices["perception_indicator_code"] == perception_code, "perception_period"].unique(), reverse=True
 )
 period = middle.selectbox(
-    "Survey period", periods, index=periods.index(url_choice(notes, "period", periods, periods[0]))
+    _("Survey period"), periods, index=periods.index(url_choice(notes, "period", periods, periods[0]))
 )
 available = choices[
     (choices["perception_indicator_code"] == perception_code) & (choices["perception_period"] == period)
@@ -61,7 +68,7 @@ available = choices[
 police_codes = available["police_indicator_code"].tolist()
 default_police = "robbery_rate" if "robbery_rate" in police_codes else police_codes[0]
 police_code = right.selectbox(
-    "Police-recorded offence (region)",
+    _("Police-recorded offence (region)"),
     police_codes,
     index=police_codes.index(url_choice(notes, "offence", police_codes, default_police)),
     format_func=lambda c: f"{police[c]} ({c})",
@@ -72,7 +79,7 @@ names = dict(zip(frame["geo_code"], frame["city_name"], strict=True))
 ordered = sorted(names, key=names.get)
 left, right = st.columns(2)
 highlight = right.selectbox(
-    "Highlight a city",
+    _("Highlight a city"),
     ordered,
     index=ordered.index(url_choice(notes, "city", ordered, "LV001C" if "LV001C" in names else ordered[0])),
     format_func=lambda c: f"{names[c]} ({c})",
@@ -80,9 +87,9 @@ highlight = right.selectbox(
 # within the country by default, unless the highlighted city has fewer than 3 cities to compare with there
 peers = int(frame.loc[frame["geo_code"] == highlight, "cities_in_country"].iloc[0])
 scope = left.radio(
-    "Compare",
+    _("Compare"),
     list(SCOPES),
-    format_func=SCOPES.get,
+    format_func=lambda s: _(SCOPES[s]),
     index=list(SCOPES).index(url_choice(notes, "scope", list(SCOPES), "country" if peers >= 3 else "ranks")),
 )
 params.update(perception=perception_code, period=period, offence=police_code, scope=scope, city=highlight)
@@ -93,34 +100,47 @@ city = frame.set_index("geo_code").loc[highlight]
 if scope == "country":
     group = city["police_comparability_group"]
     shown = frame[frame["police_comparability_group"] == group].copy()
-    x = alt.X("police_rate:Q", title=f"{police[police_code]}, per 100 000 inhabitants (region)")
-    y = alt.Y("share_feeling_safe:Q", title=f"{perception[perception_code]} (%)", scale=alt.Scale(zero=False))
-    where = f"the {len(shown)} cities with police data of the same country ({group.split(':', 1)[-1]})"
+    x_title = _("{offence}, per 100 000 inhabitants (region)", offence=police[police_code])
+    y_title = _("{indicator} (%)", indicator=perception[perception_code])
+    x = alt.X("police_rate:Q", title=x_title)
+    y = alt.Y("share_feeling_safe:Q", title=y_title, scale=alt.Scale(zero=False))
+    where = _(
+        "the {n} cities with police data of the same country ({country})",
+        n=len(shown),
+        country=group.split(":", 1)[-1],
+    )
+    xy = ("police_rate", "share_feeling_safe")
 else:
     shown = frame.copy()
-    x = alt.X("percentile_police_rate:Q", title="recorded rate, percentile among all cities (0 = lowest)")
-    y = alt.Y("percentile_feeling_safe:Q", title="feeling safe, percentile among all cities (100 = most)")
-    where = f"all {len(shown)} cities, as percentiles"
-shown["shown_as"] = ["highlighted city" if g == highlight else "other cities" for g in shown["geo_code"]]
+    x_title = _("recorded rate, percentile among all cities (0 = lowest)")
+    y_title = _("feeling safe, percentile among all cities (100 = most)")
+    x = alt.X("percentile_police_rate:Q", title=x_title)
+    y = alt.Y("percentile_feeling_safe:Q", title=y_title)
+    where = _("all {n} cities, as percentiles", n=len(shown))
+    xy = ("percentile_police_rate", "percentile_feeling_safe")
+HIGHLIGHTED, OTHERS = _("highlighted city"), _("other cities")
+shown["shown_as"] = [HIGHLIGHTED if g == highlight else OTHERS for g in shown["geo_code"]]
 tooltip = [
-    alt.Tooltip("city_name:N", title="city"),
-    alt.Tooltip("country_code:N", title="country"),
-    alt.Tooltip("share_feeling_safe:Q", format=".1f", title="feel safe (%)"),
-    alt.Tooltip("police_rate:Q", format=",.1f", title="recorded rate"),
-    alt.Tooltip("region_code:N", title="region"),
-    alt.Tooltip("police_period:N", title="police year"),
+    alt.Tooltip("city_name:N", title=_("city")),
+    alt.Tooltip("country_code:N", title=_("country")),
+    alt.Tooltip("share_feeling_safe:Q", format=".1f", title=_("feel safe (%)")),
+    alt.Tooltip("police_rate:Q", format=",.1f", title=_("recorded rate")),
+    alt.Tooltip("region_code:N", title=_("region")),
+    alt.Tooltip("police_period:N", title=_("police year")),
 ]
 chart = (
     alt.Chart(shown)
-    .mark_circle(size=90)
+    .mark_point(size=90, filled=True)
     .encode(
         x=x,
         y=y,
         color=alt.Color(
             "shown_as:N",
-            scale=alt.Scale(domain=["highlighted city", "other cities"], range=[SELECTED, OTHER]),
+            scale=alt.Scale(domain=[HIGHLIGHTED, OTHERS], range=[SELECTED, OTHER]),
             legend=alt.Legend(title=None, orient="top"),
         ),
+        # the highlighted city is also a larger diamond, and named beside its mark: not colour alone
+        shape=alt.Shape("shown_as:N", scale=alt.Scale(domain=[HIGHLIGHTED, OTHERS], range=["diamond", "circle"])),
         tooltip=tooltip,
     )
 )
@@ -129,30 +149,63 @@ labels = (
     .mark_text(align="left", dx=8)
     .encode(x=x, y=y, text=alt.Text("city_name:N"))
 )
-altair_chart(alt.layer(chart, labels).properties(height=420))
+table = shown.drop(columns=["shown_as"])
+altair_chart(
+    alt.layer(chart, labels).properties(height=420),
+    chart_text.scatter(shown.assign(x=shown[xy[0]], y=shown[xy[1]]), x_title, y_title),
+    table,
+)
 gap = int(city["year_gap"])
 st.caption(
-    f"{perception[perception_code]} ({period}, {city['perception_comparability_group']}) against "
-    f"{police[police_code]} of each city's region (Eurostat crim_gen_reg), same year or the nearest within 3 years; "
-    f"{where}."
+    _(
+        "{perception} ({period}, {group}) against {offence} of each city's region (Eurostat crim_gen_reg), same year "
+        "or the nearest within 3 years; {where}.",
+        perception=perception[perception_code],
+        period=period,
+        group=city["perception_comparability_group"],
+        offence=police[police_code],
+        where=where,
+    )
 )
+if gap > 0:
+    gap_text = " " + ngettext("({n} year after the survey)", "({n} years after the survey)", abs(gap))
+elif gap < 0:
+    gap_text = " " + ngettext("({n} year before the survey)", "({n} years before the survey)", abs(gap))
+else:
+    gap_text = ""
 st.markdown(
-    f"**{names[highlight]}**: {city['share_feeling_safe']:.1f} % feel safe ({period}); its region "
-    f"{city['region_code']} ({city['region_level']}) recorded {city['police_rate']:,.1f} per 100 000 in "
-    f"{city['police_period']}"
-    + (f" ({abs(gap)} year(s) {'after' if gap > 0 else 'before'} the survey)" if gap else "")
-    + f". Within its country it ranks {int(city['rank_feeling_safe_in_country'])} of {int(city['cities_in_country'])} "
-    f"for feeling safe and {int(city['rank_police_rate_in_country'])} of {int(city['cities_in_country'])} for the "
-    f"lowest recorded rate; among all {int(city['cities_everywhere'])} cities its percentiles are "
-    f"{city['percentile_feeling_safe']:.0f} (feeling safe) and {city['percentile_police_rate']:.0f} (recorded rate)."
+    _(
+        "**{city}**: {share} % feel safe ({period}); its region {region} ({level}) recorded {rate} per 100 000 in "
+        "{police_period}{gap}. Within its country it ranks {rank_safe} of {in_country} for feeling safe and "
+        "{rank_police} of {in_country} for the lowest recorded rate; among all {everywhere} cities its percentiles "
+        "are {pct_safe} (feeling safe) and {pct_police} (recorded rate).",
+        city=names[highlight],
+        share=fmt_number(city["share_feeling_safe"], 1),
+        period=period,
+        region=city["region_code"],
+        level=city["region_level"],
+        rate=fmt_number(city["police_rate"], 1),
+        police_period=city["police_period"],
+        gap=gap_text,
+        rank_safe=int(city["rank_feeling_safe_in_country"]),
+        in_country=int(city["cities_in_country"]),
+        rank_police=int(city["rank_police_rate_in_country"]),
+        everywhere=int(city["cities_everywhere"]),
+        pct_safe=fmt_number(city["percentile_feeling_safe"], 0),
+        pct_police=fmt_number(city["percentile_police_rate"], 0),
+    )
 )
-st.markdown(NOTE)
+st.markdown(_(NOTE))
 if scope == "country" and len(shown) < 3:
     st.info(
-        f"Only {len(shown)} city(ies) of this country have both values: a comparison within the country says little. "
-        "Switch to ranks to see the city among all cities."
+        ngettext(
+            "Only {n} city of this country has both values: a comparison within the country says little. Switch "
+            "to ranks to see the city among all cities.",
+            "Only {n} cities of this country have both values: a comparison within the country says little. Switch "
+            "to ranks to see the city among all cities.",
+            len(shown),
+        )
     )
-table = shown.drop(columns=["shown_as"])
 show_table(table)
 download_buttons(table, f"perception_vs_police_{perception_code}_{period}_{police_code}")
 footer(published)

@@ -21,12 +21,19 @@ from dashboards import queries
 from dashboards.common import show_table
 from dashboards.labels import column_label
 from dashboards.labels import text as _
+from dashboards.language import choose_language
 from dashboards.upload_report import PAGE_SIZE, n, problem_table, summary_table
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.shared import i18n
 from pipelines.spaces import api as spaces
 from pipelines.surveys import api as surveys
 from pipelines.uploads import api as uploads
+
+
+def plain(number: int) -> str:
+    """A count in a sentence: as is in English (1200), grouped the reader's way elsewhere (1 200)."""
+    return str(number) if i18n.language() == i18n.DEFAULT_LANGUAGE else n(number)
 
 
 def _mb(value: float) -> str:
@@ -57,6 +64,27 @@ def city_choices(city: str) -> tuple[dict[str, str], list[str]]:
     return names, districts
 
 
+def error_text(exc: SpsError) -> str:
+    """A refused token or upload in the reader's language (the exception's own text is English, for the logs)."""
+    if isinstance(exc, uploads.TokenRejected):
+        reason = _(exc.reason, **exc.values)
+        return (
+            _("upload token rejected: {reason}.", reason=reason)
+            + " "
+            + _("Ask the secretariat for a valid token for your city (sps token issue --city CODE).")
+        )
+    if isinstance(exc, uploads.TooManyWrongTokens):
+        return (
+            _(
+                "too many wrong upload tokens from this browser or address: uploads are refused until {time} UTC.",
+                time=f"{exc.until:%H:%M}",
+            )
+            + " "
+            + _("If you lost your token, ask the secretariat for a new one.")
+        )
+    return str(exc)
+
+
 def _client_address() -> str | None:
     """The browser's address: the connection's, or behind a reverse proxy on this machine (the recommended
     deployment) the last X-Forwarded-For entry, the one our own proxy appended."""
@@ -80,8 +108,8 @@ def _token_accepted(settings, city: str, token: str, tab: str) -> bool:
     try:
         uploads.verify_upload_token_limited(settings.data_dir, token, city, session, _client_address())
     except SpsError as exc:
-        st.session_state[f"token_refused_{tab}"] = (attempt, str(exc))
-        st.error(str(exc))
+        st.session_state[f"token_refused_{tab}"] = (attempt, error_text(exc))
+        st.error(error_text(exc))
         return False
     st.session_state.pop(f"token_refused_{tab}", None)
     return True
@@ -108,7 +136,7 @@ def _values_tab(settings) -> None:
             (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ):
             column.download_button(  # written when clicked: the XLSX took a third of a second on every run of the page
-                f"Template {suffix}",
+                _("Template {suffix}", suffix=suffix),
                 lambda suffix=suffix: template_bytes(suffix),
                 file_name=f"sps_upload_template{suffix}",
                 mime=mime,
@@ -116,6 +144,10 @@ def _values_tab(settings) -> None:
             )
         columns, indicators = dictionaries()
         st.markdown("**" + _("Columns") + "**")
+        if "description" in columns:  # the data dictionary's words in the reader's language (seed texts, babel.cfg)
+            columns = columns.assign(
+                description=[_(d) if isinstance(d, str) and d else d for d in columns["description"]]
+            )
         st.table(columns.rename(columns=column_label), hide_index=True)
         st.markdown("**" + _("Indicators: the unit each value must be in, and what else is read") + "**")
         show_table(indicators)
@@ -140,8 +172,8 @@ def _values_tab(settings) -> None:
     try:  # through the wrong-token limiter: asking which city a token writes is a token check too
         token_city = uploads.token_city_limited(settings.data_dir, token, session, _client_address())
     except SpsError as exc:
-        st.session_state["token_city_refused"] = (attempt, str(exc))
-        st.error(str(exc))
+        st.session_state["token_city_refused"] = (attempt, error_text(exc))
+        st.error(error_text(exc))
         return
     st.session_state.pop("token_city_refused", None)
     names, districts = city_choices(token_city)
@@ -161,19 +193,26 @@ def _values_tab(settings) -> None:
         )
     else:
         st.caption(
-            _("Rows about a district of the city use the code CITY:district in geo_code (e.g. ") + f"`{city}:d1`)."
+            _(
+                "Rows about a district of the city use the code CITY:district in geo_code (e.g. {example}).",
+                example=f"`{city}:d1`",
+            )
         )
 
     server_limit = st.get_option("server.maxUploadSize")
     uploaded = st.file_uploader(
-        f"{_('File (CSV or XLSX)')}, {_('up to')} {_mb(max_mb)}",
+        _("File (CSV or XLSX), up to {size}", size=_mb(max_mb)),
         type=["csv", "tsv", "txt", "xlsx"],
-        help=f"{_('Files up to')} {_mb(max_mb)} (SPS_UPLOAD_MAX_MB).",
+        help=_("Files up to {size} (SPS_UPLOAD_MAX_MB).", size=_mb(max_mb)),
     )
     if server_limit != max(1, math.ceil(max_mb)):
         st.caption(
-            f"{_('This dashboard server takes files up to')} {server_limit} MB {_('but uploads are checked against')} "
-            f"{_mb(max_mb)}: {_('start it with `sps serve`, which sets both from SPS_UPLOAD_MAX_MB.')}"
+            _(
+                "This dashboard server takes files up to {server} MB but uploads are checked against {size}: start it "
+                "with `sps serve`, which sets both from SPS_UPLOAD_MAX_MB.",
+                server=server_limit,
+                size=_mb(max_mb),
+            )
         )
     if not uploaded:
         st.info(_("Choose a file."))
@@ -190,7 +229,11 @@ def _values_tab(settings) -> None:
     shape = inspected[1]
     if not shape.problems and shape.format == "open_sdg":
         st.subheader(_("This is an Open SDG file: say what it holds"))
-        choice = st.selectbox(_("Indicator"), ["(a local indicator of my city)", *uploads.catalogue_indicator_codes()])
+        choice = st.selectbox(
+            _("Indicator"),
+            ["(local)", *uploads.catalogue_indicator_codes()],
+            format_func=lambda c: _("(a local indicator of my city)") if c == "(local)" else c,
+        )
         mapping = uploads.Mapping()
         if choice.startswith("("):
             mapping.local_name = st.text_input(_("Name of the local indicator"))
@@ -201,12 +244,17 @@ def _values_tab(settings) -> None:
         if "Units" not in shape.header and "Unit measure" not in shape.header and not mapping.local_unit:
             mapping.unit = st.text_input(_("Unit of the values (the file has no Units column)"), placeholder="%")
         for column in [c for c in shape.header if c not in uploads.OPEN_SDG_RESERVED]:
-            target = st.selectbox(f"Column '{column}' is", ["breakdown", "sex", "age_group"], key=f"map-{column}")
+            target = st.selectbox(
+                _("Column '{name}' is", name=column),
+                ["breakdown", "sex", "age_group"],
+                format_func=column_label,
+                key=f"map-{column}",
+            )
             if target != "breakdown":
                 mapping.columns[column] = target
             if target == "sex":
                 pairs = st.text_input(
-                    f"Values of '{column}' (label=female/male, comma separated)",
+                    _("Values of '{name}' (label=female/male, comma separated)", name=column),
                     placeholder="Women=female, Men=male",
                     key=f"values-{column}",
                 )
@@ -223,15 +271,25 @@ def _values_tab(settings) -> None:
         for problem in problems:
             by_rule.setdefault(problem.rule, []).append(problem)
         errors = sum(p.severity == "error" for p in problems)
-        checked = (check_key, len(rows), problems, summary_table(uploads.summarise(problems)), by_rule, errors)
+        summary = uploads.summarise(problems)
+        checked = (check_key, len(rows), problems, summary_table(summary), by_rule, errors, summary, i18n.language())
         st.session_state["upload_check"] = checked
-    _key, row_count, problems, overview, by_rule, errors = checked
+    elif checked[-1] != i18n.language():  # the reader changed language: the summary's words, not the check, again
+        checked = (*checked[:3], summary_table(checked[6]), *checked[4:7], i18n.language())
+        st.session_state["upload_check"] = checked
+    _key, row_count, problems, overview, by_rule, errors = checked[:6]
     report_id = hashlib.sha256(repr(check_key).encode()).hexdigest()[:16]  # a new report starts on page 1, all rules
     warnings = len(problems) - errors
     if problems:
         (st.error if errors else st.warning)(
-            f"{errors} error(s) and {warnings} warning(s) in {uploaded.name}."
-            + (" Nothing can be loaded until the errors are corrected." if errors else " Warnings do not block.")
+            _(
+                "{errors} error(s) and {warnings} warning(s) in {file}.",
+                errors=plain(errors),
+                warnings=plain(warnings),
+                file=uploaded.name,
+            )
+            + " "
+            + (_("Nothing can be loaded until the errors are corrected.") if errors else _("Warnings do not block."))
         )
         st.markdown("**" + _("What is wrong, rule by rule") + "**")
         # a static table: the 'what to do' text wraps, it is never cut off
@@ -243,6 +301,7 @@ def _values_tab(settings) -> None:
             rule = st.selectbox(
                 _("Show the problems of"),
                 ["all rules", *dict.fromkeys(overview["rule"])],
+                format_func=lambda r: _("all rules") if r == "all rules" else r,
                 key=f"rule-{report_id}",
             )
             if rule != "all rules":
@@ -250,10 +309,21 @@ def _values_tab(settings) -> None:
             pages = -(-len(shown) // PAGE_SIZE)
             page = st.pagination(pages, key=f"page-{report_id}-{rule}") if pages > 1 else 1
             first = (page - 1) * PAGE_SIZE
+            values = {
+                "first": n(first + 1),
+                "last": n(min(first + PAGE_SIZE, len(shown))),
+                "total": n(len(shown)),
+                "page_size": PAGE_SIZE,
+                "rule": rule,
+            }
             st.caption(
-                f"Problems {n(first + 1)}–{n(min(first + PAGE_SIZE, len(shown)))} of {n(len(shown))}"
-                + ("" if rule == "all rules" else f" of the rule {rule}")
-                + f" ({PAGE_SIZE} a page; download the whole report below)"
+                _("Problems {first}–{last} of {total} ({page_size} a page; download the whole report below)", **values)
+                if rule == "all rules"
+                else _(
+                    "Problems {first}–{last} of {total} of the rule {rule} ({page_size} a page; download the whole "
+                    "report below)",
+                    **values,
+                )
             )
             shown = shown[first : first + PAGE_SIZE]
         show_table(
@@ -267,55 +337,65 @@ def _values_tab(settings) -> None:
             mime="text/csv",
         )
     else:
-        st.success(f"{uploaded.name}: {row_count} row(s), no problems found.")
+        st.success(_("{file}: {rows} row(s), no problems found.", file=uploaded.name, rows=plain(row_count)))
 
     if not errors and row_count and st.button(_("Submit"), type="primary"):
         result = uploads.submit_upload(data, uploaded.name, city, token, mapping, settings)
         if result.accepted:
             st.success(
-                f"Submitted as {result.submission_id}. Nothing you sent is lost: the original file is kept. "
-                "It is published by the next refresh; a later upload of the same values supersedes this one "
-                "and both versions are kept."
+                _(
+                    "Submitted as {id}. Nothing you sent is lost: the original file is kept. It is published by the "
+                    "next refresh; a later upload of the same values supersedes this one and both versions are kept.",
+                    id=result.submission_id,
+                )
             )
         else:  # pragma: no cover - the file was checked just above
-            st.error("The file was rejected when stored; see the report above.")
+            st.error(_("The file was rejected when stored; see the report above."))
 
 
 def _survey_tab(settings) -> None:
     """The city safety survey kit: questionnaire, check and estimates of a survey file, submit, withdraw. The
     microdata stay in the private store; only estimates are ever published."""
     st.markdown(
-        "Run the SPS core survey module (`sps_core_v1`) with KoboToolbox or ODK Collect, then upload the export "
-        "(CSV or XLSX, with codes or labels), a plain CSV/XLSX or an SPSS / Stata file. SPS Monitor checks every "
-        "respondent, estimates the SDG 16.1.4, 11.7.2, 16.1.3 and 16.3.1 indicators with their 95 % intervals, and "
-        "publishes the estimates at the next refresh. **Your microdata are never published**: they are kept "
-        "owner-only on the server and deleted if you withdraw the survey."
+        _(
+            "Run the SPS core survey module (`sps_core_v1`) with KoboToolbox or ODK Collect, then upload the export "
+            "(CSV or XLSX, with codes or labels), a plain CSV/XLSX or an SPSS / Stata file. SPS Monitor checks every "
+            "respondent, estimates the SDG 16.1.4, 11.7.2, 16.1.3 and 16.3.1 indicators with their 95 % intervals, "
+            "and publishes the estimates at the next refresh. **Your microdata are never published**: they are kept "
+            "owner-only on the server and deleted if you withdraw the survey."
+        )
     )
-    with st.expander("Get the questionnaire (XLSForm)", expanded=False):
+    with st.expander(_("Get the questionnaire (XLSForm)"), expanded=False):
         langs = st.multiselect(
-            "Languages", list(surveys.LANGUAGES), default=list(surveys.LANGUAGES), key="survey_form_langs"
+            _("Languages"),
+            list(surveys.LANGUAGES),
+            default=list(surveys.LANGUAGES),
+            format_func=lambda code: i18n.LANGUAGES.get(code, code),
+            key="survey_form_langs",
         )
         st.download_button(
-            "Questionnaire .xlsx",
+            _("Questionnaire .xlsx"),
             lambda: _form_bytes(langs),
             file_name="sps_core_v1.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="survey_form",
             disabled=not langs,
         )
-    city = st.text_input("Your city's code (Urban Audit)", placeholder="PL013C", key="survey_city").strip().upper()
-    token = st.text_input("Upload token", type="password", key="survey_token")
+    city = st.text_input(_("Your city's code (Urban Audit)"), placeholder="PL013C", key="survey_city").strip().upper()
+    token = st.text_input(_("Upload token"), type="password", key="survey_token")
     uploaded = st.file_uploader(
-        "Survey file",
+        _("Survey file"),
         type=["csv", "xlsx", "sav", "zsav", "dta"],
         key="survey_file",
-        help="A KoboToolbox / ODK export of the SPS core form, a CSV / XLSX with the core variable names, or .sav/.dta",
+        help=_(
+            "A KoboToolbox / ODK export of the SPS core form, a CSV / XLSX with the core variable names, or .sav/.dta"
+        ),
     )
-    design = st.file_uploader("design.yml (optional)", type=["yml", "yaml"], key="survey_design")
-    margins = st.file_uploader("Population margins (optional, CSV)", type=["csv"], key="survey_margins")
-    period = st.text_input("Survey period (if design.yml does not give it)", placeholder="2026", key="survey_period")
+    design = st.file_uploader(_("design.yml (optional)"), type=["yml", "yaml"], key="survey_design")
+    margins = st.file_uploader(_("Population margins (optional, CSV)"), type=["csv"], key="survey_margins")
+    period = st.text_input(_("Survey period (if design.yml does not give it)"), placeholder="2026", key="survey_period")
     if not (city and token):
-        st.info("Enter your city code and token to check, submit or withdraw a survey.")
+        st.info(_("Enter your city code and token to check, submit or withdraw a survey."))
         return
     if not _token_accepted(settings, city, token, "survey"):
         return
@@ -339,16 +419,22 @@ def _survey_tab(settings) -> None:
         estimates = surveys.estimate_survey(check) if check.accepted else None
         checked = (key, check, estimates)
         st.session_state["survey_check"] = checked
-    _, check, estimates = checked
+    _key, check, estimates = checked
     if check.problems:
         errors = len(check.errors)
         (st.error if errors else st.warning)(
-            f"{errors} error(s) and {len(check.warnings)} warning(s) in {uploaded.name}."
-            + (" Nothing can be submitted until the errors are corrected." if errors else " Warnings do not block.")
+            _(
+                "{errors} error(s) and {warnings} warning(s) in {file}.",
+                errors=plain(errors),
+                warnings=plain(len(check.warnings)),
+                file=uploaded.name,
+            )
+            + " "
+            + (_("Nothing can be submitted until the errors are corrected.") if errors else _("Warnings do not block."))
         )
         show_table(problem_table(check.problems[:PAGE_SIZE]), key="survey_report")
         st.download_button(
-            "Download the survey report (CSV)",
+            _("Download the survey report (CSV)"),
             lambda: surveys.report_csv(check.problems),
             file_name=f"{uploaded.name}.report.csv",
             mime="text/csv",
@@ -357,9 +443,16 @@ def _survey_tab(settings) -> None:
     if not check.accepted:
         return
     st.success(
-        f"{uploaded.name}: {check.survey['achieved_n']} respondents, period {check.period}, "
-        f"{check.design.weighting} weights; {estimates.height} estimates "
-        f"({int(estimates['value'].is_not_null().sum())} publishable)."
+        _(
+            "{file}: {respondents} respondents, period {period}, {weighting} weights; {estimates} estimates "
+            "({publishable} publishable).",
+            file=uploaded.name,
+            respondents=plain(check.survey["achieved_n"]),
+            period=check.period,
+            weighting=_(check.design.weighting),
+            estimates=plain(estimates.height),
+            publishable=plain(int(estimates["value"].is_not_null().sum())),
+        )
     )
     totals = estimates.filter(
         (estimates["geo_code"] == city)
@@ -374,17 +467,20 @@ def _survey_tab(settings) -> None:
         decimals=1,
         key="survey_totals",
     )
-    if st.button("Submit survey", type="primary", key="survey_submit"):
+    if st.button(_("Submit survey"), type="primary", key="survey_submit"):
         result = surveys.submit_survey(
             data, uploaded.name, city, token, settings, design_bytes, margins_bytes, period.strip() or None
         )
         if result.accepted:
             st.success(
-                f"Submitted as {result.submission_id}. The microdata stay in the private store; the estimates are "
-                "published by the next refresh."
+                _(
+                    "Submitted as {id}. The microdata stay in the private store; the estimates are published by the "
+                    "next refresh.",
+                    id=result.submission_id,
+                )
             )
         else:  # pragma: no cover - the file was checked just above
-            st.error("The survey was rejected when stored; see the report above.")
+            st.error(_("The survey was rejected when stored; see the report above."))
 
 
 def _form_bytes(langs: list[str]) -> bytes:
@@ -398,23 +494,30 @@ def _withdraw_section(settings, city: str, token: str) -> None:
     active = [s for s in surveys.list_surveys(settings, city) if not s["withdrawn_at"]]
     if not active:
         return
-    with st.expander(f"Withdraw a survey of {city} ({len(active)} uploaded)", expanded=False):
+    with st.expander(_("Withdraw a survey of {city} ({n} uploaded)", city=city, n=len(active)), expanded=False):
         st.markdown(
-            "Withdrawing deletes the survey's microdata (the file you sent and its normalised copy) at once; its "
-            "estimates leave the published version at the next refresh. The withdrawal itself stays on record."
+            _(
+                "Withdrawing deletes the survey's microdata (the file you sent and its normalised copy) at once; its "
+                "estimates leave the published version at the next refresh. The withdrawal itself stays on record."
+            )
         )
         labels = {
-            f"{s['submission_id']} (period {s['period']}, {s['respondents']} respondents)": s["submission_id"]
+            _(
+                "{id} (period {period}, {respondents} respondents)",
+                id=s["submission_id"],
+                period=s["period"],
+                respondents=s["respondents"],
+            ): s["submission_id"]
             for s in active
         }
-        choice = st.selectbox("Survey", list(labels), key="survey_withdraw_choice")
-        if st.button("Withdraw this survey", key="survey_withdraw"):
+        choice = st.selectbox(_("Survey"), list(labels), key="survey_withdraw_choice")
+        if st.button(_("Withdraw this survey"), key="survey_withdraw"):
             try:
                 surveys.withdraw_survey(labels[choice], city, token, settings)
             except SpsError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"{labels[choice]} withdrawn: its microdata are deleted.")
+                st.success(_("{id} withdrawn: its microdata are deleted.", id=labels[choice]))
 
 
 @functools.cache
@@ -427,36 +530,44 @@ def _public_space_tab(settings) -> None:
     """A public-space layer (GeoJSON or GeoPackage) or site audits: check, then submit (sps space upload, sps audit
     upload), through pipelines.spaces.api."""
     st.markdown(
-        "SDG 11.7.1 from your own inventory: send the city **boundary** (or its **districts**) first, then the "
-        "**open spaces** (each with `space_id`, `type`, `access`) and, if you have them, **site safety audits** made "
-        "with the SPS audit form. See the methodology page for what each layer needs."
+        _(
+            "SDG 11.7.1 from your own inventory: send the city **boundary** (or its **districts**) first, then the "
+            "**open spaces** (each with `space_id`, `type`, `access`) and, if you have them, **site safety audits** "
+            "made with the SPS audit form. See the methodology page for what each layer needs."
+        )
     )
     st.download_button(
-        "Audit form (XLSForm for KoboToolbox / ODK)",
+        _("Audit form (XLSForm for KoboToolbox / ODK)"),
         _audit_form_bytes(),  # made once per process (the form only changes with the code)
         file_name="sps_site_safety_audit.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="audit-form",
     )
-    city = st.text_input("Your city's code (Urban Audit)", placeholder="ES003C", key="space_city").strip().upper()
-    token = st.text_input("Upload token", type="password", key="space_token")
-    kind = st.radio("The file holds", [*spaces.KINDS, "audits"], horizontal=True, key="space-kind")
+    city = st.text_input(_("Your city's code (Urban Audit)"), placeholder="ES003C", key="space_city").strip().upper()
+    token = st.text_input(_("Upload token"), type="password", key="space_token")
+    kind = st.radio(
+        _("The file holds"),
+        [*spaces.KINDS, "audits"],
+        format_func=lambda k: _(KIND_WORDS.get(k, k)),
+        horizontal=True,
+        key="space-kind",
+    )
     uploaded = st.file_uploader(
-        "Layer (GeoJSON, GeoPackage) or audits (CSV, XLSX)",
+        _("Layer (GeoJSON, GeoPackage) or audits (CSV, XLSX)"),
         type=["geojson", "json", "gpkg", "csv", "xlsx"],
         key="space-file",
     )
     if not (city and token and uploaded):
-        st.info("Enter your city code and token, say what the file holds, and choose it.")
+        st.info(_("Enter your city code and token, say what the file holds, and choose it."))
         return
     mapping, repair, period = None, False, None
     if kind != "audits":
         lines = st.text_area(
-            "Your attribute names (one ATTRIBUTE=property a line, e.g. coddistrit=district_code)", key="space-map"
+            _("Your attribute names (one ATTRIBUTE=property a line, e.g. coddistrit=district_code)"), key="space-map"
         )
-        repair = st.checkbox("Repair invalid polygons (make_valid; every repair is reported)", key="space-repair")
+        repair = st.checkbox(_("Repair invalid polygons (make_valid; every repair is reported)"), key="space-repair")
         if kind == "open-spaces":
-            period = st.text_input("Year of the inventory", placeholder="2025", key="space-period").strip() or None
+            period = st.text_input(_("Year of the inventory"), placeholder="2025", key="space-period").strip() or None
         try:
             mapping = spaces.LayerMapping.from_options([line for line in lines.splitlines() if line.strip()])
         except ValueError as exc:
@@ -487,35 +598,51 @@ def _public_space_tab(settings) -> None:
         return
     if checked.problems:
         (st.error if checked.errors else st.warning)(
-            f"{len(checked.errors)} error(s) and {len(checked.warnings)} warning(s) in {uploaded.name}."
+            _(
+                "{errors} error(s) and {warnings} warning(s) in {file}.",
+                errors=plain(len(checked.errors)),
+                warnings=plain(len(checked.warnings)),
+                file=uploaded.name,
+            )
+            + " "
             + (
-                " Nothing can be loaded until the errors are corrected."
+                _("Nothing can be loaded until the errors are corrected.")
                 if checked.errors
-                else " Warnings do not block."
+                else _("Warnings do not block.")
             )
         )
         table = problem_table(checked.problems[:PAGE_SIZE]).rename(columns={"line": "feature or line"})
         show_table(table)
         st.download_button(
-            "Download the whole report (CSV)",
+            _("Download the whole report (CSV)"),
             lambda: spaces.report_csv(checked.problems),
             file_name=f"{uploaded.name}.report.csv",
             mime="text/csv",
             key="space-report",
         )
     else:
-        st.success(f"{uploaded.name}: {checked.items} {'audit(s)' if kind == 'audits' else 'feature(s)'}, no problems.")
-    if not checked.errors and st.button("Submit this file", type="primary", key="space-submit"):
+        st.success(
+            _("{file}: {n} audit(s), no problems.", file=uploaded.name, n=plain(checked.items))
+            if kind == "audits"
+            else _("{file}: {n} feature(s), no problems.", file=uploaded.name, n=plain(checked.items))
+        )
+    if not checked.errors and st.button(_("Submit this file"), type="primary", key="space-submit"):
         result = send(check_only=False)
         if result.accepted:
-            st.success(f"Submitted as {result.submission_id}. It is computed and published by the next refresh.")
+            st.success(
+                _("Submitted as {id}. It is computed and published by the next refresh.", id=result.submission_id)
+            )
         else:  # pragma: no cover - the file was checked just above
-            st.error("The file was rejected when stored; see the report above.")
+            st.error(_("The file was rejected when stored; see the report above."))
 
 
+KIND_WORDS = {"boundary": i18n.N_("boundary"), "districts": i18n.N_("districts"), "open-spaces": i18n.N_("open spaces"),
+              "streets": i18n.N_("streets"), "audits": i18n.N_("audits")}  # fmt: skip
+WEIGHTINGS = (i18n.N_("raked"), i18n.N_("design"), i18n.N_("unweighted"))  # check_survey's weightings
+choose_language()
 st.title(_("Upload your city's data"))
 values_tab, survey_tab, space_tab = st.tabs(
-    ["Indicator values", "City survey (microdata)", "Public space and site audits"]
+    [_("Indicator values"), _("City survey (microdata)"), _("Public space and site audits")]
 )
 with values_tab:
     _values_tab(load_settings())

@@ -31,6 +31,7 @@ import pyarrow as pa
 from pipelines.errors import SpsError
 from pipelines.outputs import datapackage, open_sdg
 from pipelines.shared.cells import neutralise_cell, neutralised_column
+from pipelines.shared.i18n import N_
 from pipelines.sources.catalog import load_catalog
 
 EXPORT_TABLES = {
@@ -78,15 +79,17 @@ UNIT_MEASURE = {
 }
 SDMX_DATAFLOW = "SPS:SPS_MONITOR_OBS(1.0)"
 
+# Our words for the sources a city sends; exports keep them in English (machine-read metadata), the city report
+# prints them in the reader's language (N_: in the `sps` catalogue).
 CITY_REPORT_SOURCE = {
-    "title": "Values reported by the city (voluntary local reporting)",
-    "provider": "the reporting city council",
-    "licence": "As stated by the reporting city council",
+    "title": N_("Values reported by the city (voluntary local reporting)"),
+    "provider": N_("the reporting city council"),
+    "licence": N_("As stated by the reporting city council"),
 }
 CITY_SURVEY_SOURCE = {
-    "title": "City safety survey (SPS core module sps_core_v1): design-based estimates from the city's microdata",
-    "provider": "the city that ran the survey (estimates computed by SPS Monitor; microdata never published)",
-    "licence": "As stated by the city that ran the survey",
+    "title": N_("City safety survey (SPS core module sps_core_v1): design-based estimates from the city's microdata"),
+    "provider": N_("the city that ran the survey (estimates computed by SPS Monitor; microdata never published)"),
+    "licence": N_("As stated by the city that ran the survey"),
 }
 
 

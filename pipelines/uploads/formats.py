@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import yaml
 
 from pipelines.settings import SEEDS_DIR
+from pipelines.shared.i18n import N_
 from pipelines.uploads.parse import WHITESPACE, Table
 from pipelines.uploads.problems import Problem, error
 
@@ -118,9 +119,12 @@ def normalise(table: Table, city: str, mapping: Mapping | None) -> tuple[str | N
             [
                 error(
                     "format",
-                    "The header is neither the SPS template (" + names + ") nor an Open SDG "
-                    "file (Year, ..., Value). Download the template and fill it in.",
+                    N_(
+                        "The header is neither the SPS template ({columns}) nor an Open SDG file (Year, ..., Value). "
+                        "Download the template and fill it in."
+                    ),
                     row=1,
+                    columns=names,
                 )
             ],
         )
@@ -133,11 +137,12 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems = [
         error(
             "unknown_column",
-            f"Column '{name}' is not in the template; remove or rename it "
-            f"(template columns: {', '.join(sorted(known))}).",
+            N_("Column '{name}' is not in the template; remove or rename it (template columns: {columns})."),
             row=1,
             column=name,
             value=name,
+            name=name,
+            columns=", ".join(sorted(known)),
         )
         for name in table.header
         if name not in known
@@ -145,9 +150,11 @@ def _from_template(table: Table) -> tuple[pa.Table, list[Problem]]:
     problems += [
         error(
             "missing_column",
-            f"The required column '{c.name}' is missing; add it ({c.description}).",
+            N_("The required column '{name}' is missing; add it ({description})."),
             row=1,
             column=c.name,
+            name=c.name,
+            description=c.description,
         )
         for c in columns
         if c.is_required and c.name not in table.header
@@ -172,19 +179,21 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
         problems.append(
             error(
                 "mapping",
-                "An Open SDG file needs to say which indicator it holds: give a "
-                "catalogue indicator (--indicator CODE) or a local indicator name in the mapping, or map the "
-                "column that names each row's indicator (e.g. Series) to 'indicator'.",
+                N_(
+                    "An Open SDG file needs to say which indicator it holds: give a "
+                    "catalogue indicator (--indicator CODE) or a local indicator name in the mapping, or map the "
+                    "column that names each row's indicator (e.g. Series) to 'indicator'."
+                ),
             )
         )
     if len(indicator_columns) > 1:
         problems.append(
             error(
                 "mapping",
-                f"Columns {', '.join(repr(c) for c in indicator_columns)} are all mapped to 'indicator'; map one "
-                "column to it.",
+                N_("Columns {columns} are all mapped to 'indicator'; map one column to it."),
                 row=1,
                 column=indicator_columns[1],
+                columns=", ".join(repr(c) for c in indicator_columns),
             )
         )
     indicator_column = indicator_columns[0] if indicator_columns else None
@@ -193,9 +202,10 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             problems.append(
                 error(
                     "mapping",
-                    f"The mapping names column '{source}', which the file does not have.",
+                    N_("The mapping names column '{name}', which the file does not have."),
                     row=1,
                     column=source,
+                    name=source,
                 )
             )
         renamed_breakdown = target.startswith("breakdown:") and target.removeprefix("breakdown:").strip()
@@ -203,10 +213,15 @@ def _from_open_sdg(table: Table, city: str, mapping: Mapping) -> tuple[pa.Table,
             problems.append(
                 error(
                     "mapping",
-                    f"Column '{source}' is mapped to '{target}'; map columns to one of {sorted(TARGETS)}, or to "
-                    "'breakdown:Name' to keep it as a breakdown under another name.",
+                    N_(
+                        "Column '{name}' is mapped to '{target}'; map columns to one of {targets}, or to "
+                        "'breakdown:Name' to keep it as a breakdown under another name."
+                    ),
                     row=1,
                     column=source,
+                    name=source,
+                    target=target,
+                    targets=sorted(TARGETS),
                 )
             )
     indicator = mapping.indicator or f"local:{city}:{slug(mapping.local_name or 'indicator')}"

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from pipelines.shared.i18n import N_
+
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 500
 XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024  # zip-bomb guard
@@ -81,7 +83,7 @@ def _read_xlsx(data: bytes) -> Table:
                     [], problems=["the XLSX file unpacks to more than 200 MB (zip bomb?); send the data as CSV"]
                 )
             if any(name.lower().endswith(".bin") and "vba" in name.lower() for name in names):
-                return Table([], problems=["the workbook contains macros; save it as a plain .xlsx or as CSV"])
+                return Table([], problems=[N_("the workbook contains macros; save it as a plain .xlsx or as CSV")])
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         return Table([], problems=[f"the file is not a readable XLSX workbook ({type(exc).__name__})"])
@@ -116,7 +118,7 @@ def _text_array(data: bytes, text: str, encoding: str) -> pa.Array:
 
 def _read_text(data: bytes) -> Table:
     if b"\x00" in data[:65536]:
-        return Table([], problems=["the file contains NUL bytes: it is binary, not a CSV text file"])
+        return Table([], problems=[N_("the file contains NUL bytes: it is binary, not a CSV text file")])
     text, encoding = _decode(data)
     sample = text[:65536]
     try:
@@ -167,13 +169,13 @@ def _table_from_records(first: list[str], records: pa.Array, delimiter: str | No
         return Table([], None, delimiter, encoding, problems=[f"the header has more than {MAX_COLUMNS} columns"])
     problems = []
     if any(not name for name in header):
-        problems.append("the header has an empty column name")
+        problems.append(N_("the header has an empty column name"))
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         problems.append(f"the header repeats column(s) {duplicates}")
     body = _body(records, len(header), delimiter if pa.types.is_large_string(records.type) else None)
     if not body.num_rows and not problems:
-        problems.append("the file has a header but no data rows")
+        problems.append(N_("the file has a header but no data rows"))
     return Table(header, body, delimiter, encoding, problems)
 
 
@@ -222,7 +224,7 @@ def read_table(data: bytes, filename: str, max_bytes: int) -> Table:
             ],
         )
     if not data:
-        return Table([], problems=["the file is empty"])
+        return Table([], problems=[N_("the file is empty")])
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
     return _read_text(data)

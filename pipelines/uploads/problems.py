@@ -1,8 +1,13 @@
-"""One problem found in an upload: where (row, column), what (the value), which rule, how to fix it."""
+"""One problem found in an upload: where (row, column), what (the value), which rule, how to fix it.
+
+A problem's message is English (the stored reports, the CLI, the logs). It also keeps its message id, the English
+sentence with {placeholders} that is a gettext msgid of the `sps` catalogues (locales/, extracted from the `error()`
+and `warning()` calls), and the values of the placeholders, so a reader can show it in another language
+(`translated()`; the Upload page, `sps upload --lang fr`) without parsing English."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -13,6 +18,11 @@ class Problem:
     value: str | None
     rule: str
     message: str  # a plain sentence saying what is wrong and how to fix it
+    # The message id (`message` before its {placeholders} were filled in) and the placeholders' values: how to
+    # say `message` in the reader's language, not part of what the problem is (two problems with one message are
+    # equal however their text was built).
+    template: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def shown_value(self) -> str:
@@ -34,13 +44,32 @@ class Problem:
             "message": self.message,
         }
 
+    def translated(self, gettext) -> str:
+        """The message in another language: `gettext` (the reader's catalogue) applied to the message id, its
+        placeholders filled with the same values; the English message when there is no id."""
+        if not self.template:
+            return self.message
+        return gettext(self.template).format(**dict(self.params)) if self.params else gettext(self.template)
 
-def error(rule: str, message: str, row: int | None = None, column: str | None = None, value=None) -> Problem:
-    return Problem("error", row, column, None if value is None else str(value), rule, message)
+
+def _problem(severity: str, rule: str, message: str, row, column, value, params: dict) -> Problem:
+    value = None if value is None else str(value)
+    if not params:
+        return Problem(severity, row, column, value, rule, message, message)
+    values = tuple((k, str(v)) for k, v in params.items())
+    return Problem(severity, row, column, value, rule, message.format(**params), message, values)
 
 
-def warning(rule: str, message: str, row: int | None = None, column: str | None = None, value=None) -> Problem:
-    return Problem("warning", row, column, None if value is None else str(value), rule, message)
+def error(rule: str, message: str, row: int | None = None, column: str | None = None, value=None, **params) -> Problem:
+    """An error (blocks the file). `message` may hold {placeholders}, filled from `params` (its message id)."""
+    return _problem("error", rule, message, row, column, value, params)
+
+
+def warning(
+    rule: str, message: str, row: int | None = None, column: str | None = None, value=None, **params
+) -> Problem:
+    """A warning (shown and stored, does not block); `message` as for error()."""
+    return _problem("warning", rule, message, row, column, value, params)
 
 
 FIRST_ROWS = 5  # lines listed per message in a summary
@@ -55,6 +84,12 @@ class MessageSummary:
     problems: int
     rows: int
     first_rows: tuple[int, ...]
+    # the message id and values of the first problem with this message (for translation; not compared)
+    template: str | None = field(default=None, compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def translated(self, gettext) -> str:
+        return Problem("", None, None, None, "", self.message, self.template, self.params).translated(gettext)
 
 
 @dataclass(frozen=True)
@@ -82,7 +117,7 @@ def summarise(problems: list[Problem]) -> list[RuleSummary]:
     counts: dict[tuple[str, str], int] = {}
     rows: dict[tuple[str, str], set[int]] = {}
     examples: dict[tuple[str, str], str] = {}
-    by_message: dict[tuple[str, str], dict[str, list]] = {}  # message -> [count, set of rows]
+    by_message: dict[tuple[str, str], dict[str, list]] = {}  # message -> [count, set of rows, first problem]
     for problem in problems:
         key = (problem.severity, problem.rule)
         if key in counts:
@@ -94,7 +129,7 @@ def summarise(problems: list[Problem]) -> list[RuleSummary]:
             by_message[key] = {}
         entry = by_message[key].get(problem.message)
         if entry is None:
-            entry = by_message[key][problem.message] = [0, set()]
+            entry = by_message[key][problem.message] = [0, set(), problem]
         entry[0] += 1
         if problem.row is not None:
             rows[key].add(problem.row)
@@ -103,8 +138,8 @@ def summarise(problems: list[Problem]) -> list[RuleSummary]:
     for key, count in counts.items():
         messages = sorted(by_message[key].items(), key=lambda item: (-item[1][0], min(item[1][1], default=0)))
         listed = tuple(
-            MessageSummary(message, n, len(lines), tuple(sorted(lines)[:FIRST_ROWS]))
-            for message, (n, lines) in messages[:MESSAGES_PER_RULE]
+            MessageSummary(message, n, len(lines), tuple(sorted(lines)[:FIRST_ROWS]), first.template, first.params)
+            for message, (n, lines, first) in messages[:MESSAGES_PER_RULE]
         )
         summaries.append(
             RuleSummary(

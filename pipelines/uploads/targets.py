@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from pipelines.settings import SEEDS_DIR
+from pipelines.shared.i18n import N_
 from pipelines.uploads.formats import TemplateColumn
 from pipelines.uploads.parse import Table
 from pipelines.uploads.problems import Problem, error, warning
@@ -89,18 +90,26 @@ def check_targets(
     problems = [
         error(
             "unknown_column",
-            f"Column '{name}' is not in the target sheet; remove or rename it "
-            f"(target sheet columns: {', '.join(c.name for c in columns)}).",
+            N_("Column '{name}' is not in the target sheet; remove or rename it (target sheet columns: {columns})."),
             row=1,
             column=name,
             value=name,
+            name=name,
+            columns=", ".join(c.name for c in columns),
         )
         for name in table.header
         if name not in known
     ]
     missing = [c for c in columns if c.is_required and c.name not in table.header]
     problems += [
-        error("missing_column", f"The required column '{c.name}' is missing; add it ({c.description}).", 1, c.name)
+        error(
+            "missing_column",
+            N_("The required column '{name}' is missing; add it ({description})."),
+            1,
+            c.name,
+            name=c.name,
+            description=c.description,
+        )
         for c in missing
     ]
     if missing or table.body is None:
@@ -117,14 +126,17 @@ def check_targets(
         if not indicator:
             row_problems.append(
                 error(
-                    "required", "'indicator_code' is empty. Give the indicator of every target.", line, "indicator_code"
+                    "required",
+                    N_("'indicator_code' is empty. Give the indicator of every target."),
+                    line,
+                    "indicator_code",
                 )
             )
         elif indicator.startswith("local:"):
             row_problems.append(
                 error(
                     "target_local",
-                    "Local indicators have no targets here; set targets for catalogue indicators.",
+                    N_("Local indicators have no targets here; set targets for catalogue indicators."),
                     line,
                     "indicator_code",
                     indicator,
@@ -134,7 +146,7 @@ def check_targets(
             row_problems.append(
                 error(
                     "unknown_indicator",
-                    "This indicator code is not in the catalogue; use a code from the template's catalogue sheet.",
+                    N_("This indicator code is not in the catalogue; use a code from the template's catalogue sheet."),
                     line,
                     "indicator_code",
                     indicator,
@@ -144,23 +156,45 @@ def check_targets(
             row_problems.append(
                 error(
                     "wrong_city",
-                    f"This target is for {geo}, but you upload for {city}: a city sets targets only for its own "
-                    f"area ({city}, or {city}:district).",
+                    N_(
+                        "This target is for {area}, but you upload for {city}: a city sets targets only for its own "
+                        "area ({city}, or {city}:district)."
+                    ),
                     line,
                     "geo_code",
                     geo,
+                    area=geo,
+                    city=city,
                 )
             )
         years = {}
-        for name, what in (("baseline_year", "baseline year"), ("target_year", "target year")):
+        for name in ("baseline_year", "target_year"):
             text = raw[name]
-            if not text:
+            if not text and name == "baseline_year":
                 row_problems.append(
-                    error("required", f"'{name}' is empty. Give the {what} as four digits, e.g. 2019.", line, name)
+                    error(
+                        "required",
+                        N_("'baseline_year' is empty. Give the baseline year as four digits, e.g. 2019."),
+                        line,
+                        name,
+                    )
+                )
+            elif not text:
+                row_problems.append(
+                    error(
+                        "required",
+                        N_("'target_year' is empty. Give the target year as four digits, e.g. 2019."),
+                        line,
+                        name,
+                    )
+                )
+            elif not YEAR.match(text) and name == "baseline_year":
+                row_problems.append(
+                    error("year", N_("The baseline year must be a year of four digits, e.g. 2030."), line, name, text)
                 )
             elif not YEAR.match(text):
                 row_problems.append(
-                    error("year", f"The {what} must be a year of four digits, e.g. 2030.", line, name, text)
+                    error("year", N_("The target year must be a year of four digits, e.g. 2030."), line, name, text)
                 )
             else:
                 years[name] = int(text)
@@ -168,18 +202,18 @@ def check_targets(
             row_problems.append(
                 error(
                     "future_baseline",
-                    f"The baseline year {years['baseline_year']} is in the future; progress is measured from a "
-                    "year with data.",
+                    N_("The baseline year {year} is in the future; progress is measured from a year with data."),
                     line,
                     "baseline_year",
                     raw["baseline_year"],
+                    year=years["baseline_year"],
                 )
             )
         if len(years) == 2 and years["target_year"] <= years["baseline_year"]:
             row_problems.append(
                 error(
                     "target_year",
-                    "The target year must come after the baseline year.",
+                    N_("The target year must come after the baseline year."),
                     line,
                     "target_year",
                     raw["target_year"],
@@ -189,26 +223,34 @@ def check_targets(
             row_problems.append(
                 error(
                     "target_year",
-                    f"A target year after {LAST_TARGET_YEAR} cannot be assessed.",
+                    N_("A target year after {year} cannot be assessed."),
                     line,
                     "target_year",
                     raw["target_year"],
+                    year=LAST_TARGET_YEAR,
                 )
             )
         value = _number(raw["target_value"], comma_decimal)
         if not raw["target_value"]:
             row_problems.append(
-                error("required", "'target_value' is empty. Give the value the city aims for.", line, "target_value")
+                error(
+                    "required", N_("'target_value' is empty. Give the value the city aims for."), line, "target_value"
+                )
             )
         elif value is None:
-            hint = " Use a point as decimal separator." if "," in raw["target_value"] and not comma_decimal else ""
             row_problems.append(
                 error(
                     "not_a_number",
-                    f"'target_value' must be a plain number (no %, no text, no thousands separator).{hint}",
+                    N_(
+                        "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
+                        "decimal separator."
+                    )
+                    if "," in raw["target_value"] and not comma_decimal
+                    else N_("'{name}' must be a plain number (no %, no text, no thousands separator)."),
                     line,
                     "target_value",
                     raw["target_value"],
+                    name="target_value",
                 )
             )
         factor, unit = 1.0, catalogue.units.get(indicator)
@@ -218,10 +260,13 @@ def check_targets(
                 row_problems.append(
                     error(
                         "unit",
-                        f"The unit '{raw['unit']}' does not match {indicator}, whose unit is '{unit}'.",
+                        N_("The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'."),
                         line,
                         "unit",
                         raw["unit"],
+                        unit=raw["unit"],
+                        indicator=indicator,
+                        catalogue_unit=unit,
                     )
                 )
             elif alias[1] != 1:
@@ -229,10 +274,13 @@ def check_targets(
                 row_problems.append(
                     warning(
                         "unit_converted",
-                        f"Converted from '{raw['unit']}' to '{unit}' (multiplied by {factor:g}).",
+                        N_("Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor})."),
                         line,
                         "unit",
                         raw["unit"],
+                        unit=raw["unit"],
+                        catalogue_unit=unit,
+                        factor=f"{factor:g}",
                     )
                 )
         if value is not None and unit:
@@ -242,7 +290,7 @@ def check_targets(
                 row_problems.append(
                     error(
                         "range",
-                        "A percentage target must be between 0 and 100.",
+                        N_("A percentage target must be between 0 and 100."),
                         line,
                         "target_value",
                         raw["target_value"],
@@ -250,18 +298,23 @@ def check_targets(
                 )
             if kind == "per_100k" and converted < 0:
                 row_problems.append(
-                    error("range", "A rate target cannot be negative.", line, "target_value", raw["target_value"])
+                    error("range", N_("A rate target cannot be negative."), line, "target_value", raw["target_value"])
                 )
         key = (indicator, geo)
         if indicator and key in seen:
             row_problems.append(
                 error(
                     "duplicate_key",
-                    f"{indicator} for {geo} already has a target on line {seen[key]}; keep one target per "
-                    "indicator and area.",
+                    N_(
+                        "{indicator} for {area} already has a target on line {line}; keep one target per indicator and "
+                        "area."
+                    ),
                     line,
                     "indicator_code",
                     indicator,
+                    indicator=indicator,
+                    area=geo,
+                    line=seen[key],
                 )
             )
         seen.setdefault(key, line)
@@ -284,6 +337,6 @@ def check_targets(
             }
         )
     if not rows and not problems:
-        problems.append(error("empty", "The target sheet has no rows; add one row per indicator with a target.", 1))
+        problems.append(error("empty", N_("The target sheet has no rows; add one row per indicator with a target."), 1))
     problems.sort(key=lambda p: (p.severity != "error", p.row or 0, p.column or ""))
     return rows, problems

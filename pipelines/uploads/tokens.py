@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipelines.errors import SpsError
 from pipelines.settings import load_settings
+from pipelines.shared.i18n import N_
 from pipelines.vault import audit
 
 ITERATIONS = 200_000
@@ -25,9 +26,12 @@ CITY_CODE = re.compile(r"^[A-Z]{2}[0-9]{3}[A-Z0-9]$")
 
 
 class TokenRejected(SpsError):
-    def __init__(self, reason: str) -> None:
+    """`reason` is a message id with {placeholders} filled from `values` (readers translate it: the Upload page)."""
+
+    def __init__(self, reason: str, **values) -> None:
         self.hint = "Ask the secretariat for a valid token for your city (sps token issue --city CODE)."
-        super().__init__(f"upload token rejected: {reason}.")
+        self.reason, self.values = reason, values
+        super().__init__(f"upload token rejected: {reason.format(**values)}.")
 
 
 def _path(data_dir: Path) -> Path:
@@ -137,7 +141,7 @@ def verify_upload_token(data_dir: Path, token: str, city: str) -> str:
     """The token id if `token` is valid and belongs to `city`; TokenRejected otherwise."""
     token_id, record = _valid_token(data_dir, token)
     if record["city"] != city:
-        raise TokenRejected(f"this token is for {record['city']}, not {city}")
+        raise TokenRejected(N_("this token is for {token_city}, not {city}"), token_city=record["city"], city=city)
     return token_id
 
 
@@ -149,10 +153,10 @@ def _valid_token(data_dir: Path, token: str) -> tuple[str, dict]:
     stored, salt = (record["hash"], record["salt"]) if record else ("0" * 64, "00" * 16)
     matches = hmac.compare_digest(stored, _hash(secret, salt))
     if record is None or not secret or not matches:
-        raise TokenRejected("the token is not valid")
+        raise TokenRejected(N_("the token is not valid"))
     if record["revoked_at"]:
-        raise TokenRejected(f"the token was revoked on {record['revoked_at'][:10]}")
+        raise TokenRejected(N_("the token was revoked on {date}"), date=record["revoked_at"][:10])
     expires_at = record.get("expires_at")
     if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
-        raise TokenRejected(f"the token expired on {expires_at[:10]}")
+        raise TokenRejected(N_("the token expired on {date}"), date=expires_at[:10])
     return token_id, record

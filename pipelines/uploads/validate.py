@@ -24,6 +24,7 @@ import pyarrow as pa
 from pipelines.settings import SEEDS_DIR
 from pipelines.shared.gx import run_suite
 from pipelines.shared.gx import warm_up as warm_up_gx
+from pipelines.shared.i18n import N_
 from pipelines.uploads.formats import row_fields, rows_schema
 from pipelines.uploads.parse import WHITESPACE_CLASS
 from pipelines.uploads.problems import Problem, error, warning
@@ -36,12 +37,12 @@ PERIOD = r"^[0-9]{4}([-/][0-9]{2}([0-9]{2})?)?$"
 PERIOD_EXAMPLES = "2019, 2019-20 or 2019/20 (not in the future)"
 NUMBER = re.compile(r"^[-+]?([0-9]+([.,][0-9]+)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$")
 NUMBER_COLUMNS = ("value", "ci_low", "ci_high", "sample_size")
-REQUIRED = (
-    ("indicator_code", "Give the indicator code of every row."),
-    ("geo_code", "Give your city's code (or CITY:district) on every row."),
-    ("period", "Give the year of every row, e.g. 2019 or 2019/20."),
-    ("value", "Give a value, or leave the row out if there is none."),
-    ("unit", "Give the unit of every value."),
+REQUIRED = (  # the column, and the problem's message when it is empty (a gettext message id: N_)
+    ("indicator_code", N_("'indicator_code' is empty. Give the indicator code of every row.")),
+    ("geo_code", N_("'geo_code' is empty. Give your city's code (or CITY:district) on every row.")),
+    ("period", N_("'period' is empty. Give the year of every row, e.g. 2019 or 2019/20.")),
+    ("value", N_("'value' is empty. Give a value, or leave the row out if there is none.")),
+    ("unit", N_("'unit' is empty. Give the unit of every value.")),
 )
 
 
@@ -378,19 +379,18 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
 
     def build(gxe):
         expectations = [
-            (("required", column, f"'{column}' is empty. {why}"), gxe.ExpectColumnValuesToNotBeNull(column=column))
-            for column, why in REQUIRED
+            (("required", column, why), gxe.ExpectColumnValuesToNotBeNull(column=column)) for column, why in REQUIRED
         ]
         expectations += [
             (
-                ("period_format", "period", "The period must look like 2019, 2019-20 or 2019/20."),
+                ("period_format", "period", N_("The period must look like 2019, 2019-20 or 2019/20.")),
                 gxe.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD),
             ),
             (
                 (
                     "duplicate_key",
                     None,
-                    "This indicator, area, period and breakdown appear more than once; keep one row per value.",
+                    N_("This indicator, area, period and breakdown appear more than once; keep one row per value."),
                 ),
                 gxe.ExpectColumnValuesToBeUnique(column="key_group"),
             ),
@@ -398,8 +398,10 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
                 (
                     "unknown_indicator",
                     "indicator_code",
-                    "This indicator code is not in the catalogue; use a code from the "
-                    "template's catalogue sheet, or report it as a local indicator (local:CITY:name).",
+                    N_(
+                        "This indicator code is not in the catalogue; use a code from the template's catalogue sheet, "
+                        "or report it as a local indicator (local:CITY:name)."
+                    ),
                 ),
                 gxe.ExpectColumnValuesToBeInSet(column="catalogue_indicator_code", value_set=sorted(catalogue.units)),
             ),
@@ -423,10 +425,11 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "local_indicator_city",
-                f"Local indicators of {city} must start with 'local:{city}:'.",
+                N_("Local indicators of {city} must start with 'local:{city}:'."),
                 line,
                 "indicator_code",
                 indicator,
+                city=city,
             )
         )
     if row["bad_city"]:
@@ -434,22 +437,33 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "wrong_city",
-                f"This row is about {geo}, but you upload for {city}: a city can "
-                f"only report its own area ({city}, or {city}:district).",
+                N_(
+                    "This row is about {area}, but you upload for {city}: a city can only report its own area ({city}, "
+                    "or {city}:district)."
+                ),
                 line,
                 "geo_code",
                 geo,
+                area=geo,
+                city=city,
             )
         )
     if row["bad_future"]:
         problems.append(
-            error("future_period", f"The period {row['period']} is in the future.", line, "period", row["period"])
+            error(
+                "future_period",
+                N_("The period {period} is in the future."),
+                line,
+                "period",
+                row["period"],
+                period=row["period"],
+            )
         )
     if row["bad_sex"]:
         problems.append(
             error(
                 "sex",
-                "Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male).",
+                N_("Sex must be female, male or empty (both sexes); map other labels in the mapping (e.g. Men: male)."),
                 line,
                 "sex",
                 row["sex"],
@@ -460,68 +474,86 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "sex_synonym",
-                f"Read sex '{row['sex']}' as "
-                + (f"'{reads_as}'" if reads_as else "empty (both sexes)")
-                + "; the template writes female, male or leaves it empty.",
+                N_("Read sex '{sex}' as '{reads_as}'; the template writes female, male or leaves it empty.")
+                if reads_as
+                else N_("Read sex '{sex}' as empty (both sexes); the template writes female, male or leaves it empty."),
                 line,
                 "sex",
                 row["sex"],
+                sex=row["sex"],
+                **({"reads_as": reads_as} if reads_as else {}),
             )
         )
     for column in NUMBER_COLUMNS:
         if row[f"not_a_number_{column}"]:
             text = row[column]
-            hint = " Use a point as decimal separator." if "," in text and not comma_decimal else ""
             problems.append(
                 error(
                     "not_a_number",
-                    f"'{column}' must be a plain number (no %, no text, no thousands separator).{hint}",
+                    N_(
+                        "'{name}' must be a plain number (no %, no text, no thousands separator). Use a point as "
+                        "decimal separator."
+                    )
+                    if "," in text and not comma_decimal
+                    else N_("'{name}' must be a plain number (no %, no text, no thousands separator)."),
                     line,
                     column,
                     text,
+                    name=column,
                 )
             )
     if row["bad_unit"]:
         problems.append(
             error(
                 "unit",
-                f"The unit '{unit}' does not match {indicator}, whose unit is '{row['catalogue_unit']}'.",
+                N_("The unit '{unit}' does not match {indicator}, whose unit is '{catalogue_unit}'."),
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                indicator=indicator,
+                catalogue_unit=row["catalogue_unit"],
             )
         )
     elif row["is_converted"]:
         problems.append(
             warning(
                 "unit_converted",
-                f"Converted from '{unit}' to '{row['catalogue_unit']}' (multiplied by {row['factor']:g}).",
+                N_("Converted from '{unit}' to '{catalogue_unit}' (multiplied by {factor})."),
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                catalogue_unit=row["catalogue_unit"],
+                factor=f"{row['factor']:g}",
             )
         )
     elif row["is_unit_synonym"]:
         problems.append(
             warning(
                 "unit_synonym",
-                f"Read the unit '{unit}' as '{row['catalogue_unit']}', the catalogue's unit of {indicator}.",
+                N_("Read the unit '{unit}' as '{catalogue_unit}', the catalogue's unit of {indicator}."),
                 line,
                 "unit",
                 unit,
+                unit=unit,
+                catalogue_unit=row["catalogue_unit"],
+                indicator=indicator,
             )
         )
     if row["bad_percent"]:
-        problems.append(error("range", "A percentage must be between 0 and 100.", line, "value", row["value"]))
+        problems.append(error("range", N_("A percentage must be between 0 and 100."), line, "value", row["value"]))
     if row["bad_rate"]:
-        problems.append(error("range", "A rate cannot be negative.", line, "value", row["value"]))
+        problems.append(error("range", N_("A rate cannot be negative."), line, "value", row["value"]))
     if row["bad_interval_pair"]:
-        problems.append(error("interval", "Give both ci_low and ci_high, or neither.", line, "ci_low", row["ci_low"]))
+        problems.append(
+            error("interval", N_("Give both ci_low and ci_high, or neither."), line, "ci_low", row["ci_low"])
+        )
     elif row["bad_interval"]:
         problems.append(
             error(
                 "interval",
-                "The interval must contain the value: ci_low <= value <= ci_high.",
+                N_("The interval must contain the value: ci_low <= value <= ci_high."),
                 line,
                 "ci_low",
                 row["ci_low"],
@@ -531,7 +563,7 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             error(
                 "sample_size",
-                "The sample size must be a whole number above 0.",
+                N_("The sample size must be a whole number above 0."),
                 line,
                 "sample_size",
                 row["sample_size"],
@@ -541,11 +573,15 @@ def _row_problems(row: dict, city: str, comma_decimal: bool) -> list[Problem]:
         problems.append(
             warning(
                 "big_change",
-                f"The value changes by more than 50 % against the last published "
-                f"value ({row['previous_value']:g} in {row['previous_period']}); check it is right.",
+                N_(
+                    "The value changes by more than 50 % against the last published value ({previous} in {period}); "
+                    "check it is right."
+                ),
                 line,
                 "value",
                 row["value"],
+                previous=f"{row['previous_value']:g}",
+                period=row["previous_period"],
             )
         )
     return problems

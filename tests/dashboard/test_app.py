@@ -32,7 +32,7 @@ def test_other_pages_render(app_env):
     for page in ("views/methodology.py", "views/quality.py"):
         at.switch_page(page).run()
         assert not at.exception, page
-    assert any("do not sum to 100" in s.value for s in at.subheader)
+    assert any("do not sum to 100" in s.value for s in at.header)
 
 
 def test_dashboard_without_published_data_says_so(tmp_path, monkeypatch):
@@ -62,7 +62,7 @@ def test_highlighting_riga_shades_the_cities_not_different_from_it(app_env, publ
 
 def test_london_shows_csew_as_national_context(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    assert any(s.value == "National and regional survey context" for s in at.subheader)
+    assert any(s.value == "National and regional survey context" for s in at.header)
     context = at.dataframe[0].value
     assert set(context["geo_code"]) == {"UK001C", "UK009C"}
     assert set(context["reference_period"]) == {"2019/20"}

@@ -5,6 +5,10 @@
 The document has no script and loads nothing: styles are inline, charts are inline SVG. Every number that
 comes from the marts is printed inside a <data value="..."> element carrying the unformatted value and what it
 is (data-kind, data-indicator, data-period, ...), so tests and readers can check it against the marts.
+
+`--lang` picks one of the eight languages of pipelines/shared/i18n.py: the report's text comes from the gettext
+catalogues (strings.py), the catalogue's words from dim_indicator_translations (localise.py), numbers and dates are
+written the language's way by Babel (a decimal comma in French); the <data value> attributes keep dot decimals.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from pipelines.outputs.exports import PeriodRange
 from pipelines.outputs.report import svg
 from pipelines.outputs.report.data import CityReportData, CityValue, load_city_report_data
 from pipelines.outputs.report.errors import ReportError
+from pipelines.outputs.report.localise import localise
 from pipelines.outputs.report.strings import DEFAULT_LANG, Strings
 from pipelines.settings import PROJECT_ROOT
+from pipelines.shared import i18n
 
 TEMPLATES = Path(__file__).with_name("templates")
 SDG_TARGETS = ("11.7.1", "11.7.2", "16.1.1", "16.1.3", "16.1.4")
@@ -38,9 +44,17 @@ def decimals_for(unit: str | None) -> int:
 
 
 def format_number(value: float | None, unit: str | None) -> str:
+    """A value the way the report's language writes it (Babel): 1,234.5 in English, 1 234,5 in French."""
     if value is None:
         return "–"
-    return f"{value:,.{decimals_for(unit)}f}"
+    return i18n.format_number(value, decimals_for(unit), missing="–")
+
+
+def format_moment(moment: datetime) -> str:
+    """A UTC date and time for people: '2026-12-04 07:28' in English, '4 déc. 2026, 07:28' in French."""
+    if i18n.language() == i18n.DEFAULT_LANGUAGE:
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return f"{i18n.format_date(moment)}, {moment:%H:%M}"
 
 
 def number(value: float | None, unit: str | None, kind: str, **attributes: str | None) -> Markup:
@@ -53,6 +67,18 @@ def number(value: float | None, unit: str | None, kind: str, **attributes: str |
     return Markup(
         f'<data value="{value!r}" data-kind="{escape(kind)}"{attrs}>{escape(format_number(value, unit))}</data>'
     )
+
+
+def sdg_targets_text(targets: str | None, t: Strings) -> str:
+    """'11.7;16.1.4 (proxy)' in the report's language: '11.7; 16.1.4 (indirect)'."""
+    parts = []
+    for part in (targets or "").split(";"):
+        part = part.strip()
+        for role in ("proxy", "context"):
+            part = part.replace(f"({role})", f"({t(f'role_{role}')})")
+        if part:
+            parts.append(part)
+    return "; ".join(parts)
 
 
 def parse_targets(text: str | None) -> list[tuple[str, str]]:
@@ -109,8 +135,13 @@ def build_city_report(
     lang: str = DEFAULT_LANG,
     generated_at: datetime | None = None,
 ) -> ReportDocument:
-    """The report of `city` from the published version open on `conn` (read-only)."""
+    """The report of `city` from the published version open on `conn` (read-only), in `lang`."""
     t = Strings(lang)
+    with i18n.using(lang):
+        return _build(conn, city, period, t, generated_at)
+
+
+def _build(conn, city: str, period: str | None, t: Strings, generated_at: datetime | None) -> ReportDocument:
     try:
         window = PeriodRange.parse(period)
     except Exception as exc:  # the export's message, under the report's name
@@ -124,6 +155,7 @@ def build_city_report(
             f"{data.version} (only regional or national context), so there is nothing to report. Upload the city's "
             "data (`sps upload`), choose another --period, or another city"
         )
+    localise(conn, data, t.lang)
     generated_at = generated_at or datetime.now(UTC)
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -141,8 +173,8 @@ def build_city_report(
         city=data.city,
         name=name,
         version=data.version,
-        published_at=f"{data.published_at:%Y-%m-%d %H:%M}",
-        generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
+        published_at=format_moment(data.published_at),
+        generated_at=format_moment(generated_at),
         period_text=t("period_range", first=window.first_year, last=window.last_year) if window else t("period_all"),
         summary=_summary(data, t),
         key_figures=[
@@ -165,6 +197,8 @@ def build_city_report(
         sources=_sources(data, t, generated_at),
         number=number,
         format_number=format_number,
+        word=t.word,
+        sdg=lambda targets: sdg_targets_text(targets, t),
     )
     return ReportDocument(html=html, version=data.version, city_code=data.city["geo_code"], city_name=name)
 
@@ -183,18 +217,21 @@ def _summary(data: CityReportData, t: Strings) -> dict:
             catalogue=len(data.coverage),
         ),
         "facts": [
-            (t("fact_country"), f"{data.city['country_name']} ({data.city['country_code']})"),
-            (t("fact_nuts3"), data.city["nuts3_code"] or t("unknown")),
-            (
-                t("fact_population"),
-                f"{int(data.city['population']):,}"
-                + (f" ({data.city['population_year']})" if data.city["population_year"] else "")
-                if data.city["population"]
-                else t("unknown"),
-            ),
-            (t("fact_size_class"), data.city["size_class"] or t("unknown")),
-            (t("fact_partnership"), t("answer_yes") if data.city["is_partnership_city"] else t("answer_no")),
-            (t("fact_perception"), t("answer_yes") if data.city["is_perception_survey_city"] else t("answer_no")),
+            (label[:1].upper() + label[1:], fact)
+            for label, fact in [
+                (t("fact_country"), f"{data.city['country_name']} ({data.city['country_code']})"),
+                (t("fact_nuts3"), data.city["nuts3_code"] or t("unknown")),
+                (
+                    t("fact_population"),
+                    i18n.format_integer(data.city["population"])
+                    + (f" ({data.city['population_year']})" if data.city["population_year"] else "")
+                    if data.city["population"]
+                    else t("unknown"),
+                ),
+                (t("fact_size_class"), data.city["size_class"] or t("unknown")),
+                (t("fact_partnership"), t("answer_yes") if data.city["is_partnership_city"] else t("answer_no")),
+                (t("fact_perception"), t("answer_yes") if data.city["is_perception_survey_city"] else t("answer_no")),
+            ]
         ],
     }
 
@@ -227,7 +264,7 @@ def _interval(value: CityValue, t: Strings) -> dict:
 
 
 def signed(value: float | None, unit: str | None) -> str:
-    return "–" if value is None else f"{value:+,.{decimals_for(unit)}f}"
+    return "–" if value is None else i18n.format_signed(value, decimals_for(unit))
 
 
 def _change(row: dict, unit: str | None, t: Strings) -> str:
@@ -254,7 +291,7 @@ def _trend(value: CityValue, t: Strings) -> str:
         previous=format_number(trend["from_value"], unit),
         previous_period=trend["from_period"],
         change=_change(trend, unit, t),
-        assessment=trend["assessment"],
+        assessment=t.word(trend["assessment"]),
         method=t(f"progress_method_{trend['method']}"),
     )
 
@@ -278,7 +315,9 @@ def _progress(data: CityReportData, targets: list[dict], t: Strings) -> list[dic
                             "window": f"{p['from_period']} → {p['to_period']}",
                             "method": t(f"progress_method_{p['method']}"),
                             "change": _change(p, unit, t),
-                            "growth": None if p["annual_growth_rate"] is None else f"{p['annual_growth_rate']:+.2f} %",
+                            "growth": None
+                            if p["annual_growth_rate"] is None
+                            else f"{i18n.format_signed(p['annual_growth_rate'], 2)} %",
                             "target": None
                             if p["target_value"] is None
                             else t(
@@ -457,12 +496,14 @@ def _domains(data: CityReportData, t: Strings) -> list[dict]:
             if value.survey:
                 s = value.survey
                 sample = f"{s['sample_size']} ({s['sample_size_kind']})" if s["sample_size"] else t("unknown")
-                survey = t(
+                # the question as the registry records it (English): quoted, and marked as English for screen readers
+                question = Markup('<q lang="en">{}</q>').format(s["question_wording"])
+                survey = t.markup(
                     "survey_text",
                     survey=s["survey_name"],
                     producer=s["producer"],
                     wave=s["wave"],
-                    question=s["question_wording"],
+                    question=question if t.lang != DEFAULT_LANG else s["question_wording"],
                     sample=sample,
                     deviation=s["deviation_from_sdg"] or "–",
                 )
@@ -523,7 +564,7 @@ def _own(data: CityReportData, t: Strings) -> dict:
     def reported(row: dict) -> str:
         if row.get("report_version") is None:
             return row.get("source_dataset") or ""
-        date = f"{row['reported_at']:%Y-%m-%d}" if row.get("reported_at") else ""
+        date = i18n.format_date(row["reported_at"]) if row.get("reported_at") else ""
         return t("reported_version", version=row["report_version"], date=date)
 
     return {
@@ -567,9 +608,12 @@ def _methods(data: CityReportData, t: Strings) -> dict:
         notes = []
         if indicator["comparability_caveat"]:
             notes.append(indicator["comparability_caveat"])
-        notes += [c for c in methodology_caveats(indicator["indicator_code"]) if c not in notes]
+        if t.lang == DEFAULT_LANG:  # the methodology notes (docs/methodology/) are written in English
+            notes += [c for c in methodology_caveats(indicator["indicator_code"]) if c not in notes]
         caveats.append({"indicator": indicator, "notes": notes})
     paragraphs = [t("methods_uncertainty"), t("methods_ranks")]
+    if t.lang != DEFAULT_LANG:
+        paragraphs.append(t("methods_docs_in_english"))
     progress = [t("methods_progress"), t("methods_progress_surveys"), t("methods_progress_eurostat")]
     if data.police_context:
         paragraphs.append(t("methods_police"))
@@ -588,16 +632,20 @@ def _methods(data: CityReportData, t: Strings) -> dict:
 
 def _sources(data: CityReportData, t: Strings, generated_at: datetime) -> dict:
     rows = []
-    for source in data.sources:
+    # Our own words for the sources a city sent (pipelines.outputs.exports CITY_*_SOURCE) are in the catalogue and
+    # printed in the reader's language; a publisher's own title (Eurostat's) is kept as published, marked English.
+    sources = [{**s, **{k: i18n.data_text(s[k]) for k in ("title", "provider", "licence")}} for s in data.sources]
+    for source, original in zip(sources, data.sources, strict=True):
         fresh = data.freshness.get(source["dataset"], {})
         rows.append(
             {
                 **source,
-                "loaded_at": f"{fresh['loaded_at']:%Y-%m-%d}" if fresh.get("loaded_at") else "",
+                "title_lang": "en" if source["title"] == original["title"] else None,
+                "loaded_at": i18n.format_date(fresh["loaded_at"]) if fresh.get("loaded_at") else "",
                 "last_update": fresh.get("source_last_update") or "",
             }
         )
-    providers = sorted({s["provider"] + f" ({s['licence']})" for s in data.sources})
+    providers = sorted({s["provider"] + f" ({s['licence']})" for s in sources})
     return {
         "rows": rows,
         "city_source": t("city_source", city=data.city["name"])

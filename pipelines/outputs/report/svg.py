@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from pipelines.shared import i18n
+
 CITY = "#0072B2"  # blue
 BAND = "#56B4E9"  # sky blue
 PEER = "#999999"
@@ -46,7 +48,8 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _number(value: float, decimals: int) -> str:
-    return f"{value:,.{decimals}f}"
+    """Tick labels in the report's language (Babel: 62,5 in French)."""
+    return i18n.format_number(value, decimals)
 
 
 def series_chart(

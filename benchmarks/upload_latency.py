@@ -28,6 +28,7 @@ import duckdb
 import psutil
 
 from benchmarks.scale import upload_rows, write_upload_csv
+from pipelines.versions.connection import connect_version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPS = str(Path(sys.executable).with_name("sps"))
@@ -57,7 +58,7 @@ def _current(published: Path) -> str | None:
 
 def _holds(version_file: Path, submission: str) -> bool:
     try:
-        with duckdb.connect(str(version_file), read_only=True) as conn:
+        with connect_version(version_file) as conn:
             query = "select count(*) from fct_observations where submission_id = ?"
             return conn.execute(query, [submission]).fetchall()[0][0] > 0
     except duckdb.Error:

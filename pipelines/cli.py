@@ -705,8 +705,10 @@ def _print_build(current: Path) -> dict[str, tuple]:
     Eurostat last update, file)."""
     import duckdb
 
+    from pipelines.versions.connection import connect_version
+
     try:
-        with duckdb.connect(str(current), read_only=True) as conn:
+        with connect_version(current) as conn:
             columns = {row[0] for row in conn.execute("select column_name from (describe _publication)").fetchall()}
             wanted = [c for c in ("published_at", "mode", "snapshot_dir", "eurostat_api") if c in columns]
             values = conn.execute(f"select {', '.join(wanted)} from _publication").fetchall()[0]
@@ -781,9 +783,10 @@ def _print_current_health(current: Path, settings) -> None:
     import duckdb
 
     from pipelines.publishing.health import health_dir
+    from pipelines.versions.connection import connect_version
 
     try:
-        with duckdb.connect(str(current), read_only=True) as conn:
+        with connect_version(current) as conn:
             status, report = conn.execute("select status, report_json from _health").fetchall()[0]
     except (duckdb.Error, IndexError):
         return

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.versions.connection import connect_version
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPS = str(Path(sys.executable).with_name("sps"))
 
@@ -104,10 +106,9 @@ def refreshed_data_dir(tmp_path_factory: pytest.TempPathFactory, snapshot_dir: P
 
 @pytest.fixture(scope="session")
 def published_db(refreshed_data_dir: Path):
-    import duckdb
 
     name = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
-    conn = duckdb.connect(str(refreshed_data_dir / "published" / name), read_only=True)
+    conn = connect_version(str(refreshed_data_dir / "published" / name))
     yield conn
     conn.close()
 

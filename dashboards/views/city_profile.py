@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from html import escape
 
-import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -34,6 +33,7 @@ from pipelines.errors import SpsError
 from pipelines.outputs.report.build import build_city_report
 from pipelines.shared import i18n
 from pipelines.shared.i18n import N_
+from pipelines.versions.connection import connect_version
 
 DEFAULT_CITY = "LV001C"  # Riga
 STATE_KEY = "city_profile_city"
@@ -185,7 +185,7 @@ def city_report(published, geo_code: str, lang: str) -> bytes:
     """The city's report in the page's language (the same HTML as `sps report --lang`), built only when the button
     is clicked (a report takes a few hundred milliseconds; a page view must not pay for it)."""
     try:
-        with duckdb.connect(published.path, read_only=True) as conn:
+        with connect_version(published.path) as conn:
             return build_city_report(conn, geo_code, lang=lang).html.encode("utf-8")
     except SpsError as exc:  # the cheap check below said yes but the report disagrees: say why in the file
         return (

@@ -23,6 +23,7 @@ from pipelines.sources.files import sha256_of
 from pipelines.spaces.load import loaded_public_space_ids
 from pipelines.surveys.loader import loaded_survey_ids
 from pipelines.uploads.inbox_loader import loaded_submission_ids
+from pipelines.versions.connection import connect_version
 
 CODE = "code"
 CITY_SUBMISSIONS = "raw/city_submissions"
@@ -80,7 +81,7 @@ def loaded_fingerprint(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 def published_fingerprint(published_file: Path) -> tuple[str, dict[str, dict] | None]:
-    with duckdb.connect(str(published_file), read_only=True) as conn:
+    with connect_version(published_file) as conn:
         columns = {row[0] for row in conn.execute("select column_name from (describe _publication)").fetchall()}
         select = "version, inputs_json" if "inputs_json" in columns else "version, null"
         version, inputs_json = conn.execute(f"select {select} from _publication").fetchall()[0]

@@ -26,6 +26,7 @@ from pipelines.publishing.fingerprint import loaded_fingerprint, published_finge
 from pipelines.publishing.health import build_health_report
 from pipelines.settings import PROJECT_ROOT, Settings, pause_for_tests
 from pipelines.sources.catalog import load_catalog
+from pipelines.versions.connection import search_published_folder
 from pipelines.versions.serving import serving_version
 from pipelines.versions.store import (
     POINTER,
@@ -188,8 +189,8 @@ def _reusable_table_files(previous: Path | None) -> dict[str, dict]:
     return reusable
 
 
-def _sql_path(path: Path) -> str:
-    return path.as_posix().replace("'", "''")
+def _sql_path(path: Path | str) -> str:
+    return Path(path).as_posix().replace("'", "''")
 
 
 def _fsync(path: Path) -> None:
@@ -259,6 +260,7 @@ def publish_marts(
     try:
         folder.mkdir()
         previous_version = previous_at = None
+        search_published_folder(conn, published_dir)  # versions name their table files relative to this folder
         if previous is not None:
             conn.execute(f"attach '{_sql_path(previous)}' as _previous (read_only)")
         try:
@@ -297,8 +299,7 @@ def publish_marts(
             conn.execute(f"attach '{_sql_path(tmp)}' as _publish")
             for table, entry in table_files.items():
                 conn.execute(
-                    f'create view _publish.main."{table}" as select * from '
-                    f"read_parquet('{_sql_path(published_dir / entry['file'])}')"
+                    f"create view _publish.main.\"{table}\" as select * from read_parquet('{_sql_path(entry['file'])}')"
                 )
             _write_sources(conn)
             report = build_health_report(
@@ -339,6 +340,7 @@ def publish_marts(
             conn.execute("checkpoint _publish")
         finally:
             conn.execute("drop table if exists temp.main._revisions")
+            conn.execute("reset file_search_path")
             if previous is not None:
                 conn.execute("detach database if exists _previous")
             conn.execute("detach database if exists _publish")

@@ -20,6 +20,7 @@ from pipelines.uploads.targets import FORMAT as TARGET_FORMAT
 from pipelines.uploads.targets import check_targets, is_target_sheet
 from pipelines.uploads.tokens import verify_upload_token
 from pipelines.uploads.validate import Catalogue, CleanRows, validate_rows
+from pipelines.versions.connection import connect_version
 from pipelines.versions.store import current_version_path
 
 
@@ -79,7 +80,7 @@ def previous_published_values(settings: Settings, city: str) -> dict[tuple[str, 
     import duckdb
 
     try:
-        with duckdb.connect(str(path), read_only=True) as conn:
+        with connect_version(path) as conn:
             rows = conn.execute(
                 """select indicator_code, geo_code, period, value from fct_observations
                    where (geo_code = ? or geo_code like ? || ':%') and sex is null and age_group is null

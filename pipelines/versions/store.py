@@ -9,7 +9,9 @@
         20261125T120000123456Z.manifest.json  every file's sha256 and size, row counts (versions/verify.py)
         CURRENT                               one line: the file name of the version readers must open
 
-The last N versions are kept; versions published before table files (docs/adr/0024) are one DuckDB file holding
+A version's views name their table files relative to the published folder, so a moved, copied or restored data
+folder reads as it did; `pipelines.versions.connection` opens every version with DuckDB's `file_search_path` set to
+its folder (from the DuckDB shell: `cd data/published` first). The last N versions are kept; versions published before table files (docs/adr/0024) are one DuckDB file holding
 every table, and are read the same way.
 
 Readers (dashboard, exports, reports, the upload check) only ever open the file CURRENT names, read-only.
@@ -27,6 +29,7 @@ import duckdb
 
 from pipelines.errors import DamagedVersion, NothingPublished, SpsError
 from pipelines.settings import Settings
+from pipelines.versions.connection import connect_version
 from pipelines.versions.verify import DAMAGED, manifest_path, verified
 
 POINTER = "CURRENT"
@@ -128,7 +131,7 @@ def current_version_path(published_dir: Path, required: bool = True) -> Path | N
 def open_version(version_path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a published version. Its tables are views over Parquet files: DuckDB keeps their
     metadata cached for the connection's database instead of reading each file's footer on every query."""
-    conn = duckdb.connect(str(version_path), read_only=True)
+    conn = connect_version(version_path)
     conn.execute("set parquet_metadata_cache = true")
     return conn
 
@@ -158,7 +161,7 @@ def describe_versions(published_dir: Path) -> list[VersionInfo]:
         published_at = health = observations = None
         check = verified(path)
         try:
-            with duckdb.connect(str(path), read_only=True) as conn:
+            with connect_version(path) as conn:
                 published_at = str(conn.execute("select published_at from _publication").fetchall()[0][0])[:19]
                 observations = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
                 tables = {row[0] for row in conn.execute("select table_name from information_schema.tables").fetchall()}
@@ -200,7 +203,7 @@ def rollback(published_dir: Path, version: str | None = None) -> tuple[str, str]
     if check.state == DAMAGED:
         raise SpsError(f"{target.stem} is damaged ({check.reason}); not switching to it")
     try:
-        with duckdb.connect(str(target), read_only=True) as conn:
+        with connect_version(target) as conn:
             conn.execute("select version from _publication").fetchall()
     except duckdb.Error as exc:
         raise SpsError(f"{target.name} cannot be read ({type(exc).__name__}); not switching to it") from exc

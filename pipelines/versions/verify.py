@@ -9,9 +9,6 @@ a version's file is still the one that was published.
         tables               {table: row count} of every table in the version
         table_files          {table: {"file": ..., "content": ...}}: the file of each table and a fingerprint of
                              its content, which the next publish compares to link an unchanged table (ADR 0024)
-        location             the folder the version was published in: its views name their table files by
-                             absolute path (a copy of the data folder reads the original's files; a moved one
-                             cannot be read and is reported damaged)
         commit               the git commit of the code that built it (null outside a git checkout)
         inputs_fingerprint   sha256 of the inputs' fingerprint (`_publication.inputs_json`)
 
@@ -90,7 +87,6 @@ def write_manifest(
         "files": files,
         "tables": dict(sorted(tables.items())),
         "table_files": dict(sorted((table_files or {}).items())),
-        "location": str(version_path.parent.resolve()),
         "commit": commit,
         "inputs_fingerprint": hashlib.sha256(inputs_json.encode("utf-8")).hexdigest(),
     }
@@ -133,14 +129,10 @@ def verify_version(version_path: Path, deep: bool = False) -> Verification:
         or not files.get(version_path.name)
     ):
         return result(DAMAGED, f"its manifest does not describe {version_path.name}")
-    # A version's views read its table files where it was published (absolute paths); in a copied data folder that
-    # is still the original's folder, so those are the files checked.
-    location = Path(manifest.get("location") or version_path.parent)
+    # File names are relative to the published folder, as in the version's views (versions/connection.py): a moved
+    # or restored data folder checks, and reads, its own files.
     for name, expected in files.items():
-        path = version_path if name == version_path.name else location / name
-        problem = _check_file(path, name, expected)
-        if problem and location != version_path.parent.resolve() and not path.exists():
-            problem += f" (the version was published in {location}: a moved data folder needs `sps refresh --full`)"
+        problem = _check_file(version_path.parent / name, name, expected)
         if problem:
             return result(DAMAGED, problem)
     what = "sha256 matches its manifest" if len(files) == 1 else f"the sha256 of its {len(files)} files match"
@@ -182,8 +174,10 @@ def _check_file(path: Path, name: str, expected: dict) -> str | None:
 def _count_rows(version_path: Path, tables: dict[str, int]) -> str | None:
     import duckdb
 
+    from pipelines.versions.connection import connect_version
+
     try:
-        with duckdb.connect(str(version_path), read_only=True) as conn:
+        with connect_version(version_path) as conn:
             for table, rows in tables.items():
                 found = conn.execute(f'select count(*) from "{table}"').fetchall()[0][0]
                 if found != rows:

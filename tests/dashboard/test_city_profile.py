@@ -7,12 +7,12 @@ import csv
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.labels import peer_group_label
 from pipelines.settings import SEEDS_DIR
+from pipelines.versions.connection import connect_version
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
@@ -206,7 +206,7 @@ def test_survey_results_and_submissions_of_riga(survey_data_dir, monkeypatch):
     submissions = frame_with(at, "age_group")
     submissions = submissions[submissions["source_dataset"] == "survey_results"]
     name = (survey_data_dir / "published" / "CURRENT").read_text().strip()
-    with duckdb.connect(str(survey_data_dir / "published" / name), read_only=True) as db:
+    with connect_version(str(survey_data_dir / "published" / name)) as db:
         expected = db.execute(
             "select submission_id, indicator_code, value from fct_observations "
             "where geo_code = 'LV001C' and source_dataset = 'survey_results' order by all"

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.fixtures.versions import TABLES_SQL, editable
+from tests.fixtures.versions import TABLES_SQL, derived_copy, editable
 
 pytestmark = pytest.mark.integration
 
@@ -84,9 +84,7 @@ def test_every_query_answers_the_same_with_and_without_the_dashboard_marts(refre
     tables = {name for (name,) in published_db.execute(TABLES_SQL).fetchall()}
     assert set(queries._MART_FALLBACKS) <= tables  # the fast path is what is compared
     before = tmp_path / "published_before_the_marts.duckdb"
-    shutil.copy(path, before)
-    before.chmod(0o644)
-    with duckdb.connect(str(before)) as conn:
+    with derived_copy(path, before) as conn:
         for mart in queries._MART_FALLBACKS:
             conn.execute(f"drop view {mart}")  # the version reads its table file through a view (ADR 0024)
     with_marts = queries.Published(version=path.stem, path=str(path))
@@ -145,9 +143,7 @@ def test_a_version_published_before_display_names_is_read_with_its_codes_as_name
 
     path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
     before = tmp_path / "published_before_display_names.duckdb"
-    shutil.copy(path, before)
-    before.chmod(0o644)
-    with duckdb.connect(str(before)) as conn:
+    with derived_copy(path, before) as conn:
         editable(conn, "dim_geographies")
         conn.execute("alter table dim_geographies drop column display_name")
         conn.execute("alter table dim_geographies drop column is_named")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.fixtures.versions import editable
+from tests.fixtures.versions import derived_copy, editable
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboards" / "views" / "overview_map.py")
 LISTED = ["city", "geo_code", "country", "value"]
@@ -182,16 +182,12 @@ def test_an_unknown_indicator_in_the_url_falls_back_with_a_note(app_env):
 def test_a_version_published_before_locations_still_maps_its_own_points(refreshed_data_dir, tmp_path):
     """After a rollback to a version without dim_geographies.location_source, the map and the quality page still
     read it: cities with an Urban Audit point are drawn, the others listed, as before issue 22."""
-    import shutil
-
-    import duckdb
 
     from dashboards import charts, queries
 
     current = queries.Published("old", str(tmp_path / "old.duckdb"))
     name = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
-    shutil.copy(refreshed_data_dir / "published" / name, current.path)
-    with duckdb.connect(current.path) as conn:
+    with derived_copy(refreshed_data_dir / "published" / name, Path(current.path)) as conn:
         editable(conn, "dim_geographies")
         conn.execute("alter table dim_geographies drop column location_source")
         conn.execute("alter table dim_geographies drop column is_location_approximate")

@@ -17,6 +17,7 @@ import duckdb
 import psutil
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import PROJECT_ROOT, SPS, mirror_snapshot, sps_env
 
 CEILING_S = 300  # a wait that reaches this has failed; it is not a performance assertion
@@ -37,7 +38,7 @@ def published_state(data: Path) -> PublishedState:
     published = data / "published"
     pointer = (published / "CURRENT").read_text()
     path = published / pointer.strip()
-    with duckdb.connect(str(path), read_only=True) as conn:
+    with connect_version(str(path)) as conn:
         version = conn.execute("select version from _publication").fetchall()[0][0]
         observations = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
     versions = tuple(sorted(p.name for p in published.glob("*.duckdb")))

@@ -11,7 +11,6 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import html5lib
 import pytest
 
@@ -20,9 +19,10 @@ from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.tokens import issue_upload_token
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.private import opened_text
-from tests.fixtures.versions import editable
+from tests.fixtures.versions import derived_copy, editable
 
 pytestmark = pytest.mark.integration
 MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
@@ -58,7 +58,7 @@ def reported_data_dir(tmp_path_factory, snapshot_dir) -> Path:
 @pytest.fixture(scope="module")
 def marts(reported_data_dir):
     name = (reported_data_dir / "published" / "CURRENT").read_text().strip()
-    conn = duckdb.connect(str(reported_data_dir / "published" / name), read_only=True)
+    conn = connect_version(str(reported_data_dir / "published" / name))
     yield conn
     conn.close()
 
@@ -337,9 +337,7 @@ def test_text_a_city_sent_is_escaped_never_run(reported_data_dir, tmp_path):
 
     published = reported_data_dir / "published" / (reported_data_dir / "published" / "CURRENT").read_text().strip()
     copy = tmp_path / "published_copy.duckdb"  # a derived file in tmp, edited to carry hostile text
-    shutil.copy(published, copy)
-    copy.chmod(0o644)
-    with duckdb.connect(str(copy)) as conn:
+    with derived_copy(published, copy) as conn:
         editable(conn, "dim_local_indicators")
         conn.execute("update dim_local_indicators set name = '<script>alert(1)</script><img src=x>'")
         html = build_city_report(conn, "ES002C").html

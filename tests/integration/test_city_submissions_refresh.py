@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.city_inbox import write_submission
 
@@ -20,9 +21,7 @@ RATE = "offences per 100 000 inhabitants"
 
 
 def _published(data) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        str(data / "published" / (data / "published" / "CURRENT").read_text().strip()), read_only=True
-    )
+    return connect_version(str(data / "published" / (data / "published" / "CURRENT").read_text().strip()))
 
 
 def _wilson(percent: float, n: int) -> tuple[float, float]:

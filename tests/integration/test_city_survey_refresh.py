@@ -18,6 +18,7 @@ import pytest
 
 from pipelines.settings import PROJECT_ROOT
 from pipelines.surveys.store import read_audit, store_dir, submissions_dir
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
 from tests.fixtures.versions import TABLES_SQL
@@ -74,9 +75,7 @@ def surveyed(tmp_path_factory, snapshot_dir):
 
 
 def _published(data: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        str(data / "published" / (data / "published" / "CURRENT").read_text().strip()), read_only=True
-    )
+    return connect_version(str(data / "published" / (data / "published" / "CURRENT").read_text().strip()))
 
 
 def test_the_survey_estimates_are_published_as_city_survey_observations(surveyed):

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.private import opened
 from tests.integration.refresh_control import copy_baseline, finish, marts_connection, start_refresh, wait_until
@@ -26,9 +27,7 @@ def upload_csv(period: str, value: str) -> bytes:
 
 
 def _published(data: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        str(data / "published" / (data / "published" / "CURRENT").read_text().strip()), read_only=True
-    )
+    return connect_version(str(data / "published" / (data / "published" / "CURRENT").read_text().strip()))
 
 
 def _history(data: Path) -> dict[str, tuple]:

@@ -10,9 +10,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.integration.damage import damaged_current
 
@@ -39,7 +39,7 @@ def damaged(refreshed_data_dir, tmp_path):
 
 def test_exports_reports_and_status_answer_from_the_newest_intact_version(damaged, tmp_path):
     data, intact, broken = damaged
-    with duckdb.connect(str(data / "published" / f"{intact}.duckdb"), read_only=True) as conn:
+    with connect_version(str(data / "published" / f"{intact}.duckdb")) as conn:
         rows = conn.execute("select count(*) from fct_observations").fetchall()[0][0]
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()

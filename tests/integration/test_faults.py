@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.integration.refresh_control import (
     PublishedState,
@@ -140,8 +141,8 @@ def test_broken_source_files_fail_their_own_assets_and_keep_the_published_versio
     assert after.pointer != before.pointer and after.observations == before.observations
     assert temporary_files(data) == []
     with (
-        duckdb.connect(str(data / "published" / before.pointer.strip()), read_only=True) as old,
-        duckdb.connect(str(data / "published" / after.pointer.strip()), read_only=True) as new,
+        connect_version(str(data / "published" / before.pointer.strip())) as old,
+        connect_version(str(data / "published" / after.pointer.strip())) as new,
     ):
         for query in (
             "select count(*), sum(offences_count), sum(offences_per_100k) from fct_police_recorded_offences",
@@ -272,7 +273,7 @@ def test_publish_on_a_full_disk_raises_publish_error_and_changes_nothing(tmp_pat
     assert sorted(p.name for p in settings.published_dir.iterdir()) == sorted(
         [first.path.name, first.path.stem + ".manifest.json", first.path.stem + ".tables", "CURRENT"]
     )
-    with duckdb.connect(str(first.path), read_only=True) as reader:
+    with connect_version(str(first.path)) as reader:
         assert (
             reader.execute("select count(*) from fct_observations").fetchall()[0][0] == first.tables["fct_observations"]
         )

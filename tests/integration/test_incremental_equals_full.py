@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 from tests.fixtures.city_inbox import write_submission
 
@@ -75,8 +76,8 @@ def test_uploads_published_incrementally_equal_a_full_rebuild(tmp_path, snapshot
         rebuilt = publish_marts(conn, settings)
 
     with (
-        duckdb.connect(str(incremental), read_only=True) as inc,
-        duckdb.connect(str(rebuilt.path), read_only=True) as reb,
+        connect_version(str(incremental)) as inc,
+        connect_version(str(rebuilt.path)) as reb,
     ):
         names = {row[0] for row in reb.execute("select table_name from information_schema.tables").fetchall()}
         assert names == {row[0] for row in inc.execute("select table_name from information_schema.tables").fetchall()}

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 from tests.fixtures.city_inbox import write_submission
 
@@ -32,7 +33,7 @@ def _current(data: Path) -> str:
 
 
 def _published(data: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(data / "published" / f"{_current(data)}.duckdb"), read_only=True)
+    return connect_version(str(data / "published" / f"{_current(data)}.duckdb"))
 
 
 def _dbt_tested_models(data: Path) -> set[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.eurostat_server import EurostatServer
 
@@ -27,7 +28,7 @@ GISCO = {
 
 def _published(data_dir: Path) -> duckdb.DuckDBPyConnection:
     name = (data_dir / "published" / "CURRENT").read_text().strip()
-    return duckdb.connect(str(data_dir / "published" / name), read_only=True)
+    return connect_version(str(data_dir / "published" / name))
 
 
 def test_live_refresh_downloads_and_publishes_the_same_numbers(tmp_path, snapshot_dir, refreshed_data_dir):

@@ -12,10 +12,10 @@ import datetime as dt
 import math
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.uploads.tokens import issue_upload_token
+from pipelines.versions.connection import connect_version
 from tests.conftest import PROJECT_ROOT, run_sps, sps_env
 
 pytestmark = pytest.mark.integration
@@ -290,7 +290,7 @@ def test_cycle_status_lists_the_two_reporting_cities_and_every_other_partnership
 
 def test_targets_sent_through_the_upload_path_are_assessed(reported):
     name = (reported / "published" / "CURRENT").read_text().strip()
-    with duckdb.connect(str(reported / "published" / name), read_only=True) as conn:
+    with connect_version(str(reported / "published" / name)) as conn:
         found = {
             r["method"]: r
             for r in rows(
@@ -324,7 +324,7 @@ def test_targets_sent_through_the_upload_path_are_assessed(reported):
 
 def test_the_target_sheet_never_becomes_an_observation(reported):
     name = (reported / "published" / "CURRENT").read_text().strip()
-    with duckdb.connect(str(reported / "published" / name), read_only=True) as conn:
+    with connect_version(str(reported / "published" / name)) as conn:
         periods = conn.execute(
             "select period from fct_observations where geo_code = 'LV001C' and indicator_code = 'feel_safe_after_dark' "
             "order by period"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from altair.utils.schemapi import debug_mode
 from streamlit.testing.v1 import AppTest
 
 from examples.spaces.generate import districts_file, generate, write
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 
 pytestmark = pytest.mark.integration
@@ -87,7 +87,7 @@ def published(tmp_path_factory, snapshot_dir):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = work / "data"
     name = (data / "published" / "CURRENT").read_text().strip()
-    conn = duckdb.connect(str(data / "published" / name), read_only=True)
+    conn = connect_version(str(data / "published" / name))
     yield conn, rejected, accepted, data
     conn.close()
 

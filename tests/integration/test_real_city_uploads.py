@@ -9,12 +9,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.private import opened
 
@@ -75,7 +75,7 @@ def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede
     refresh = run_sps(["refresh"], sps_env(data_dir, snapshot_dir))
     assert refresh.returncode == 0, refresh.stdout[-2000:] + refresh.stderr[-2000:]
     published = data_dir / "published" / (data_dir / "published" / "CURRENT").read_text().strip()
-    with duckdb.connect(str(published), read_only=True) as db:
+    with connect_version(str(published)) as db:
         got = dict(
             db.execute(
                 "select lineage_id, value from fct_observations where source_type = 'city_report' "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from examples.spaces.generate import districts_file, generate, write
 from pipelines.settings import PROJECT_ROOT
 from pipelines.vault import kept_files
+from pipelines.versions.connection import connect_version
 from tests.conftest import run_sps, sps_env
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
 from tests.fixtures.versions import TABLES_SQL
@@ -69,7 +69,7 @@ def _published(data: Path) -> Path:
 def _tables(path: Path) -> dict[str, list[tuple]]:
     """Every table of a published version (but the version's own bookkeeping), its rows sorted, volatile columns out."""
     out = {}
-    with duckdb.connect(str(path), read_only=True) as conn:
+    with connect_version(str(path)) as conn:
         names = [r[0] for r in conn.execute(TABLES_SQL).fetchall()]
         for name in names:
             if name in ("_publication", "_health"):

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import PROJECT_ROOT, sps_env
 from tests.fixtures.private import opened, opened_text
 
@@ -57,7 +57,7 @@ def test_dropped_files_are_checked_and_published_by_the_sensor_run(tmp_path, sna
     (accepted,) = list((data / "inbox").iterdir())
     assert opened(accepted / "original.csv") == source.read_bytes()
     published = data / "published" / (data / "published" / "CURRENT").read_text().strip()
-    with duckdb.connect(str(published), read_only=True) as db:
+    with connect_version(str(published)) as db:
         got = dict(
             db.execute(
                 "select period, value from fct_observations where source_type = 'city_report' and geo_code = 'ES003C' "

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.versions.connection import connect_version
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 
 pytestmark = pytest.mark.integration
@@ -19,9 +20,7 @@ Z = 1.959963984540054
 
 
 def _published(data: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        str(data / "published" / (data / "published" / "CURRENT").read_text().strip()), read_only=True
-    )
+    return connect_version(str(data / "published" / (data / "published" / "CURRENT").read_text().strip()))
 
 
 def test_survey_template_results_keep_their_uncertainty(tmp_path, snapshot_dir):

@@ -16,6 +16,7 @@ from pipelines.cli import main
 from pipelines.outputs.cycles import CycleError, default_cycle, load_cycle_status, write_reminders
 from pipelines.outputs.exports import ExportError, ExportFilters, export_published
 from pipelines.publishing.health import _cycle_sections
+from pipelines.versions.connection import connect_version
 from pipelines.versions.store import write_pointer
 
 VERSION = "20260601T000000000000Z"
@@ -92,7 +93,7 @@ def make_version(path: Path, *, with_marts: bool = True) -> Path:
 
 @pytest.fixture
 def version(tmp_path) -> duckdb.DuckDBPyConnection:
-    conn = duckdb.connect(str(make_version(tmp_path / f"{VERSION}.duckdb")), read_only=True)
+    conn = connect_version(str(make_version(tmp_path / f"{VERSION}.duckdb")))
     yield conn
     conn.close()
 
@@ -153,7 +154,7 @@ def test_progress_export_refuses_what_it_cannot_write(version, tmp_path, fmt, fi
 
 
 def test_a_version_without_the_mart_says_to_refresh(tmp_path):
-    with duckdb.connect(str(make_version(tmp_path / "old.duckdb", with_marts=False)), read_only=True) as conn:
+    with connect_version(str(make_version(tmp_path / "old.duckdb", with_marts=False))) as conn:
         with pytest.raises(ExportError, match="run `sps refresh`"):
             export_published(conn, "progress", tmp_path / "p.csv")
         with pytest.raises(CycleError, match="run `sps refresh`"):

@@ -6,14 +6,13 @@ one read-only connection kept per published file never outlives what a page may 
 from __future__ import annotations
 
 import inspect
-import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from tests.fixtures.versions import TABLES_SQL, derived_copy, editable
+from tests.fixtures.versions import TABLES_SQL, copy_version, derived_copy, editable
 
 pytestmark = pytest.mark.integration
 
@@ -118,8 +117,7 @@ def test_a_version_pruned_while_a_page_reads_it_stays_readable_and_new_versions_
     path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
     copies = []
     for i in range(queries._OPEN_VERSIONS + 1):
-        copy = tmp_path / f"2026010{i}T000000000000Z.duckdb"
-        shutil.copy(path, copy)
+        copy = copy_version(path, tmp_path / f"2026010{i}T000000000000Z.duckdb")
         copies.append(queries.Published(version=copy.stem, path=str(copy)))
     page = copies[0]
     rows = len(queries.city_values(page, "feel_safe_city", "2015"))

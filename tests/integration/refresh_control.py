@@ -17,7 +17,7 @@ import duckdb
 import psutil
 import pytest
 
-from pipelines.versions.connection import connect_version
+from pipelines.versions.connection import connect_version, search_published_folder
 from tests.conftest import PROJECT_ROOT, SPS, mirror_snapshot, sps_env
 
 CEILING_S = 300  # a wait that reaches this has failed; it is not a performance assertion
@@ -117,6 +117,7 @@ def marts_connection(refreshed_data_dir: Path) -> duckdb.DuckDBPyConnection:
     calling publish_marts directly (the tables publish itself writes are left out)."""
     conn = duckdb.connect()
     source = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    search_published_folder(conn, source.parent)  # its views name their table files relative to that folder
     conn.execute(f"attach '{source}' as src (read_only)")
     conn.execute("create schema marts")
     tables = conn.execute(

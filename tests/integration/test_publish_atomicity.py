@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.versions.connection import search_published_folder
 from tests.conftest import mirror_snapshot, run_sps, sps_env
 
 pytestmark = pytest.mark.integration
@@ -80,6 +81,7 @@ def test_publish_keeps_the_last_five_versions(tmp_path, refreshed_data_dir):
     current = (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
     source = refreshed_data_dir / "published" / current
     with duckdb.connect() as conn:
+        search_published_folder(conn, source.parent)  # its views name their table files relative to that folder
         conn.execute(f"attach '{source}' as src (read_only)")
         conn.execute("create schema marts")
         conn.execute("create table marts.dim_indicators as select * from src.dim_indicators")

@@ -38,7 +38,9 @@ def indicator_translations(conn: duckdb.DuckDBPyConnection, lang: str) -> dict[s
     if lang == i18n.DEFAULT_LANGUAGE:
         return {}
     present = conn.execute(
-        "select count(*) from duckdb_tables() where table_name = 'dim_indicator_translations'"
+        # a table of the version's own file, or a view over its table file (docs/adr/0024)
+        "select count(*) from information_schema.tables where table_name = 'dim_indicator_translations' "
+        "and table_catalog = current_database()"
     ).fetchall()[0][0]
     if not present:
         return {}

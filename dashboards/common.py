@@ -136,13 +136,16 @@ def xlsx_bytes(frame) -> bytes:
 
 
 def download_buttons(frame, stem: str) -> None:
-    """CSV and XLSX downloads of exactly the frame shown. The files are written when a button is clicked, not
-    on every run of the page: an XLSX of a few thousand rows takes longer than the rest of the page."""
+    """CSV and XLSX downloads of exactly the frame shown. The XLSX is written when its button is clicked, not on
+    every run of the page (an XLSX of a few thousand rows takes longer than the rest of the page); the CSV, a few
+    milliseconds, is written with the page. A deferred download whose click lands while a rerun replaces the
+    button was seen to leave the button disabled for good (Streamlit 1.67, in several test runs on a loaded machine):
+    the CSV, the download most readers use, is an ordinary file link."""
     frame = frame.copy()  # what is shown now, even if the page changes its frame afterwards (copy-on-write: cheap)
     left, right = st.columns(2)
     left.download_button(
         _("Download CSV"),
-        lambda: csv_bytes(frame),
+        csv_bytes(frame),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"csv-{stem}",

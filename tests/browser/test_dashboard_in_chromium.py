@@ -97,9 +97,8 @@ def _pick(page, label: str, text: str) -> None:
 
 
 def _download(page, label: str, target) -> None:
-    """Click a download button once the app has finished rerunning. The file is written on click (a callable
-    download_button), so a click that lands while a rerun replaces the button is lost: the app is waited for,
-    and the click tried once more if no download starts (seen once in a full CI run on a loaded machine)."""
+    """Click a download button once the app has finished rerunning; a click that lands while a rerun replaces the
+    button is lost, so the click is tried once more if no download starts (seen in CI on a loaded machine)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     for attempt in range(2):

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 
 import psutil
 import pytest
@@ -28,6 +29,14 @@ def _listening_pids(port: int) -> set[int]:
         for conn in psutil.net_connections(kind="tcp")
         if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid
     }
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def _port_is_free(port: int) -> bool:
@@ -59,7 +68,10 @@ def test_stopping_sps_serve_by_its_id_stops_the_server_and_frees_the_port(tmp_pa
         )
     try:
         deadline = time.monotonic() + CEILING_S
-        while not _listening_pids(port):
+        # started: listening and answering its health check. Once in CI on a loaded machine the server was still
+        # running 120 s after the signal, sent as soon as the port listened; the cause is not known, so the signal
+        # now goes to a server that has finished starting, and a failure prints the server's own output.
+        while not (_listening_pids(port) and _healthy(port)):
             assert process.poll() is None, out.read_text()
             assert time.monotonic() < deadline, f"the dashboard did not start:\n{out.read_text()}"
             time.sleep(0.2)
@@ -67,7 +79,10 @@ def test_stopping_sps_serve_by_its_id_stops_the_server_and_frees_the_port(tmp_pa
         assert _listening_pids(port) == {process.pid}
         assert psutil.Process(process.pid).children(recursive=True) == []
         process.send_signal(stop)
-        process.wait(timeout=CEILING_S)
+        try:
+            process.wait(timeout=CEILING_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"sps serve was still running {CEILING_S} s after {stop.name}:\n{out.read_text()[-3000:]}")
     finally:
         if process.poll() is None:
             process.kill()

@@ -29,6 +29,7 @@ import psutil
 from benchmarks.backup import backup_targets, bench_backup, bench_verify
 from benchmarks.findings import FINDINGS
 from benchmarks.scale import generate, upload_rows, write_upload_csv
+from benchmarks.server import start_server
 from benchmarks.spaces import bench_spaces
 from benchmarks.spaces import render as render_spaces
 from benchmarks.survey_estimates import bench_survey_estimates, survey_target
@@ -524,14 +525,7 @@ def dashboard_server_start(env: dict, repeats: int) -> dict:
     for _ in range(repeats):
         port = _free_port()
         t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [SPS, "serve", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_server(env, port)
         ready = None
         try:
             while time.perf_counter() - t0 < 60 and proc.poll() is None:

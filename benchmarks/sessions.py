@@ -36,6 +36,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from benchmarks.server import start_server
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPS = str(Path(sys.executable).with_name("sps"))
 RERUN_TIMEOUT_S = 60
@@ -155,14 +157,7 @@ def run(data_dir: Path, sessions: int, rounds: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_HOME")}
     env.update({"SPS_DATA_DIR": str(data_dir), "DO_NOT_TRACK": "1"})
     port = _free_port()
-    server = subprocess.Popen(
-        [SPS, "serve", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_server(env, port)
     peak = 0
     try:
         deadline = time.monotonic() + 120

@@ -32,6 +32,7 @@ from pipelines.versions.store import (
     POINTER,
     TMP_SUFFIX,
     current_version_path,
+    fsync_path,
     prune_versions,
     sweep_temporary_files,
     tables_dir,
@@ -193,14 +194,6 @@ def _sql_path(path: Path | str) -> str:
     return Path(path).as_posix().replace("'", "''")
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_sources(conn: duckdb.DuckDBPyConnection) -> None:
     """`_publish.main._sources`: title, provider and licence of every catalogued source, as of this version, so
     readers (dashboard, exports, reports) name sources without reading the catalogue of the code running now."""
@@ -345,12 +338,12 @@ def publish_marts(
                 conn.execute("detach database if exists _previous")
             conn.execute("detach database if exists _publish")
         for path in written:
-            _fsync(path)
+            fsync_path(path)
             path.chmod(0o444)
-        _fsync(folder)
+        fsync_path(folder)
         folder.chmod(0o555)
         pause_for_tests("publish")  # test-only: a crash here leaves a half-made version, never a swapped pointer
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, final)
         final.chmod(0o444)
         # The manifest is on disk before CURRENT names the version: readers can always verify what they serve.

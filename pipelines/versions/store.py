@@ -11,8 +11,8 @@
 
 A version's views name their table files relative to the published folder, so a moved, copied or restored data
 folder reads as it did; `pipelines.versions.connection` opens every version with DuckDB's `file_search_path` set to
-its folder (from the DuckDB shell: `cd data/published` first). The last N versions are kept; versions published before table files (docs/adr/0024) are one DuckDB file holding
-every table, and are read the same way.
+its folder (from the DuckDB shell: `cd data/published` first). The last N versions are kept; versions published
+before table files (docs/adr/0024) are one DuckDB file holding every table, and are read the same way.
 
 Readers (dashboard, exports, reports, the upload check) only ever open the file CURRENT names, read-only.
 Only `pipelines.publishing` writes new versions; the pointer is swapped atomically (write temp + rename), so
@@ -52,7 +52,8 @@ def _remove_tree(folder: Path) -> None:
     folder.rmdir()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -67,7 +68,7 @@ def write_pointer(published_dir: Path, file_name: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, published_dir / POINTER)
-    _fsync_dir(published_dir)
+    fsync_path(published_dir)
 
 
 def sweep_temporary_files(published_dir: Path) -> list[str]:

@@ -26,7 +26,7 @@ from pipelines.publishing.fingerprint import loaded_fingerprint, published_finge
 from pipelines.publishing.health import build_health_report
 from pipelines.settings import PROJECT_ROOT, Settings, pause_for_tests
 from pipelines.sources.catalog import load_catalog
-from pipelines.versions.connection import search_published_folder
+from pipelines.versions.connection import search_published_folder, searchable_folder
 from pipelines.versions.serving import serving_version
 from pipelines.versions.store import (
     POINTER,
@@ -214,6 +214,7 @@ def publish_marts(
     the revisions since the current version, a health report and the fingerprint of the inputs. With
     `skip_unchanged` (refreshes), nothing is published when the intact current version has the same inputs."""
     published_dir = settings.published_dir
+    searchable_folder(published_dir)  # a folder its views could not name their table files in: refused first
     published_dir.mkdir(parents=True, exist_ok=True)
     sweep_temporary_files(published_dir)
     now = datetime.now(UTC)

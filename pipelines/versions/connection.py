@@ -16,15 +16,20 @@ import duckdb
 from pipelines.errors import SpsError
 
 
-def version_config(version_path: Path | str) -> dict[str, str]:
-    """The DuckDB settings every connection to `version_path` is opened with."""
-    folder = str(Path(version_path).resolve().parent)
-    if "," in folder:  # file_search_path is a comma-separated list
+def searchable_folder(folder: Path | str) -> str:
+    """`folder` as DuckDB's `file_search_path` takes it: absolute, and without a comma (it separates entries)."""
+    resolved = str(Path(folder).resolve())
+    if "," in resolved:
         raise SpsError(
-            f"the published folder {folder} contains a comma, which DuckDB cannot search: "
+            f"the published folder {resolved} contains a comma, which DuckDB cannot search: "
             "set SPS_DATA_DIR to a folder without one"
         )
-    return {"file_search_path": folder}
+    return resolved
+
+
+def version_config(version_path: Path | str) -> dict[str, str]:
+    """The DuckDB settings every connection to `version_path` is opened with."""
+    return {"file_search_path": searchable_folder(Path(version_path).resolve().parent)}
 
 
 def connect_version(version_path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -35,4 +40,4 @@ def connect_version(version_path: Path | str, read_only: bool = True) -> duckdb.
 def search_published_folder(conn: duckdb.DuckDBPyConnection, published_dir: Path) -> None:
     """Let a connection that is not a version's own (the warehouse, while publishing) attach and write versions:
     their relative table file names resolve in `published_dir`."""
-    conn.execute("set file_search_path = ?", [str(Path(published_dir).resolve())])
+    conn.execute("set file_search_path = ?", [searchable_folder(published_dir)])

@@ -66,7 +66,7 @@ def observations_frame(conn):
     (11 M observations; benchmarks/findings.py)."""
     import pyarrow.compute as pc
 
-    table = conn.execute(
+    table = conn.sql(  # a relation's Arrow result is the rows as DuckDB made them; a DB-API result copies them
         """select rowid as observation_id, value, ci_low, ci_high, source_type, uncertainty_method,
                   case when unit like '%\\%%' escape '\\' then value end as pct,
                   case when unit not like '%\\%%' escape '\\' then value end as non_pct

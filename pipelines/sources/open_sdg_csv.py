@@ -20,7 +20,10 @@ REQUIRED = ("Year", "Value")
 
 def _header(path: Path) -> list[str]:
     line = first_line(path).lstrip("\ufeff")
-    return next(csv.reader([line]))
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:  # e.g. a stray carriage return: a line break inside an unquoted header field
+        raise SourceFileError(path, f"the header line cannot be read as CSV ({exc})", line=1) from exc
 
 
 def load_open_sdg_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str) -> int:

@@ -205,6 +205,12 @@ def test_mutated_source_files_load_whole_or_fail_cleanly(format_name, data):
     ingest_bytes(format_name, data.draw(mutated(FORMATS[format_name][2])))
 
 
+@pytest.mark.parametrize("format_name", ["open_sdg_csv", "eurostat_label_csv", "sdmx_tsv"])
+def test_a_carriage_return_before_the_header_fails_cleanly(format_name):
+    # found by the property test above in CI: "\rYear,..." made the Open SDG reader's csv module raise
+    ingest_bytes(format_name, b"\r" + FORMATS[format_name][2])
+
+
 @pytest.mark.parametrize("format_name", sorted(FORMATS))
 @settings(max_examples=15, deadline=None)
 @given(payload=st.binary(max_size=300))

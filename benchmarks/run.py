@@ -358,7 +358,7 @@ def bench_dashboard(data_dir: Path, repeats: int) -> dict:
 
 
 # ------------------------------------------------------------------------- round 2: upload, sessions
-def bench_upload_latency(data_dir: Path, snapshot: Path, work: Path, uploads: int, log) -> dict:
+def bench_upload_latency(data_dir: Path, snapshot: Path, work: Path, uploads: int, refreshes: int, log) -> dict:
     """Issue 21 target 1 (benchmarks/upload_latency.py) on a copy of the 1x data folder (it publishes versions)."""
     copy = work / "upload-latency-data"
     shutil.rmtree(copy, ignore_errors=True)
@@ -366,7 +366,7 @@ def bench_upload_latency(data_dir: Path, snapshot: Path, work: Path, uploads: in
     log(f"  upload -> published, {uploads} uploads")
     process = measured(
         [PYTHON, "-m", "benchmarks.upload_latency", "--data-dir", str(copy), "--uploads", str(uploads),
-         "--work", str(work / "upload-latency")],
+         "--refreshes", str(refreshes), "--work", str(work / "upload-latency")],
         env=sps_env(copy, snapshot),
     )  # fmt: skip
     shutil.rmtree(copy, ignore_errors=True)
@@ -1062,7 +1062,7 @@ def main(argv: list[str] | None = None) -> int:
     log("upload -> published")
     results["upload_latency"] = bench_upload_latency(
         first, Path(results["scales"][str(args.scales[0])]["_snapshot"]), work,
-        2 if args.tiny else args.latency_uploads, log,
+        2 if args.tiny else args.latency_uploads, 1 if args.tiny else 3, log,
     )  # fmt: skip
     log("survey estimates")
     results["survey_estimates"] = bench_survey_estimates(work, args.repeats, log, 3_000 if args.tiny else 100_000)

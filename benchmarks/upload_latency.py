@@ -112,10 +112,13 @@ def run(data_dir: Path, uploads: int, rows: int, refreshes: int, work: Path) -> 
             submission, seconds = _upload(path, token, env)
             upload_s.append(seconds)
             t0 = time.perf_counter()
+            looked_at = set()  # versions already opened: the poll must not load the cores the run needs
             while True:
                 name = _current(published)
-                if name and _holds(published / name, submission):
-                    break
+                if name and name not in looked_at:
+                    looked_at.add(name)
+                    if _holds(published / name, submission):
+                        break
                 if time.perf_counter() - t0 > 120:
                     raise RuntimeError(
                         f"{submission} not published after 120 s: {(work / 'watch.log').read_text()[-2000:]}"

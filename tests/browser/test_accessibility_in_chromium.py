@@ -74,11 +74,11 @@ def test_no_serious_or_critical_axe_violation(browser, dashboard_url, name, path
     page = browser.new_page(viewport={"width": 1280, "height": 1800})
     page.goto(f"{dashboard_url}{path}{'&' if '?' in path else '?'}lang={lang}")
     _drawn(page)
-    if action is not None:
+    if action is not None:  # its rerun, then its charts' first drawing (_drawn waited for the page's own)
         action(page, lang)
         page.wait_for_timeout(500)
         page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
-    page.wait_for_timeout(1500)
+        page.wait_for_timeout(1500)
     # the page's language is set by a script of the page (dashboards/accessibility.py) once its element is drawn
     page.wait_for_function(f"document.documentElement.lang === '{lang}'", timeout=20_000)
     results = Axe().run(page, options={"resultTypes": ["violations", "passes"]}).response

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ def dbt_executable() -> str:
     return "dbt"
 
 
+DUCKDB_MEMORY_LIMIT_DEFAULT = "2GB"
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name, "").strip()
     return Path(value).expanduser().resolve() if value else default.resolve()
@@ -59,6 +63,9 @@ class Settings:
     extra: dict = field(default_factory=dict)
     token_days: int = 400  # upload tokens expire after this many days unless `--days` says otherwise
     backup_dest: str = ""  # where the nightly backup goes (a folder, or an fsspec URL such as s3://bucket/sps)
+    # DuckDB's memory for a refresh (dbt's connection and the assets' one): beyond it DuckDB spills to
+    # `warehouse.duckdb.tmp/` in the data folder. Its own default is 80 % of the machine's memory.
+    duckdb_memory_limit: str = DUCKDB_MEMORY_LIMIT_DEFAULT
 
     @property
     def warehouse_path(self) -> Path:
@@ -130,6 +137,7 @@ class Settings:
         os.environ["SPS_WAREHOUSE_PATH"] = str(self.warehouse_path)
         os.environ["SPS_DATA_DIR"] = str(self.data_dir)
         os.environ["SPS_SNAPSHOT_DIR_RESOLVED"] = str(self.snapshot_dir)
+        os.environ["SPS_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit  # dbt_project/profiles.yml reads it
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         os.environ["DO_NOT_TRACK"] = "1"
@@ -177,7 +185,22 @@ def load_settings() -> Settings:
         dagster_port=int(os.environ.get("SPS_DAGSTER_PORT", "3000")),
         token_days=_positive_int("SPS_TOKEN_DAYS", 400),
         backup_dest=os.environ.get("SPS_BACKUP_DEST", "").strip(),
+        duckdb_memory_limit=_memory_limit("SPS_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT),
     )
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", re.IGNORECASE)  # as DuckDB reads it
+
+
+def _memory_limit(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not _MEMORY.fullmatch(value):
+        raise ValueError(
+            f"{name} must be an amount of memory such as 2GB, 1500MB or 25% (of the machine), not {value!r}"
+        )
+    return value
 
 
 def _positive_int(name: str, default: int) -> int:

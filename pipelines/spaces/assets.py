@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import load_settings
 from pipelines.spaces.load import PublicSpaceLoadError, load_public_space
+from pipelines.warehouse.connection import warehouse_connection
 
 OWNER = "team:secretariat"
 TABLES = {
@@ -36,7 +37,7 @@ KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
 )
 def raw_public_space(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
     settings = load_settings()
-    with duckdb.get_connection() as conn:
+    with warehouse_connection(duckdb) as conn:
         try:
             outcome = load_public_space(conn, settings)
         except PublicSpaceLoadError as exc:

@@ -26,25 +26,36 @@
 {%- set police_caveat = "police-recorded: a change can reflect reporting and recording practice, not only crime (Eurostat); compare a region or country with itself over time" %}
 
 with observations as (
+    -- every value of every series, with the columns the windows below need for each row; they sort all of them
+    -- (11 M rows at 100x), so what only the latest value of a series needs is joined to that row alone (latest)
     select
+        observations.observation_id,
         concat_ws('|', observations.indicator_code, observations.geo_code, coalesce(observations.sex, '~'),
             coalesce(observations.age_group, '~'), coalesce(observations.breakdown, '~'),
             observations.comparability_group) as series_id,
+        observations.period,
+        observations.period_year,
+        observations.value,
+        case when observations.standard_error > 0 then observations.standard_error end as standard_error,
+        observations.is_ci_approximate,
+        observations.break_in_series,
+        observations.quality_note
+    from {{ ref('fct_observations') }} as observations
+    semi join {{ ref('indicators') }} as indicators on observations.indicator_code = indicators.indicator_code
+    where observations.value is not null and observations.period_year is not null
+),
+
+series_details as (
+    select
+        observations.observation_id,
         observations.indicator_code,
         observations.geo_code,
         observations.sex,
         observations.age_group,
         observations.breakdown,
         observations.comparability_group,
-        observations.period,
-        observations.period_year,
-        observations.value,
         observations.ci_low,
         observations.ci_high,
-        case when observations.standard_error > 0 then observations.standard_error end as standard_error,
-        observations.is_ci_approximate,
-        observations.break_in_series,
-        observations.quality_note,
         indicators.indicator_family,
         -- sampled: surveys, and site-audit scores with their bootstrap over sites (audit counts are exact)
         indicators.indicator_family in ('perception', 'survey')
@@ -54,7 +65,6 @@ with observations as (
         observations.sex is null and observations.age_group is null and observations.breakdown is null as is_total
     from {{ ref('fct_observations') }} as observations
     inner join {{ ref('indicators') }} as indicators on observations.indicator_code = indicators.indicator_code
-    where observations.value is not null and observations.period_year is not null
 ),
 
 numbered as (
@@ -75,7 +85,10 @@ segmented as (
 ),
 
 latest as (
-    select * from segmented where position = periods and periods > 1
+    select segmented.*, series_details.* exclude (observation_id)
+    from segmented
+    inner join series_details on segmented.observation_id = series_details.observation_id
+    where segmented.position = segmented.periods and segmented.periods > 1
 ),
 
 earlier as (

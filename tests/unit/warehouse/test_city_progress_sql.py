@@ -52,8 +52,14 @@ def obs(indicator, geo, group, period, value, se=None, *, ci=None, brk=False, no
             brk, note, method)  # fmt: skip
 
 
-def progress(rows, targets=None) -> pd.DataFrame:
+def observations(rows) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
+    frame["observation_id"] = [f"zz-{i}" for i in range(len(frame))]  # unique, as fct_observations' contract says
+    return frame
+
+
+def progress(rows, targets=None) -> pd.DataFrame:
+    frame = observations(rows)
     result = run_model(
         "city_progress",
         {
@@ -279,7 +285,7 @@ def test_site_audit_scores_are_tested_as_samples_and_audit_counts_as_counts():
         obs("zz_audit_count", "ZZ001C", "audit:n", 2020, 40.0),
         obs("zz_audit_count", "ZZ001C", "audit:n", 2025, 60.0),
     ]
-    frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
+    frame = observations(rows)
     frame.loc[frame["indicator_code"] == "zz_audit_count", "uncertainty_method"] = "not_applicable"
     result = run_model(
         "city_progress", {"fct_observations": frame, "indicators": INDICATORS, "int_progress_targets": NO_TARGETS}

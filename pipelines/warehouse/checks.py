@@ -8,6 +8,7 @@ blocks publishing (publish waits for it so that the health report includes it); 
 and a few offending observations.
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -55,26 +56,52 @@ def validate_observations(frame) -> list[tuple[str, int, list]]:
             ),
         ]
 
-    outcomes = run_suite(frame, "fct_observations", build, ["observation_id"], partial_count=5)
-    return [(rule, len(hits), [hit["observation_id"] for hit in hits[:5]]) for rule, hits in outcomes]
+    outcomes = run_suite(frame, "fct_observations", build, ["observation_id"], partial_count=SAMPLE)
+    return [(rule, len(hits), [hit["observation_id"] for hit in hits[:SAMPLE]]) for rule, hits in outcomes]
 
 
-def observations_frame(conn):
-    """The columns the suite reads, as a pandas frame that is cheap to build at scale: DuckDB's row id stands in
-    for observation_id (the sample's ids are looked up afterwards) and the two text columns are categorical.
-    Building the frame with observation_id and plain strings took 9 s of the check's 15 s at 100x
-    (11 M observations; benchmarks/findings.py)."""
+# Observations per Great Expectations batch. Every rule looks at one row at a time, so the counts and samples of the
+# batches add up to those of one whole-table run. In one frame, 11 M observations at 100x took 2.8 GB (the
+# Arrow result, its pandas copy and GX's masks): the largest part of a refresh's peak memory (ADR 0025).
+CHUNK_ROWS = 1_000_000
+SAMPLE = 5  # offending observations named per rule
+
+
+def observation_frames(conn, chunk_rows: int | None = None) -> Iterator:
+    """The columns the suite reads, as pandas frames of at most `chunk_rows` rows, cheap to build at scale: DuckDB's
+    row id stands in for observation_id (the sample's ids are looked up afterwards) and the two text columns are
+    categorical. Building one frame with observation_id and plain strings took 9 s of the check's 15 s at 100x
+    (11 M observations; benchmarks/findings.py). A table without rows gives one empty frame."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = conn.sql(  # a relation's Arrow result is the rows as DuckDB made them; a DB-API result copies them
+    reader = conn.sql(  # a relation's Arrow batches are the rows as DuckDB made them; a DB-API result copies them
         """select rowid as observation_id, value, ci_low, ci_high, source_type, uncertainty_method,
                   case when unit like '%\\%%' escape '\\' then value end as pct,
                   case when unit not like '%\\%%' escape '\\' then value end as non_pct
            from marts.fct_observations"""
-    ).to_arrow_table()
-    for name in ("source_type", "uncertainty_method"):
-        table = table.set_column(table.schema.get_field_index(name), name, pc.dictionary_encode(table[name]))
-    return table.to_pandas()
+    ).to_arrow_reader(batch_size=chunk_rows or CHUNK_ROWS)
+    empty = True
+    for batch in reader:
+        empty = False
+        table = pa.Table.from_batches([batch])
+        for name in ("source_type", "uncertainty_method"):
+            table = table.set_column(table.schema.get_field_index(name), name, pc.dictionary_encode(table[name]))
+        yield table.to_pandas()
+    if empty:
+        yield reader.schema.empty_table().to_pandas()
+
+
+def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
+    """validate_observations over each frame, added up: (rule, unexpected count, first sample) and the rows seen."""
+    totals: dict[str, tuple[int, list]] = {}
+    rows = 0
+    for frame in frames:
+        rows += len(frame)
+        for rule, count, sample in validate_observations(frame):
+            seen, named = totals.get(rule, (0, []))
+            totals[rule] = (seen + count, named + list(sample[: SAMPLE - len(named)]))
+    return [(rule, count, sample) for rule, (count, sample) in totals.items()], rows
 
 
 @dg.asset_check(
@@ -86,8 +113,7 @@ def observations_frame(conn):
 )
 def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse_connection(duckdb) as conn:
-        frame = observations_frame(conn)
-        outcomes = validate_observations(frame)
+        outcomes, rows = validate_in_chunks(observation_frames(conn))
         samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
         ids = dict(
             conn.execute(
@@ -116,9 +142,9 @@ def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         description="; ".join(
             f"{rule}: {count} observation(s), e.g. {', '.join(sample)}" for rule, count, sample in failed
         )
-        or f"all {len(outcomes)} rules hold for {len(frame)} observations",
+        or f"all {len(outcomes)} rules hold for {rows} observations",
         metadata={
-            "observations": len(frame),
+            "observations": rows,
             **{f"unexpected: {rule}": count for rule, count, _ in outcomes},
         },
     )

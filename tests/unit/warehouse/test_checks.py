@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
+import pytest
 
-from pipelines.warehouse.checks import FCT_OBSERVATIONS, validate_observations
+from pipelines.warehouse import checks
+from pipelines.warehouse.checks import FCT_OBSERVATIONS, validate_in_chunks, validate_observations
 
 
 def _rows(**changes):
@@ -48,6 +50,18 @@ def test_clean_observations_pass_every_rule():
     assert [count for _, count, _ in outcomes] == [0] * 6
 
 
+def test_frames_checked_one_by_one_add_up_to_the_whole_table():
+    offending = [_rows(observation_id=f"pct{i}", value=101.0 + i, pct=101.0 + i) for i in range(7)]
+    rows = [_rows(observation_id="ok-first"), *offending[:3], _rows(observation_id="ok-mid"), *offending[3:]]
+    whole = validate_observations(pd.DataFrame(rows))
+    chunked, seen = validate_in_chunks(pd.DataFrame(rows[i : i + 2]) for i in range(0, len(rows), 2))
+    assert seen == len(rows) == 9
+    assert chunked == whole
+    assert dict((rule, (count, sample)) for rule, count, sample in chunked)["percentages within 0-100"] == (
+        7, ["pct0", "pct1", "pct2", "pct3", "pct4"],
+    )  # fmt: skip
+
+
 def test_the_suite_is_an_asset_check_on_fct_observations():
     from pipelines.definitions import defs
 
@@ -57,9 +71,12 @@ def test_the_suite_is_an_asset_check_on_fct_observations():
     assert key in defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
 
 
-def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_id(tmp_path):
-    """The check builds its frame from DuckDB row ids and categorical text, then looks the sample's ids up:
-    the failures must still name the real observation_id, and the outcomes land in ops.gx_check_results."""
+@pytest.mark.parametrize("chunk_rows", [checks.CHUNK_ROWS, 2])
+def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_id(tmp_path, monkeypatch, chunk_rows):
+    """The check builds its frames from DuckDB row ids and categorical text, a batch of rows at a time, then looks
+    the sample's ids up: the failures must still name the real observation_id, whether the five rows come as one
+    batch or three, and the outcomes land in ops.gx_check_results."""
+    monkeypatch.setattr(checks, "CHUNK_ROWS", chunk_rows)
     import duckdb
     from dagster_duckdb import DuckDBResource
 
@@ -82,6 +99,7 @@ def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_
         conn.executemany("insert into marts.fct_observations values (?, ?, ?, ?, ?, ?, ?)", rows)
     result = gx_observations_make_sense(DuckDBResource(database=str(path)))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert result.metadata["observations"].value == 5
     assert "percentages within 0-100: 1 observation(s), e.g. SYNTHETIC-pct140" in result.description
     assert "rates and counts not negative: 1 observation(s), e.g. SYNTHETIC-negative" in result.description
     assert "known source type: 1 observation(s), e.g. SYNTHETIC-blog" in result.description
@@ -92,3 +110,21 @@ def test_the_check_reads_the_warehouse_and_names_offenders_by_their_observation_
         "rates and counts not negative": "SYNTHETIC-negative",
         "known source type": "SYNTHETIC-blog",
     }
+
+
+def test_an_empty_observations_table_passes_every_rule(tmp_path):
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.warehouse.checks import gx_observations_make_sense
+
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.fct_observations (observation_id varchar, value double, ci_low double, "
+            "ci_high double, source_type varchar, uncertainty_method varchar, unit varchar)"
+        )
+    result = gx_observations_make_sense(DuckDBResource(database=str(path)))
+    assert result.passed and result.metadata["observations"].value == 0
+    assert result.description == "all 6 rules hold for 0 observations"

@@ -38,7 +38,7 @@ def dbt_executable() -> str:
     return "dbt"
 
 
-DUCKDB_MEMORY_LIMIT_DEFAULT = "2GB"
+DUCKDB_MEMORY_LIMIT_DEFAULT = "1.5GB"
 
 
 def _env_path(name: str, default: Path) -> Path:

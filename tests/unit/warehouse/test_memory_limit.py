@@ -1,4 +1,4 @@
-"""DuckDB's memory during a refresh is capped by SPS_DUCKDB_MEMORY_LIMIT (2GB by default), on both connections that
+"""DuckDB's memory during a refresh is capped by SPS_DUCKDB_MEMORY_LIMIT (1.5GB by default), on both connections that
 write the warehouse: the assets' (pipelines/warehouse/connection.py) and dbt's (dbt_project/profiles.yml). A value
 DuckDB could not read is refused in one line before anything runs."""
 

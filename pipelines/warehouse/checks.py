@@ -67,8 +67,8 @@ CHUNK_ROWS = 1_000_000
 SAMPLE = 5  # offending observations named per rule
 
 
-def observation_frames(conn, chunk_rows: int | None = None) -> Iterator:
-    """The columns the suite reads, as pandas frames of at most `chunk_rows` rows, cheap to build at scale: DuckDB's
+def observation_frames(conn) -> Iterator:
+    """The columns the suite reads, as pandas frames of at most CHUNK_ROWS rows, cheap to build at scale: DuckDB's
     row id stands in for observation_id (the sample's ids are looked up afterwards) and the two text columns are
     categorical. Building one frame with observation_id and plain strings took 9 s of the check's 15 s at 100x
     (11 M observations; benchmarks/findings.py). A table without rows gives one empty frame."""
@@ -80,7 +80,7 @@ def observation_frames(conn, chunk_rows: int | None = None) -> Iterator:
                   case when unit like '%\\%%' escape '\\' then value end as pct,
                   case when unit not like '%\\%%' escape '\\' then value end as non_pct
            from marts.fct_observations"""
-    ).to_arrow_reader(batch_size=chunk_rows or CHUNK_ROWS)
+    ).to_arrow_reader(batch_size=CHUNK_ROWS)
     empty = True
     for batch in reader:
         empty = False

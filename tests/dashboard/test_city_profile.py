@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.labels import peer_group_label
 from pipelines.settings import SEEDS_DIR
 from pipelines.versions.connection import connect_version
-from tests.conftest import mirror_snapshot, run_sps, sps_env
+from tests.conftest import mirror_snapshot, refreshed_copy, run_sps, sps_env
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 # The page file, wherever the app keeps its pages (pages/ or views/).
@@ -187,10 +187,11 @@ def test_a_city_without_values_says_why(app_env):
 
 
 @pytest.fixture(scope="module")
-def survey_data_dir(tmp_path_factory, snapshot_dir) -> Path:
-    """A real refresh with the synthetic SPS-template survey results (Riga, 2023) in the snapshot."""
+def survey_data_dir(tmp_path_factory, snapshot_dir, refreshed_data_dir) -> Path:
+    """The refreshed real snapshot, refreshed again with the synthetic SPS-template survey results (Riga, 2023)
+    added to the snapshot."""
     root = tmp_path_factory.mktemp("city_profile_survey")
-    snap, data = root / "snapshot", root / "data"
+    snap, data = root / "snapshot", refreshed_copy(refreshed_data_dir, root / "data")
     mirror_snapshot(snapshot_dir, snap)
     (snap / "survey_results").mkdir()
     shutil.copy(SURVEY_FIXTURE, snap / "survey_results" / SURVEY_FIXTURE.name)

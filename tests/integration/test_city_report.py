@@ -20,7 +20,7 @@ from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
 from pipelines.uploads.tokens import issue_upload_token
 from pipelines.versions.connection import connect_version
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refreshed_copy, run_sps, sps_env
 from tests.fixtures.private import opened_text
 from tests.fixtures.versions import derived_copy, editable
 
@@ -38,9 +38,9 @@ LOADING_ELEMENTS = {"script", "link", "img", "iframe", "object", "embed", "audio
 
 
 @pytest.fixture(scope="module")
-def reported_data_dir(tmp_path_factory, snapshot_dir) -> Path:
-    """A refresh of the real snapshot after Barcelona and Bristol uploaded their real files."""
-    data_dir = tmp_path_factory.mktemp("city_report") / "data"
+def reported_data_dir(tmp_path_factory, snapshot_dir, refreshed_data_dir) -> Path:
+    """The refreshed real snapshot, refreshed again after Barcelona and Bristol uploaded their real files."""
+    data_dir = refreshed_copy(refreshed_data_dir, tmp_path_factory.mktemp("city_report") / "data")
     settings = replace(load_settings(), data_dir=data_dir)
     for relative, city, mapping in UPLOADS:
         _, token = issue_upload_token(data_dir, city)

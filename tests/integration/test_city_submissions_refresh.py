@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines.versions.connection import connect_version
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refreshed_copy, run_sps, sps_env
 from tests.fixtures.city_inbox import write_submission
 
 pytestmark = pytest.mark.integration
@@ -32,8 +32,8 @@ def _wilson(percent: float, n: int) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def city_reported(tmp_path_factory, snapshot_dir):
-    data = tmp_path_factory.mktemp("city_submissions") / "data"
+def city_reported(tmp_path_factory, snapshot_dir, refreshed_data_dir):
+    data = refreshed_copy(refreshed_data_dir, tmp_path_factory.mktemp("city_submissions") / "data")
     inbox = data / "inbox"
     first = write_submission(
         inbox,

@@ -19,7 +19,7 @@ import pytest
 from pipelines.settings import PROJECT_ROOT
 from pipelines.surveys.store import read_audit, store_dir, submissions_dir
 from pipelines.versions.connection import connect_version
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refreshed_copy, run_sps, sps_env
 from tests.fixtures.survey_microdata import draw_sample, make_population, to_csv_bytes
 from tests.fixtures.versions import TABLES_SQL
 
@@ -34,9 +34,9 @@ def _token(data: Path, city: str, env) -> str:
 
 
 @pytest.fixture(scope="module")
-def surveyed(tmp_path_factory, snapshot_dir):
+def surveyed(tmp_path_factory, snapshot_dir, refreshed_data_dir):
     folder = tmp_path_factory.mktemp("city_surveys")
-    data = folder / "data"
+    data = refreshed_copy(refreshed_data_dir, folder / "data")
     env = sps_env(data, snapshot_dir)
     torun = _token(data, "PL013C", env)
     upload = run_sps(

@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.uploads.tokens import issue_upload_token
 from pipelines.versions.connection import connect_version
-from tests.conftest import PROJECT_ROOT, run_sps, sps_env
+from tests.conftest import PROJECT_ROOT, refreshed_copy, run_sps, sps_env
 
 pytestmark = pytest.mark.integration
 Z = 1.959963984540054
@@ -237,11 +237,11 @@ SYNTHETIC = "SYNTHETIC test value"
 
 
 @pytest.fixture(scope="module")
-def reported(tmp_path_factory, snapshot_dir):
-    """A refresh of the real snapshot after Riga reported every indicator of the 2026 cycle with targets for two
-    of them and Madrid one indicator, all through `sps upload` (SYNTHETIC values)."""
+def reported(tmp_path_factory, snapshot_dir, refreshed_data_dir):
+    """The refreshed real snapshot, refreshed again after Riga reported every indicator of the 2026 cycle with
+    targets for two of them and Madrid one indicator, all through `sps upload` (SYNTHETIC values)."""
     folder = tmp_path_factory.mktemp("progress_uploads")
-    data = folder / "data"
+    data = refreshed_copy(refreshed_data_dir, folder / "data")
     env = sps_env(data, snapshot_dir)
     files = {
         ("LV001C", "riga.csv"): VALUES

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from examples.spaces.generate import districts_file, generate, write
 from pipelines.versions.connection import connect_version
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refreshed_copy, run_sps, sps_env
 
 pytestmark = pytest.mark.integration
 CITY = "ES003C"
@@ -23,9 +23,9 @@ MARKER = "REJECTED-MARKER"  # only the rejected files carry it
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, snapshot_dir):
+def published(tmp_path_factory, snapshot_dir, refreshed_data_dir):
     work = tmp_path_factory.mktemp("public_space")
-    env = sps_env(work / "data", snapshot_dir)
+    env = sps_env(refreshed_copy(refreshed_data_dir, work / "data"), snapshot_dir)
     token = run_sps(["token", "issue", "--city", CITY], env).stdout.strip().splitlines()[-1]
     files = write(generate(districts_file(snapshot_dir), spaces=150, audits=120, seed=11), work / "files")
     real_districts = districts_file(snapshot_dir)

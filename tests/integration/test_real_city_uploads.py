@@ -15,7 +15,7 @@ from pipelines.settings import load_settings
 from pipelines.uploads.formats import Mapping
 from pipelines.uploads.submit import submit_upload
 from pipelines.versions.connection import connect_version
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refreshed_copy, run_sps, sps_env
 from tests.fixtures.private import opened
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,10 @@ FILES = [
 ]
 
 
-def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede(tmp_path, snapshot_dir, monkeypatch):
-    data_dir = tmp_path / "data"
+def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede(
+    tmp_path, snapshot_dir, monkeypatch, refreshed_data_dir
+):
+    data_dir = refreshed_copy(refreshed_data_dir, tmp_path / "data")  # the real snapshot, published
     settings = replace(load_settings(), data_dir=data_dir)
     env = sps_env(data_dir, snapshot_dir)
     tokens = {}

@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from pipelines.versions.connection import connect_version
-from tests.conftest import mirror_snapshot, run_sps, sps_env
+from tests.conftest import run_sps, sps_env
+from tests.integration.refresh_control import copy_baseline
 
 pytestmark = pytest.mark.integration
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "survey_template" / "synthetic_results.csv"
@@ -23,9 +24,8 @@ def _published(data: Path) -> duckdb.DuckDBPyConnection:
     return connect_version(str(data / "published" / (data / "published" / "CURRENT").read_text().strip()))
 
 
-def test_survey_template_results_keep_their_uncertainty(tmp_path, snapshot_dir):
-    snap, data = tmp_path / "snapshot", tmp_path / "data"
-    mirror_snapshot(snapshot_dir, snap)
+def test_survey_template_results_keep_their_uncertainty(tmp_path, snapshot_dir, refreshed_data_dir):
+    data, snap = copy_baseline(refreshed_data_dir, snapshot_dir, tmp_path)
     (snap / "survey_results").mkdir()
     shutil.copy(FIXTURE, snap / "survey_results" / FIXTURE.name)
     first = run_sps(["refresh"], sps_env(data, snap))

@@ -426,8 +426,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
         raise DataFolderNotWritable(settings.data_dir, exc.strerror or type(exc).__name__) from None
     settings.check_writable()
     settings.export_env()
-    from pipelines.operations.watch import upload_plan, upload_signature
+    from pipelines.operations.watch import StopRequest, in_thread, upload_plan, upload_signature
 
+    stop = StopRequest()
     print(f"sps watch: data folder {settings.data_dir}; publishing city uploads as they arrive (Ctrl-C stops)")
     started = time.monotonic()
     _warm_up_refresh(settings)
@@ -435,7 +436,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     handled = None
     note = ""
     runs = 0
-    while args.max_runs is None or runs < args.max_runs:
+    while (args.max_runs is None or runs < args.max_runs) and not stop.requested:
         signature = upload_signature(settings)
         if signature != handled:
             t0 = time.monotonic()
@@ -445,7 +446,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     if planned.plan is not None:
                         print(f"sps watch: {planned.plan.describe()}", flush=True)
                         runs += 1
-                        _run_refresh(argparse.Namespace(verbose=False), settings, planned.plan, t0)
+                        in_thread(_run_refresh, argparse.Namespace(verbose=False), settings, planned.plan, t0)
                 handled = signature  # a failed upload is not retried until something new arrives (as the sensor)
                 if planned.note and planned.note != note:
                     print(f"sps watch: {planned.note}", flush=True)
@@ -457,7 +458,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 if "another refresh is running" not in str(exc):
                     raise
             sys.stdout.flush()
-        time.sleep(args.interval)
+        stop.wait(args.interval)
+    if stop.requested:
+        print(f"sps watch: stopped ({stop.signal_name})", flush=True)
     return 0
 
 

@@ -68,3 +68,62 @@ def upload_plan(settings: Settings) -> UploadPlan:
     if not changed:
         return UploadPlan(None)
     return UploadPlan(RefreshPlan(full=False, changed=changed, published_version=plan.published_version))
+
+
+class StopRequest:
+    """How `sps watch` stops: SIGTERM (a service manager, `kill`) or Ctrl-C asks it to stop after the run in progress,
+    which then still publishes what it was publishing; a second one stops it at once (exit 130, the refresh's own
+    safety keeps the published version). Each run of the watch runs on a thread of its own (`in_thread`), so Dagster
+    never swaps this process's signal handlers: in the main thread, each run left SIGTERM doing what SIGINT did, and
+    a watch started in the background by a shell (SIGINT ignored) then ignored SIGTERM for good."""
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+
+        self._event = threading.Event()
+        self.signal_name = ""
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._handle)
+
+    def _handle(self, number, _frame) -> None:
+        import signal
+        import sys
+
+        if self._event.is_set():
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(number).name
+        self._event.set()
+        print(
+            f"sps watch: {self.signal_name}: stopping after the current run (send it again to stop at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, or less if a stop is asked for meanwhile; True if it was."""
+        return self._event.wait(seconds)
+
+
+def in_thread(work, *args):
+    """`work(*args)` on a thread of its own; its result, or its exception raised here."""
+    import threading
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="sps-watch-run", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

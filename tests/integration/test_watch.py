@@ -1,10 +1,14 @@
-"""`sps watch` publishes a city's upload as it arrives, with only what depends on it rebuilt (issue 21, ADR 0024).
-Real snapshot; the city submission is SYNTHETIC (tests/fixtures/city_inbox.py)."""
+"""`sps watch` publishes a city's upload as it arrives, with only what depends on it rebuilt (issue 21, ADR 0024), and
+stops on SIGTERM, after the run in progress if there is one. Real snapshot; the city submissions are SYNTHETIC
+(tests/fixtures/city_inbox.py)."""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -14,35 +18,88 @@ from tests.fixtures.city_inbox import write_submission
 pytestmark = pytest.mark.integration
 
 
-def test_watch_publishes_an_upload_as_it_arrives(refreshed_data_dir, snapshot_dir, tmp_path):
+ROWS = [{"indicator_code": "feel_safe_after_dark", "geo_code": "LV001C", "period": "2023", "value": "57.5",
+         "unit": "% of population", "sample_size": "700"}]  # fmt: skip
+
+
+def _start_watch(data: Path, snapshot_dir: Path, log: Path) -> subprocess.Popen:
+    """`sps watch` as a shell starts it in the background (`sps watch &`): SIGINT ignored."""
+    with open(log, "w") as out:  # a file, not a pipe: nobody reads it while the watch runs
+        process = subprocess.Popen(
+            [SPS, "watch", "--interval", "0.1"],
+            env=sps_env(data, snapshot_dir, PYTHONUNBUFFERED="1"),
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
+    _wait_for(log, "sps watch: ready in", process)
+    return process
+
+
+def _wait_for(log: Path, text: str, process: subprocess.Popen, after: int = 0) -> None:
+    deadline = time.monotonic() + 300
+    while text not in log.read_text()[after:]:
+        assert process.poll() is None, f"sps watch ended (rc {process.returncode}): {log.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} after 300 s: {log.read_text()[-2000:]}"
+        time.sleep(0.05)
+
+
+def _stopped(process: subprocess.Popen, log: Path, within: float) -> str:
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"sps watch still ran {within} s after SIGTERM: {log.read_text()[-2000:]}") from None
+    text = log.read_text()
+    assert process.returncode == 0, text[-2000:]
+    assert "sps watch: stopped (SIGTERM)" in text and "Traceback" not in text
+    return text
+
+
+def _published_values(data: Path, version: str, submission: str) -> list[tuple]:
+    from pipelines.versions.store import open_version
+
+    with open_version(data / "published" / version) as conn:
+        query = "select value from fct_observations where submission_id = ? and geo_code = 'LV001C'"
+        return conn.execute(query, [submission]).fetchall()
+
+
+def test_watch_publishes_an_upload_as_it_arrives_and_stops_on_sigterm(refreshed_data_dir, snapshot_dir, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(refreshed_data_dir, data, symlinks=True)
     before = (data / "published" / "CURRENT").read_text().strip()
-    rows = [{"indicator_code": "feel_safe_after_dark", "geo_code": "LV001C", "period": "2023", "value": "57.5",
-             "unit": "% of population", "sample_size": "700"}]  # fmt: skip
-    submission = write_submission(data / "inbox", "20260105T090000000000", "LV001C", rows)
+    log = tmp_path / "watch.log"
+    watch = _start_watch(data, snapshot_dir, log)
+    submission = write_submission(data / "inbox", "20260105T090000000000", "LV001C", ROWS)
+    _wait_for(log, "sps refresh: done in", watch)
 
-    done = subprocess.run(
-        [SPS, "watch", "--interval", "0.1", "--max-runs", "1"],
-        env=sps_env(data, snapshot_dir),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "sps watch: ready in" in done.stdout
-    assert "rebuilding what depends on raw/city_submissions (1 new inbox submission(s)" in done.stdout
+    text = log.read_text()
+    assert "rebuilding what depends on raw/city_submissions (1 new inbox submission(s)" in text
     current = (data / "published" / "CURRENT").read_text().strip()
     assert current != before
-    from pipelines.versions.store import open_version
+    assert _published_values(data, current, submission) == [(57.5,)]
+    assert _published_values(data, before, submission) == []
 
-    with open_version(data / "published" / current) as conn:
-        published = conn.execute(
-            "select value from fct_observations where submission_id = ? and geo_code = 'LV001C'", [submission]
-        ).fetchall()
-    assert published == [(57.5,)]
-    with open_version(data / "published" / before) as old:
-        query = "select count(*) from fct_observations where submission_id = ?"
-        assert old.execute(query, [submission]).fetchall() == [(0,)]
+    # Idle after a run: a Dagster run in the main thread used to leave SIGTERM doing what SIGINT does, and SIGINT is
+    # ignored in a background job, so the watch ignored SIGTERM for good (a service manager's stop hung)
+    watch.send_signal(signal.SIGTERM)
+    _stopped(watch, log, within=20)
+
+
+def test_sigterm_during_a_run_lets_it_publish_then_stops_the_watch(refreshed_data_dir, snapshot_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(refreshed_data_dir, data, symlinks=True)
+    log = tmp_path / "watch.log"
+    watch = _start_watch(data, snapshot_dir, log)
+    submission = write_submission(data / "inbox", "20260106T090000000000", "LV001C", ROWS)
+    _wait_for(log, "rebuilding what depends on raw/city_submissions", watch)
+    watch.send_signal(signal.SIGTERM)
+
+    text = _stopped(watch, log, within=120)
+    stopping = text.index("SIGTERM: stopping after the current run")
+    assert text.index("sps refresh: done in") > stopping  # the run went on after the signal and finished
+    assert "refresh failed" not in text and "Interrupted" not in text
+    current = (data / "published" / "CURRENT").read_text().strip()
+    assert _published_values(data, current, submission) == [(57.5,)]

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from pipelines.versions.connection import connect_version
-from tests.conftest import PROJECT_ROOT, sps_env
+from tests.conftest import PROJECT_ROOT, refreshed_copy, sps_env
 from tests.fixtures.private import opened, opened_text
 
 pytestmark = pytest.mark.integration
@@ -33,17 +33,15 @@ print(json.dumps({"run_key": request.run_key, "success": result.success, "then":
 """
 
 
-def test_dropped_files_are_checked_and_published_by_the_sensor_run(tmp_path, snapshot_dir):
-    data = tmp_path / "data"
+def test_dropped_files_are_checked_and_published_by_the_sensor_run(tmp_path, snapshot_dir, refreshed_data_dir):
+    data = refreshed_copy(refreshed_data_dir, tmp_path / "data")  # the real snapshot, published
     drop = data / "dropbox" / "ES003C"
     drop.mkdir(parents=True)
     source = snapshot_dir / "city_reported" / "valencia" / "indicator_16-1-4.csv"
     shutil.copy(source, drop / "indicator_16-1-4.csv")
     shutil.copy(MAPPING, drop / "indicator_16-1-4.csv.mapping.yml")
     (drop / "broken.csv").write_text("indicator_code,geo_code,period,value,unit\nhomicide_rate,ES002C,2019,x,%\n")
-    env = sps_env(data, snapshot_dir, DAGSTER_HOME=str(data / "dagster_home"))
-    (data / "dagster_home").mkdir()
-    (data / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = sps_env(data, snapshot_dir, DAGSTER_HOME=str(data / "dagster_home"))  # the folder's own (telemetry off)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600
     )

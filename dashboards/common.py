@@ -26,7 +26,7 @@ from pipelines.errors import SpsError
 from pipelines.settings import load_settings
 from pipelines.shared import i18n
 from pipelines.shared.alerts import alert_once
-from pipelines.shared.cells import neutralise_cell
+from pipelines.shared.cells import neutralise_frame
 from pipelines.versions.outcome import read_refresh_outcome
 
 log = logging.getLogger("sps.dashboard")
@@ -110,11 +110,7 @@ def cached(name: str, published: queries.Published, *args):
 
 def _spreadsheet_safe(frame):
     """A copy of `frame` whose text cells can never run as a spreadsheet formula."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
-            frame[column] = frame[column].map(neutralise_cell)
-    return frame
+    return neutralise_frame(frame)
 
 
 def csv_bytes(frame) -> bytes:

@@ -426,7 +426,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
         raise DataFolderNotWritable(settings.data_dir, exc.strerror or type(exc).__name__) from None
     settings.check_writable()
     settings.export_env()
-    from pipelines.operations.watch import StopRequest, in_thread, upload_plan, upload_signature
+    from pipelines.operations.watch import StopRequest, upload_plan, upload_signature
+    from pipelines.shared.threads import run_in_thread
 
     stop = StopRequest()
     print(f"sps watch: data folder {settings.data_dir}; publishing city uploads as they arrive (Ctrl-C stops)")
@@ -446,7 +447,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     if planned.plan is not None:
                         print(f"sps watch: {planned.plan.describe()}", flush=True)
                         runs += 1
-                        in_thread(_run_refresh, argparse.Namespace(verbose=False), settings, planned.plan, t0)
+                        quiet = argparse.Namespace(verbose=False)
+                        run_in_thread(_run_refresh, quiet, settings, planned.plan, t0, name="sps-watch-run")
                 handled = signature  # a failed upload is not retried until something new arrives (as the sensor)
                 if planned.note and planned.note != note:
                     print(f"sps watch: {planned.note}", flush=True)

@@ -73,7 +73,7 @@ def upload_plan(settings: Settings) -> UploadPlan:
 class StopRequest:
     """How `sps watch` stops: SIGTERM (a service manager, `kill`) or Ctrl-C asks it to stop after the run in progress,
     which then still publishes what it was publishing; a second one stops it at once (exit 130, the refresh's own
-    safety keeps the published version). Each run of the watch runs on a thread of its own (`in_thread`), so Dagster
+    safety keeps the published version). Each run of the watch runs on a thread of its own (`run_in_thread`), so Dagster
     never swaps this process's signal handlers: in the main thread, each run left SIGTERM doing what SIGINT did, and
     a watch started in the background by a shell (SIGINT ignored) then ignored SIGTERM for good."""
 
@@ -107,23 +107,3 @@ class StopRequest:
     def wait(self, seconds: float) -> bool:
         """Sleep `seconds`, or less if a stop is asked for meanwhile; True if it was."""
         return self._event.wait(seconds)
-
-
-def in_thread(work, *args):
-    """`work(*args)` on a thread of its own; its result, or its exception raised here."""
-    import threading
-
-    box: dict = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work(*args)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="sps-watch-run", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")

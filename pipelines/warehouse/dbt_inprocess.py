@@ -29,6 +29,7 @@ from typing import Any
 
 from pipelines.errors import SpsError
 from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.shared.threads import run_in_thread
 
 # dbt's events that carry a node's result; dagster-dbt turns each into an Output or an AssetCheckResult
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
@@ -142,20 +143,7 @@ def _first_line(value) -> str:
 
 
 def _in_thread(work: Callable[[], Any]) -> Any:
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="dbt", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return run_in_thread(work, name="dbt")
 
 
 @dataclass

@@ -78,6 +78,10 @@ def test_stopping_sps_serve_by_its_id_stops_the_server_and_frees_the_port(tmp_pa
         # The process listening is the one started as `sps serve`: there is no child to outlive it.
         assert _listening_pids(port) == {process.pid}
         assert psutil.Process(process.pid).children(recursive=True) == []
+        # no forced full garbage collection after every script run: a third of the server's CPU with ten sessions
+        # (benchmarks/results/2026-12-04-round-2.md, late session)
+        command = psutil.Process(process.pid).cmdline()
+        assert command[command.index("--runner.postScriptGC") + 1] == "false"
         process.send_signal(stop)
         try:
             process.wait(timeout=CEILING_S)

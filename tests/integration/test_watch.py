@@ -103,3 +103,29 @@ def test_sigterm_during_a_run_lets_it_publish_then_stops_the_watch(refreshed_dat
     assert "refresh failed" not in text and "Interrupted" not in text
     current = (data / "published" / "CURRENT").read_text().strip()
     assert _published_values(data, current, submission) == [(57.5,)]
+
+
+def test_a_second_sigterm_stops_the_watch_at_once_and_the_served_version_stays_whole(
+    refreshed_data_dir, snapshot_dir, tmp_path
+):
+    data = tmp_path / "data"
+    shutil.copytree(refreshed_data_dir, data, symlinks=True)
+    log = tmp_path / "watch.log"
+    watch = _start_watch(data, snapshot_dir, log)
+    write_submission(data / "inbox", "20260107T090000000000", "LV001C", ROWS)
+    _wait_for(log, "rebuilding what depends on raw/city_submissions", watch)
+    watch.send_signal(signal.SIGTERM)
+    _wait_for(log, "SIGTERM: stopping after the current run", watch)
+    watch.send_signal(signal.SIGTERM)
+    try:
+        watch.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        watch.kill()
+        watch.wait()
+        raise AssertionError(f"sps watch still ran 60 s after a second SIGTERM: {log.read_text()[-2000:]}") from None
+    text = log.read_text()
+    assert watch.returncode == 130 and "sps watch: interrupted" in text, text[-2000:]
+    assert "Traceback" not in text
+    # whichever version CURRENT names (the one before, or the run's if it had swapped the pointer) opens whole
+    current = (data / "published" / "CURRENT").read_text().strip()
+    assert len(_published_values(data, current, "no-such-submission")) == 0

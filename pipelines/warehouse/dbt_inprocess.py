@@ -128,10 +128,11 @@ def _dbt_version() -> str:
 def _parse():
     from dbt.cli.main import dbtRunner
 
-    result = _in_thread(
+    result = run_in_thread(
         lambda: dbtRunner().invoke(
             ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
-        )
+        ),
+        name="dbt",
     )
     if not result.success or result.result is None:
         raise DbtBuildFailed(f"dbt parse failed: {_first_line(result.exception) or 'see dbt.log'}")
@@ -140,10 +141,6 @@ def _parse():
 
 def _first_line(value) -> str:
     return str(value).strip().splitlines()[0] if value is not None and str(value).strip() else ""
-
-
-def _in_thread(work: Callable[[], Any]) -> Any:
-    return run_in_thread(work, name="dbt")
 
 
 @dataclass
@@ -197,7 +194,7 @@ def warm_up(target_path: Path) -> None:
     args += ["--target-path", str(target_path)]
     with _invocation_lock:
         try:
-            _in_thread(lambda: dbtRunner(manifest=load_manifest()).invoke(args))
+            run_in_thread(lambda: dbtRunner(manifest=load_manifest()).invoke(args), name="dbt")
         finally:
             _close_warehouse()
 

@@ -39,6 +39,7 @@ def dbt_executable() -> str:
 
 
 DUCKDB_MEMORY_LIMIT_DEFAULT = "1.5GB"
+DBT_THREADS_DEFAULT = 2  # this machine's cores (benchmarks/results/2026-12-05-round-2-late.md)
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -66,6 +67,10 @@ class Settings:
     # DuckDB's memory for a refresh (dbt's connection and the assets' one): beyond it DuckDB spills to
     # `warehouse.duckdb.tmp/` in the data folder. Its own default is 80 % of the machine's memory.
     duckdb_memory_limit: str = DUCKDB_MEMORY_LIMIT_DEFAULT
+    # dbt's threads: models and tests that do not depend on each other are built side by side, on the one
+    # connection of this one writing process (DuckDB runs concurrent transactions on separate tables; the
+    # warehouse still has one writer process). While one thread waits for DuckDB another renders its next node.
+    dbt_threads: int = DBT_THREADS_DEFAULT
 
     @property
     def warehouse_path(self) -> Path:
@@ -138,6 +143,7 @@ class Settings:
         os.environ["SPS_DATA_DIR"] = str(self.data_dir)
         os.environ["SPS_SNAPSHOT_DIR_RESOLVED"] = str(self.snapshot_dir)
         os.environ["SPS_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit  # dbt_project/profiles.yml reads it
+        os.environ["SPS_DBT_THREADS"] = str(self.dbt_threads)  # and this
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         os.environ["DO_NOT_TRACK"] = "1"
@@ -183,9 +189,10 @@ def load_settings() -> Settings:
         published_keep=int(os.environ.get("SPS_PUBLISHED_KEEP", "5")),
         dashboard_port=int(os.environ.get("SPS_DASHBOARD_PORT", "8501")),
         dagster_port=int(os.environ.get("SPS_DAGSTER_PORT", "3000")),
-        token_days=_positive_int("SPS_TOKEN_DAYS", 400),
+        token_days=_positive_int("SPS_TOKEN_DAYS", 400, "days"),
         backup_dest=os.environ.get("SPS_BACKUP_DEST", "").strip(),
         duckdb_memory_limit=_memory_limit("SPS_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT_DEFAULT),
+        dbt_threads=_positive_int("SPS_DBT_THREADS", DBT_THREADS_DEFAULT, "threads", most=64),
     )
 
 
@@ -203,12 +210,14 @@ def _memory_limit(name: str, default: str) -> str:
     return value
 
 
-def _positive_int(name: str, default: int) -> int:
+def _positive_int(name: str, default: int, unit: str, most: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     try:
         number = int(value) if value else default
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of days, not {value!r}") from None
+        raise ValueError(f"{name} must be a whole number of {unit}, not {value!r}") from None
     if number < 1:
         raise ValueError(f"{name} must be at least 1, not {number}")
+    if most is not None and number > most:
+        raise ValueError(f"{name} must be at most {most}, not {number}")
     return number

@@ -323,6 +323,8 @@ def _all_source_keys() -> list[str]:
 
 
 def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, settings, append: bool = False):
+    from pipelines.warehouse.connection import held_for_run
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_level = "DEBUG" if verbose else "CRITICAL"
     try:
@@ -331,6 +333,7 @@ def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, set
             # dbt_inprocess.py); whoever follows the log (an operator, a test) sees it as it happens
             open(log_path, "a" if append else "w", encoding="utf-8", buffering=1) as log_file,
             nullcontext() if verbose else redirect_stdout(log_file),
+            held_for_run(settings.warehouse_path),  # one open warehouse for the run's steps, checkpointed after it
         ):
             return defs.resolve_job_def("refresh").execute_in_process(
                 instance=instance,

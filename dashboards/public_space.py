@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import chart_text, charts
-from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.common import altair_chart, download_buttons, show_table
 from dashboards.labels import fmt_number, format_integer, ngettext, unit_label
 from dashboards.labels import text as _
 
@@ -21,11 +21,10 @@ def is_synthetic(*columns: pd.Series) -> bool:
     return any(len(c) and c.fillna("").astype(str).str.startswith(SYNTHETIC).any() for c in columns)
 
 
-def render_public_space(published, geo_code: str, name: str) -> None:
-    layers = cached("public_space_layers", published, geo_code)
-    figures = cached("public_space_figures", published, geo_code)
-    audits = cached("audit_day_night", published, geo_code)
-    sites = cached("audit_sites", published, geo_code)
+def render_public_space(published, geo_code: str, name: str, profile: dict) -> None:
+    """`profile`: the city profile's queries (queries.city_profile), which hold this section's four frames."""
+    layers, figures = profile["space_layers"], profile["space_figures"]
+    audits, sites = profile["space_audits"], profile["space_sites"]
     st.subheader(_("Public space: open space for public use (SDG 11.7.1) and site safety audits"))
     if layers.empty and audits.empty:
         st.caption(

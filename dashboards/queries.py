@@ -9,6 +9,7 @@ next page view reads the CURRENT pointer again and so picks up a new publication
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -885,18 +886,24 @@ CITY_PROFILE_PARTS = {
     "local_indicators": city_profile_local_indicators,
     "coverage": city_profile_coverage,
     "progress": city_profile_progress,
-}
+}  # and the public-space section's four queries (below)
 
 
 def city_profile(published: Published, geo_code: str) -> dict[str, pd.DataFrame]:
     """Every per-city query of the city profile page, run side by side, each on its own cursor (DuckDB works
     outside the GIL), and cached by the page as one entry instead of eight. The first view of a city at 10x:
     124 -> ~90 ms p50 (ADR 12, benchmarks/findings.py)."""
+    pool = _city_profile_pool()
+    futures = {name: pool.submit(query, published, geo_code) for name, query in CITY_PROFILE_PARTS.items()}
+    return {name: future.result() for name, future in futures.items()}
+
+
+@functools.cache
+def _city_profile_pool():
+    """One pool of four threads for the process (a new pool per view started its threads again: ~4 % of a view)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-profile") as pool:
-        futures = {name: pool.submit(query, published, geo_code) for name, query in CITY_PROFILE_PARTS.items()}
-        return {name: future.result() for name, future in futures.items()}
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-profile")
 
 
 # --- public space (issue 20): a city's layers, its 11.7.1 figures and its site audits ----------------------------
@@ -981,3 +988,13 @@ def audit_sites(published: Published, geo_code: str) -> pd.DataFrame:
         """,
         [geo_code],
     )
+
+
+# The city profile's public-space section runs with the page's other per-city queries (city_profile above): four
+# more scans of the city's rows, side by side with the rest instead of one after the other on a first view.
+CITY_PROFILE_PARTS |= {
+    "space_layers": public_space_layers,
+    "space_figures": public_space_figures,
+    "space_audits": audit_day_night,
+    "space_sites": audit_sites,
+}

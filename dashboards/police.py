@@ -71,7 +71,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
     left, middle = st.columns(2)
     period = left.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
     params["period"] = period
-    by_level = {level: cached("region_values", published, code, period, level) for level in NUTS_LEVELS}
+    by_level = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS))
     countries = sorted({c for frame in by_level.values() for c in frame["country"].dropna().unique()}, key=country_name)
     directory = cached("city_directory", published).set_index("geo_code")
     wanted_city = params.get("highlight")

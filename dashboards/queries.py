@@ -223,6 +223,29 @@ def region_values(published: Published, indicator_code: str, period: str, geo_le
     )
 
 
+def region_values_by_level(
+    published: Published, indicator_code: str, period: str, geo_levels: tuple[str, ...]
+) -> dict[str, pd.DataFrame]:
+    """`region_values` for several levels at once: one scan of the observations instead of one per level (a page
+    showing three NUTS levels ran three, ~20-30 ms each at 100x). Each frame holds the rows and values
+    `region_values` gives for its level, in its order (a column empty in one level may hold NaN where
+    `region_values` gives None: the pages test with `pd.isna`)."""
+    frame = _query(
+        published,
+        """
+        select g.display_name as region, o.geo_code, g.country_code as country, o.value,
+               o.unit, o.flags, o.observation_status, o.uncertainty_method, o.source_dataset, o.period,
+               o.comparability_group, o.lineage_id, g.nuts3_code, g.nuts2_code, g.nuts1_code, o.geo_level
+        from fct_observations o join dim_geographies g using (geo_code)
+        where o.indicator_code = ? and o.period = ? and list_contains(?, o.geo_level)
+          and o.sex is null and o.age_group is null and o.breakdown is null
+        order by o.geo_level, o.source_dataset, o.value desc, o.geo_code""",
+        [indicator_code, period, list(geo_levels)],
+    )
+    levels = frame.pop("geo_level")
+    return {level: frame[(levels == level).to_numpy()].reset_index(drop=True) for level in geo_levels}
+
+
 def comparisons_with(published: Published, indicator_code: str, period: str, geo_code: str) -> pd.DataFrame:
     """Every other city of the 'all' peer group and whether it differs from `geo_code` at 95 %."""
     return _query(

@@ -110,7 +110,7 @@ if meta["indicator_family"] == "survey" or counts.empty:
     period = st.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
     params["period"] = period
     levels = ["country", "nuts1", "nuts2", "nuts3"]
-    frames = {level: cached("region_values", published, code, period, level) for level in levels}
+    frames = cached("region_values_by_level", published, code, period, tuple(levels))
     levels = [level for level in levels if len(frames[level])] or ["country"]
     level = st.radio(
         _("Geography"),

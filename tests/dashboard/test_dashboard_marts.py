@@ -154,3 +154,25 @@ def test_a_version_published_before_display_names_is_read_with_its_codes_as_name
     assert then.loc["LV001C", "city"] == now.loc["LV001C", "city"] == "Riga"
     for name in ("city_directory", "city_profile_cities", "coverage_matrix", "geographies_without_geometry"):
         assert len(getattr(queries, name)(old)) == len(getattr(queries, name)(new)), name
+
+
+def test_regions_of_several_levels_in_one_query_are_those_of_each_level(refreshed_data_dir, published_db):
+    """region_values_by_level (one scan for the police and regional-survey views) gives, per level, the rows and
+    values region_values gives, in the same order (an all-empty column may hold NaN for None)."""
+    from dashboards import queries
+
+    path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    published = queries.Published(version=path.stem, path=str(path))
+    levels = ("country", "nuts1", "nuts2", "nuts3")
+    compared = 0
+    for selection in _selections(published_db):
+        code, period = selection["indicator_code"], selection["period"]
+        together = queries.region_values_by_level(published, code, period, levels)
+        assert list(together) == list(levels)
+        for level in levels:
+            alone = queries.region_values(published, code, period, level)
+            left = together[level].astype(object).where(together[level].notna(), None)
+            right = alone.astype(object).where(alone.notna(), None)
+            pd.testing.assert_frame_equal(left, right)
+            compared += len(alone)
+    assert compared > 300  # the police rate's NUTS 3 regions and countries are among them

@@ -35,7 +35,7 @@ run: install ## install, refresh (live from Eurostat, or SPS_SNAPSHOT_DIR offlin
 TEST_WORKERS ?= 2
 test: install ## install and run the whole test suite on TEST_WORKERS processes (SPS_SNAPSHOT_DIR defaults to ../shared/data)
 	$(BIN)/lint-imports --no-cache
-	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	SPS_SNAPSHOT_DIR=$${SPS_SNAPSHOT_DIR:-$(abspath ../shared/data)} $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 dev: install ## Dagster UI on 127.0.0.1:3000 with a project-local DAGSTER_HOME, telemetry off
 	mkdir -p $(DAGSTER_HOME)

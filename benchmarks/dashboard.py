@@ -58,6 +58,7 @@ SELECTION = {
     "geo_levels": ("nuts3", "nuts2", "nuts1"),
     "source_dataset": "crim_gen_reg",
     "city": "LV001C",
+    "country": "LV",
 }
 
 

@@ -71,15 +71,16 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
     left, middle = st.columns(2)
     period = left.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
     params["period"] = period
-    by_level = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS))
-    countries = sorted({c for frame in by_level.values() for c in frame["country"].dropna().unique()}, key=country_name)
+    counts = cached("region_countries", published, code, period, tuple(NUTS_LEVELS))
+    countries = sorted(set(counts["country"]), key=country_name)
     directory = cached("city_directory", published).set_index("geo_code")
     wanted_city = params.get("highlight")
     city_country = directory["country_code"].get(wanted_city) if wanted_city in directory.index else None
     if not countries:
         st.info(_("No regional values for this indicator in this period."))
         return
-    regions_per_country = by_level["nuts3"]["country"].value_counts()
+    nuts3 = counts[counts["geo_level"] == "nuts3"]
+    regions_per_country = dict(zip(nuts3["country"], nuts3["regions"], strict=True))
     default_country = next(
         (c for c in (city_country, directory["country_code"].get(DEFAULT_CITY)) if c in countries),
         max(countries, key=lambda c: regions_per_country.get(c, 0)),
@@ -91,7 +92,8 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         format_func=lambda c: f"{country_name(c)} ({c})",
     )
     params["country"] = country
-    levels = [level for level in NUTS_LEVELS if (by_level[level]["country"] == country).any()]
+    levels_of_country = set(counts.loc[counts["country"] == country, "geo_level"])
+    levels = [level for level in NUTS_LEVELS if level in levels_of_country]
     level = st.radio(
         _("Regions"),
         levels,
@@ -100,7 +102,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         index=levels.index(from_url("level", levels, levels[0])),
     )
     params["level"] = level
-    frame = by_level[level][by_level[level]["country"] == country].reset_index(drop=True)
+    frame = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS), country)[level]
     cities = directory[(directory["country_code"] == country) & directory["is_named"].fillna(False).astype(bool)]
     options = [None, *sorted(cities.index, key=lambda c: cities.loc[c, "city"])]
     default_highlight = wanted_city if wanted_city in options else None

@@ -56,6 +56,7 @@ def _selections(published_db) -> list[dict]:
             "geo_levels": ("nuts3", "nuts2", "nuts1"),
             "source_dataset": "crim_off_cat" if i % 2 else "crim_gen_reg",
             "city": city,
+            "country": city[:2],  # the police view's regions of one country
         }
         for i, ((indicator, period), city, peer, level, nuts) in enumerate(
             [
@@ -175,4 +176,14 @@ def test_regions_of_several_levels_in_one_query_are_those_of_each_level(refreshe
             right = alone.astype(object).where(alone.notna(), None)
             pd.testing.assert_frame_equal(left, right)
             compared += len(alone)
+            # one country's regions (the police view), and the counts it chooses the country and level from
+            counts = queries.region_countries(published, code, period, levels)
+            for country in alone["country"].dropna().unique()[:3]:
+                own = queries.region_values_by_level(published, code, period, levels, country)[level]
+                expected = alone[alone["country"] == country].reset_index(drop=True)
+                pd.testing.assert_frame_equal(
+                    own.astype(object).where(own.notna(), None), expected.astype(object).where(expected.notna(), None)
+                )
+                counted = counts.loc[(counts["country"] == country) & (counts["geo_level"] == level), "regions"]
+                assert counted.tolist() == [len(expected)]
     assert compared > 300  # the police rate's NUTS 3 regions and countries are among them

@@ -39,7 +39,7 @@ def dbt_executable() -> str:
 
 
 DUCKDB_MEMORY_LIMIT_DEFAULT = "1.5GB"
-DBT_THREADS_DEFAULT = 2  # this machine's cores (benchmarks/results/2026-12-05-round-2-late.md)
+DBT_THREADS_DEFAULT = 2  # this machine's cores (docs/adr/0026, benchmarks/results/2026-12-04-round-2.md)
 
 
 def _env_path(name: str, default: Path) -> Path:

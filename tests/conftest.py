@@ -54,6 +54,17 @@ def run_sps(args: list[str], env: dict[str, str], timeout: float = 600) -> subpr
     return subprocess.run([SPS, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
 
 
+def refused_in_one_line(tmp_path, variable: str, value: str) -> str:
+    """`sps refresh` with a setting it cannot use: its one-line message; nothing was run or written."""
+    result = run_sps(["refresh"], sps_env(tmp_path / "data", tmp_path / "snapshot", **{variable: value}))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert message.count("\n") == 0 and variable in message, message
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+    return message
+
+
 @pytest.fixture(scope="session")
 def code_location(tmp_path_factory: pytest.TempPathFactory):
     """The Dagster code location (`pipelines.definitions.defs`), whose asset graph schedules and sensors read

@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import DUCKDB_MEMORY_LIMIT_DEFAULT, load_settings
 from pipelines.warehouse.connection import warehouse_connection
-from tests.conftest import run_sps, sps_env
+from tests.conftest import refused_in_one_line
 
 
 def _as_duckdb_reports(value: str) -> str:
@@ -56,9 +56,4 @@ def test_dbt_connection_to_the_warehouse_uses_the_limit(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("value", ["lots", "2 gigs", "-1GB", "2000000000"])
 def test_a_memory_limit_duckdb_cannot_read_is_one_line(tmp_path, value):
-    result = run_sps(["refresh"], sps_env(tmp_path / "data", tmp_path / "snapshot", SPS_DUCKDB_MEMORY_LIMIT=value))
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    message = result.stderr.strip()
-    assert message.count("\n") == 0 and "SPS_DUCKDB_MEMORY_LIMIT" in message and "2GB" in message, message
-    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+    assert "2GB" in refused_in_one_line(tmp_path, "SPS_DUCKDB_MEMORY_LIMIT", value)

@@ -17,6 +17,9 @@ class SourceFileError(SpsError):
     """A source file cannot be read as the format it claims to be."""
 
     def __init__(self, path: str, reason: str, line: int | None = None, hint: str = "") -> None:
+        # a reason may quote the file's own cells, and a quoted cell may hold a line break; the message stays one
+        # line (found by tests/unit/test_parsers_property.py: a city name of "\nville, greater city")
+        reason = reason.replace("\r", "\\r").replace("\n", "\\n")
         self.path, self.reason, self.line = str(path), reason, line
         self.hint = hint or "Replace the file with a complete copy from the source and refresh again."
         where = f"{self.path}, line {line}" if line else self.path

@@ -211,6 +211,21 @@ def test_a_carriage_return_before_the_header_fails_cleanly(format_name):
     ingest_bytes(format_name, b"\r" + FORMATS[format_name][2])
 
 
+def test_a_line_break_inside_a_quoted_cell_stays_out_of_the_message():
+    # found by the property test above in a full run: a quoted city name "\nville, greater city" on a row with a
+    # bad value made the label-CSV reader's message two lines
+    good = FORMATS["eurostat_label_csv"][2]
+    bad_row = b'2016,"\nville, greater city","Population on the 1st of January, total",9" 765,e\r\n'
+    with pytest.raises(SourceFileError) as caught:
+        spec, name, _ = FORMATS["eurostat_label_csv"]
+        with tempfile.TemporaryDirectory() as folder, duckdb.connect() as conn:
+            (Path(folder) / name).write_bytes(good + bad_row)
+            ensure_empty_table(conn, spec)
+            ingest_file(conn, spec, Path(folder) / name, source_file=name, origin="snapshot", source_last_update=None)
+    assert "\n" not in str(caught.value) and "\\nville" in str(caught.value)
+    ingest_bytes("eurostat_label_csv", good + bad_row)  # and nothing of the file stayed
+
+
 @pytest.mark.parametrize("format_name", sorted(FORMATS))
 @settings(max_examples=15, deadline=None)
 @given(payload=st.binary(max_size=300))

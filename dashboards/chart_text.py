@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboards.frames import records, row_tuples
 from dashboards.labels import fmt_interval, fmt_value, ngettext, unit_label
 from dashboards.labels import text as _
 
@@ -42,7 +43,7 @@ def ranked(
     data = frame.dropna(subset=["value"]).sort_values("value", ascending=False)
     if data.empty:
         return _("{indicator}: no value to draw.", indicator=indicator)
-    rows = data.to_dict("records")
+    rows = records(data)
     parts = []
     if highlight is not None:
         mine = next((r for r in rows if r.get("geo_code") == highlight), None)
@@ -80,8 +81,7 @@ def time_series(series: pd.DataFrame, unit: str | None, indicator: str) -> str:
     clauses = []
     for city, rows in series.sort_values("period_year").groupby("city", sort=False):
         points = ", ".join(
-            _("{value} in {period}", value=fmt_value(v, unit), period=p)
-            for v, p in zip(rows["value"], rows["period"], strict=True)
+            _("{value} in {period}", value=fmt_value(v, unit), period=p) for v, p in row_tuples(rows, "value", "period")
         )
         clauses.append(f"{city}: {points}")
     return (
@@ -195,6 +195,6 @@ def day_after_dark(frame: pd.DataFrame) -> str:
     """Each audit item's mean by day and after dark (0 = poor, 3 = good)."""
     clauses = []
     for label, rows in frame.groupby("label", sort=False):
-        by_time = {_(t): fmt_value(v, "score") for t, v in zip(rows["time"], rows["value"], strict=True)}
+        by_time = {_(t): fmt_value(v, "score") for t, v in row_tuples(rows, "time", "value")}
         clauses.append(f"{label}: " + ", ".join(f"{t} {v}" for t, v in by_time.items()))
     return _("Mean audit scores (0 = poor, 3 = good).") + " " + "; ".join(clauses) + "."

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import disable_debug_mode
 
+from dashboards.frames import records, row_tuples
 from dashboards.labels import column_label, unit_decimals, unit_label
 from dashboards.labels import text as _
 from pipelines.shared.i18n import N_
@@ -283,7 +284,7 @@ def city_locations(cities: pd.DataFrame) -> pd.DataFrame:
     """`cities` with `location_kind` (own point / approximate) and `location` (in words, for the tooltip and the
     table), from location_source and the NUTS codes of map_city_values."""
     words, kinds = [], []
-    for row in cities.to_dict("records"):
+    for row in records(cities):
         source = row.get("location_source")
         template = LOCATION_WORDS.get(source) if isinstance(source, str) else None
         codes = {key: row.get(key) or "?" for key in ("nuts3_code", "nuts1_code")}
@@ -312,7 +313,7 @@ def in_map_frame(lon: float | None, lat: float | None) -> bool:
 def parse_outlines(outlines: pd.DataFrame) -> dict[str, dict]:
     """geo_code -> GeoJSON geometry of dim_geometries rows (`geometry_json`), parsed. Pages parse each published
     version's outlines once and share the result (~15 ms for the NUTS 3 layer), so it must never be changed."""
-    return {c: json.loads(g) for c, g in zip(outlines["geo_code"], outlines["geometry_json"], strict=True)}
+    return {c: json.loads(g) for c, g in row_tuples(outlines, "geo_code", "geometry_json")}
 
 
 def geo_features(
@@ -324,7 +325,7 @@ def geo_features(
     if values is None:
         return [{"type": "Feature", "geometry": g, "properties": {"geo_code": c}} for c, g in geometry.items()]
     features = []
-    for row in values[["geo_code", *(c for c in columns if c != "geo_code")]].to_dict("records"):
+    for row in records(values[["geo_code", *(c for c in columns if c != "geo_code")]]):
         if row["geo_code"] in geometry:
             properties = {k: (None if pd.isna(v) else v) for k, v in row.items()}
             features.append({"type": "Feature", "geometry": geometry[row["geo_code"]], "properties": properties})
@@ -371,7 +372,7 @@ def map_fit(features: list, points: pd.DataFrame | None = None) -> dict:
             lons += [extent[0], extent[2]]
             lats += [extent[1], extent[3]]
     if points is not None and len(points):
-        inside = [(lon, lat) for lon, lat in zip(points["lon"], points["lat"], strict=True) if in_map_frame(lon, lat)]
+        inside = [(lon, lat) for lon, lat in row_tuples(points, "lon", "lat") if in_map_frame(lon, lat)]
         lons += [p[0] for p in inside]
         lats += [p[1] for p in inside]
     lon_min, lat_min, lon_max, lat_max = MAP_FRAME
@@ -513,7 +514,7 @@ MAP_SPACES_LIMIT = 5000  # the largest spaces drawn; a browser slows down beyond
 def shape_features(frame: pd.DataFrame, columns: tuple[str, ...]) -> list:
     """GeoJSON features from rows with `geometry_json`, carrying `columns` as properties (NaN as null)."""
     features = []
-    for row in frame[["geometry_json", *columns]].to_dict("records"):
+    for row in records(frame[["geometry_json", *columns]]):
         properties = {c: (None if pd.isna(row[c]) else row[c]) for c in columns}
         features.append({"type": "Feature", "geometry": json.loads(row["geometry_json"]), "properties": properties})
     return features

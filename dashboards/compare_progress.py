@@ -11,6 +11,7 @@ import streamlit as st
 from dashboards import chart_text
 from dashboards import progress as shown
 from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.frames import pairs, records, row_tuples
 from dashboards.labels import column_label, group_label, ngettext, unit_label
 from dashboards.labels import text as _
 
@@ -29,7 +30,7 @@ def progress_chart(frame: pd.DataFrame, unit: str, highlight: str | None, limit:
     data = frame.dropna(subset=["change"]).head(limit).copy()
     data["colour"] = [
         SELECTED if code == highlight else ASSESSMENT_COLOURS[shown.colour(a)]
-        for code, a in zip(data["geo_code"], data["assessment"], strict=True)
+        for code, a in row_tuples(data, "geo_code", "assessment")
     ]
     # The assessment is also a shape (better: triangle up, worse: triangle down, in between: diamond, not assessable:
     # circle), so it never rests on colour alone; the tooltip and the table say it in words.
@@ -94,7 +95,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
             )
         )
         return
-    options = {window_key(r): r for r in windows.to_dict("records")}
+    options = {window_key(r): r for r in records(windows)}
 
     def label(key: str) -> str:
         r = options[key]
@@ -138,7 +139,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         frame = frame[frame["is_partnership_city"].fillna(False).astype(bool)].reset_index(drop=True)
     elif params.get("peer") == "partnership":
         del params["peer"]
-    names = dict(zip(frame["geo_code"], frame["city"], strict=True))
+    names = pairs(frame, "geo_code", "city")
     ordered = sorted(names, key=names.get)
     requested = params.get("highlight")
     highlight = right.selectbox(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from dashboards.frames import records
 from pipelines.shared import i18n
 from pipelines.shared.i18n import N_
 
@@ -337,7 +338,7 @@ def use_catalogue(lang: str, translations: pd.DataFrame | None) -> None:
     entry: dict = {"names": {}, "units": {}, "rows": {}}
     if translations is not None and len(translations) and lang != i18n.DEFAULT_LANGUAGE:
         mine = translations[translations["language"] == lang]
-        for row in mine.to_dict("records"):
+        for row in records(mine):
             entry["rows"][row["indicator_code"]] = row
             if row.get("english_unit") and row.get("unit"):
                 entry["units"][row["english_unit"]] = row["unit"]

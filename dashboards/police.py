@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboards import chart_text, charts
 from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.frames import pairs
 from dashboards.labels import country_name, fmt_value, geo_level_label, ngettext, source_label, unit_label
 from dashboards.labels import text as _
 from pipelines.shared.i18n import N_
@@ -54,7 +55,7 @@ def render(published, code: str, meta, from_url, params) -> None:
     )
     params["view"] = view
     flags = cached("flag_meanings", published)
-    meanings = dict(zip(flags["flag"], flags["meaning"], strict=True))
+    meanings = pairs(flags, "flag", "meaning")
     if view == "regions":
         _regions(published, code, meta, from_url, params, meanings)
     elif view == "trends":
@@ -80,7 +81,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         st.info(_("No regional values for this indicator in this period."))
         return
     nuts3 = counts[counts["geo_level"] == "nuts3"]
-    regions_per_country = dict(zip(nuts3["country"], nuts3["regions"], strict=True))
+    regions_per_country = pairs(nuts3, "country", "regions")
     default_country = next(
         (c for c in (city_country, directory["country_code"].get(DEFAULT_CITY)) if c in countries),
         max(countries, key=lambda c: regions_per_country.get(c, 0)),

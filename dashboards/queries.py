@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dashboards.frames import pairs
 from pipelines.settings import load_settings
 from pipelines.versions.serving import serving_version
 from pipelines.versions.store import open_version
@@ -367,7 +368,7 @@ def place_names(published: Published, city: str) -> dict[str, str]:
            order by geo_code = ? desc, geo_code""",
         [city, city, city],
     )
-    return dict(zip(frame["geo_code"], frame["display_name"], strict=True))
+    return pairs(frame, "geo_code", "display_name")
 
 
 def peer_group_members(published: Published, peer_group: str) -> list[str]:

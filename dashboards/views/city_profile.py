@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboards import progress as shown
 from dashboards.common import cached, cached_as_published, download_buttons, footer, published_or_stop, show_table
+from dashboards.frames import pairs, records, row_tuples
 from dashboards.labels import (
     country_name,
     data_text,
@@ -225,7 +226,7 @@ published = published_or_stop()
 st.title(_("City profile"))
 # Flag meanings come from the published dim_flags (seeds/flags.csv); b, d and u are shown as warnings.
 _flags = cached("flag_meanings", published)
-FLAG_MEANINGS = dict(zip(_flags["flag"], _flags["meaning"], strict=True))
+FLAG_MEANINGS = pairs(_flags, "flag", "meaning")
 WARNING_FLAGS = set(_flags.loc[_flags["is_break_in_series"] | _flags["is_quality_warning"], "flag"])
 register = city_register(published)
 if register.directory.empty:
@@ -345,13 +346,13 @@ else:
     }
     methods: dict[tuple[str, str], str] = {}  # uncertainty method of each series (dict lookups, not .loc per rank)
     for key, method in zip(
-        zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True),
+        row_tuples(scorecard, "indicator_code", "comparability_group"),
         scorecard["uncertainty_method"],
         strict=True,
     ):
         methods.setdefault(key, method)
     rank_texts: dict[tuple[str, str], dict[str, str]] = {}
-    for r in ranks.to_dict("records"):
+    for r in records(ranks):
         key = (r["indicator_code"], r["comparability_group"])
         rank_texts.setdefault(key, {})[r["peer_group"]] = rank_text(r, methods[key])
 
@@ -410,10 +411,7 @@ else:
 
     table = pd.DataFrame(
         {
-            "indicator": [
-                indicator_title(n, t)
-                for n, t in zip(scorecard["indicator_name"], scorecard["source_type"], strict=True)
-            ],
+            "indicator": [indicator_title(n, t) for n, t in row_tuples(scorecard, "indicator_name", "source_type")],
             "indicator_code": scorecard["indicator_code"],
             "period": scorecard["period"],
             "value": scorecard["value"],
@@ -435,7 +433,7 @@ else:
     for group, label in peer_labels.items():
         table[f"rank: {label}"] = [
             rank_texts.get((c, g), {}).get(group, _("not in this group"))
-            for c, g in zip(scorecard["indicator_code"], scorecard["comparability_group"], strict=True)
+            for c, g in row_tuples(scorecard, "indicator_code", "comparability_group")
         ]
     table["quality"] = scorecard.apply(quality_text, axis=1)
     table["quality_note"] = scorecard["quality_note"]
@@ -484,7 +482,7 @@ else:
                 if not pd.isna(r["target_value"])
                 else ""
             )
-            for r in rows.to_dict("records")
+            for r in records(rows)
         ]
         group_text = group_label(group, None, None, {geo_code: name})
         st.markdown(f"**{indicator_name}** ({unit_label(unit)}) · {group_text}\n" + "\n".join(lines))
@@ -567,7 +565,7 @@ if len(police):
         {
             "context": [
                 f"{_('region') if c == 'region' else _('national')} ({level_label(lvl)})"
-                for c, lvl in zip(police["context"], police["area_level"], strict=True)
+                for c, lvl in row_tuples(police, "context", "area_level")
             ],
             "area_code": police["area_code"],
             "area": police["area_name"],
@@ -607,10 +605,7 @@ submissions = profile["submissions"]
 freshness = cached("source_freshness", published)
 if len(submissions):
     results = submissions.drop(columns=["lineage_id", "is_official", "break_in_series"]).assign(
-        indicator_name=[
-            indicator_title(n, t)
-            for n, t in zip(submissions["indicator_name"], submissions["source_type"], strict=True)
-        ],
+        indicator_name=[indicator_title(n, t) for n, t in row_tuples(submissions, "indicator_name", "source_type")],
         quality=submissions.apply(quality_text, axis=1),
         reported=[
             reported_text(v, d) if source == "city_report" else ""
@@ -672,9 +667,7 @@ else:
 st.subheader(_("Local indicators (the city's own, not ranked against other cities)"))
 local = profile["local_indicators"]
 if len(local):
-    local = local.assign(
-        reported=[reported_text(v, d) for v, d in zip(local["report_version"], local["reported_at"], strict=True)]
-    )
+    local = local.assign(reported=[reported_text(v, d) for v, d in row_tuples(local, "report_version", "reported_at")])
     show_table(local.drop(columns=["lineage_id"]))
     download_buttons(local, f"city_profile_{geo_code}_local_indicators")
 else:

@@ -21,6 +21,7 @@ from dashboards.common import (
     show_table,
     url_choice,
 )
+from dashboards.frames import column, pairs, records, row_tuples
 from dashboards.labels import (
     data_text,
     format_integer,
@@ -55,7 +56,7 @@ def from_url(key: str, allowed: list, default):
 
 catalogue = cached("indicators", published)
 available = catalogue[catalogue["observations"] > 0]
-labels = dict(zip(available["indicator_code"], available["indicator_name"], strict=True))
+labels = pairs(available, "indicator_code", "indicator_name")
 default_code = "feel_safe_night_neighbourhood" if "feel_safe_night_neighbourhood" in labels else next(iter(labels))
 code = st.selectbox(
     _("Indicator"),
@@ -82,7 +83,7 @@ if mode == "progress":  # every city's change from the city_progress mart (dashb
 for stale in ("mode", "window"):
     params.pop(stale, None)
 flag_meanings = cached("flag_meanings", published)
-FLAGS = dict(zip(flag_meanings["flag"], flag_meanings["meaning"], strict=True))
+FLAGS = pairs(flag_meanings, "flag", "meaning")
 
 
 def flags_text(frame: pd.DataFrame) -> str:
@@ -164,10 +165,10 @@ period = st.selectbox(
 params["period"] = period
 frame = cached("city_values", published, code, period).copy()
 directory = cached("city_directory", published)
-city_names = dict(zip(directory["geo_code"], directory["city"], strict=True))
+city_names = pairs(directory, "geo_code", "city")
 in_period = counts[counts["period"] == period]  # already ordered: most named cities first
 groups = in_period["comparability_group"].tolist()
-group_cities = dict(zip(in_period["comparability_group"], in_period["cities"], strict=True))
+group_cities = pairs(in_period, "comparability_group", "cities")
 group = groups[0]
 if len(groups) > 1:  # different questions / scales / universes are never ranked together
     group = st.selectbox(
@@ -200,7 +201,7 @@ if len(unnamed):
         if "unnamed" in params:
             del params["unnamed"]
         frame = frame[frame["is_named"].fillna(False).astype(bool)].reset_index(drop=True)
-names = dict(zip(frame["geo_code"], frame["city"], strict=True))
+names = pairs(frame, "geo_code", "city")
 ordered = sorted(names, key=names.get)
 left, right = st.columns(2)
 highlight = left.selectbox(
@@ -264,8 +265,8 @@ if frame.empty:
 
 if highlight is not None:
     tests = cached("comparisons_with", published, code, period, highlight)
-    significant = dict(zip(tests["geo_code"], tests["is_significant"], strict=True))
-    errors = dict(zip(frame["geo_code"], frame["standard_error"], strict=True))
+    significant = pairs(tests, "geo_code", "is_significant")
+    errors = pairs(frame, "geo_code", "standard_error")
 
     def classify(geo_code: str) -> str:
         if geo_code == highlight:
@@ -364,7 +365,7 @@ elif kind == "city_report":
         )
     )
 else:
-    sources = {source_label(s, t) for s, t in zip(drawn["source_dataset"], drawn["source_type"], strict=True)}
+    sources = {source_label(s, t) for s, t in row_tuples(drawn, "source_dataset", "source_type")}
     parts.append(_("Source: {sources}.", sources=", ".join(sorted(sources))))
 if len(unnamed) and show_unnamed:
     first, last = unnamed["geo_code"].min(), unnamed["geo_code"].max()
@@ -441,11 +442,11 @@ if "has_quality_warning" in frame:
                 len(warned),
             )
             + ": "
-            + "; ".join(f"{r['city']}: {r['quality_note']}" for r in warned.to_dict("records") if r.get("quality_note"))
+            + "; ".join(f"{r['city']}: {r['quality_note']}" for r in records(warned) if r.get("quality_note"))
         )
 
 references = cached("reference_values", published, code, period)
-references = references[references["geo_code"].isin(frame["geo_code"])]
+references = references[references["geo_code"].isin(column(frame, "geo_code"))]
 if len(references):
     st.header(_("National and regional survey context"))
     st.caption(data_text(references["note"].iloc[0]))

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboards import chart_text, charts
 from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.frames import pairs, row_tuples
 from dashboards.labels import country_name, group_label, ngettext, unit_label
 from dashboards.labels import text as _
 from pipelines.shared.i18n import N_
@@ -64,7 +65,7 @@ if catalogue.empty:
     st.info(_("The published version has no city or NUTS 3 values to map. See Compare cities for national values."))
     footer(published)
     st.stop()
-labels = dict(zip(catalogue["indicator_code"], catalogue["indicator_name"], strict=True))
+labels = pairs(catalogue, "indicator_code", "indicator_name")
 default_code = "feel_safe_night_neighbourhood" if "feel_safe_night_neighbourhood" in labels else next(iter(labels))
 pick_indicator, pick_period, pick_country = st.columns([3, 1, 1])
 code = pick_indicator.selectbox(
@@ -123,7 +124,7 @@ cities = charts.city_locations(cities)
 regions["location"] = None
 located = cities["lat"].notna()
 in_frame = pd.Series(
-    [charts.in_map_frame(lon, lat) for lon, lat in zip(cities["lon"], cities["lat"], strict=True)],
+    [charts.in_map_frame(lon, lat) for lon, lat in row_tuples(cities, "lon", "lat")],
     index=cities.index,
     dtype=bool,
 )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import chart_text
 from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.frames import pairs
 from dashboards.labels import fmt_number, ngettext
 from dashboards.labels import text as _
 from pipelines.shared.i18n import N_
@@ -75,7 +76,7 @@ police_code = right.selectbox(
 )
 frame = cached("perception_vs_police", published, perception_code, period, police_code).copy()
 frame["city_name"] = frame["city_name"].fillna(frame["geo_code"])
-names = dict(zip(frame["geo_code"], frame["city_name"], strict=True))
+names = pairs(frame, "geo_code", "city_name")
 ordered = sorted(names, key=names.get)
 left, right = st.columns(2)
 highlight = right.selectbox(

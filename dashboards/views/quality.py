@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.common import cached, download_buttons, footer, last_refresh, published_or_stop, show_table
+from dashboards.frames import pairs, row_tuples
 from dashboards.labels import fmt_date, fmt_number, fmt_signed, ngettext
 from dashboards.labels import text as _
 from pipelines.outputs.cycles import cycle_state, default_cycle
@@ -54,7 +55,7 @@ else:
     periods = cycles.drop_duplicates("cycle")
     dates = [
         (int(c), pd.Timestamp(o).date(), pd.Timestamp(e).date())
-        for c, o, e in zip(periods["cycle"], periods["opens_on"], periods["closes_on"], strict=True)
+        for c, o, e in row_tuples(periods, "cycle", "opens_on", "closes_on")
     ]
     today = dt.date.today()
     choices = [c for c, _, _ in dates]
@@ -197,7 +198,7 @@ matrix = coverage.pivot_table(
 ).reset_index()
 matrix = matrix.loc[:, (matrix != 0).any(axis=0)]  # indicators no city has are listed in the methodology page
 catalogue = cached("indicators", published)
-indicator_names = dict(zip(catalogue["indicator_code"], catalogue["indicator_name"], strict=True))
+indicator_names = pairs(catalogue, "indicator_code", "indicator_name")
 show_table(matrix, labels={c: indicator_names.get(c, c) for c in matrix.columns if c in indicator_names})
 st.caption(
     ngettext(

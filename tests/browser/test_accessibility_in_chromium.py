@@ -20,13 +20,34 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 FAILING = {"serious", "critical"}
 
 
+# Resolves once the page has not changed for `quiet` ms (charts, tables and maps drawn), at most after `most` ms.
+SETTLED = """([quiet, most]) => new Promise(resolve => {
+  const done = () => { observer.disconnect(); clearTimeout(cap); resolve(true); };
+  let timer = setTimeout(done, quiet);
+  const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, quiet); });
+  observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  const cap = setTimeout(done, most);
+})"""
+
+
+def _settled(page) -> None:
+    """No run in progress, every chart drawn (an svg or canvas in each Vega-Lite element), then the page quiet for
+    400 ms: what a fixed 1.5 s wait after the run stood for, without waiting longer than the page needs."""
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll(\"[data-testid='stVegaLiteChart']\")]"
+        ".every(chart => chart.querySelector('svg, canvas'))",
+        timeout=60_000,
+    )
+    page.evaluate(SETTLED, [400, 10_000])
+
+
 def _drawn(page) -> None:
     """Wait until the app's run has drawn the page: the sidebar's page-language element (drawn before the page
     itself, dashboards/accessibility.py), then no run in progress, then the charts' first drawing."""
     page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
     page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stHtml']", state="attached", timeout=60_000)
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
-    page.wait_for_timeout(1500)
+    _settled(page)
 
 
 def _switch_on(label: str):
@@ -76,9 +97,8 @@ def test_no_serious_or_critical_axe_violation(browser, dashboard_url, name, path
     _drawn(page)
     if action is not None:  # its rerun, then its charts' first drawing (_drawn waited for the page's own)
         action(page, lang)
-        page.wait_for_timeout(500)
-        page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(500)  # the rerun the action starts has begun (its status widget is shown)
+        _settled(page)
     # the page's language is set by a script of the page (dashboards/accessibility.py) once its element is drawn
     page.wait_for_function(f"document.documentElement.lang === '{lang}'", timeout=20_000)
     # resultTypes: every rule still runs; only the violations list each node they found, the other result types one

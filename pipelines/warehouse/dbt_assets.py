@@ -96,7 +96,7 @@ def record_test_results(outcome: BuildOutcome, duckdb: DuckDBResource) -> int:
             """create table if not exists ops.dbt_test_results (invocation_id varchar, recorded_at timestamptz,
                unique_id varchar, name varchar, status varchar, failures bigint, message varchar)"""
         )
-        if rows:  # one statement: DuckDB's executemany runs one per row (22 rows: 23 ms against 1 ms)
+        if rows:  # one statement: DuckDB's executemany runs one per row (22 rows: 19 ms against 3 ms)
             placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(rows))
             conn.execute(f"insert into ops.dbt_test_results values {placeholders}", [v for row in rows for v in row])
     return len(rows)

@@ -225,17 +225,31 @@ def footer(published: queries.Published) -> None:
     )
 
 
-def url_choice(notes: list[str], key: str, allowed: list, default):
-    """A choice read from the URL (?key=value) when it is valid; otherwise the default, with a note saying so."""
+def url_choice(notes: list[str], key: str, allowed: list, default, *, quiet: bool = False):
+    """A choice read from the URL (?key=value) when it is valid; otherwise the default, with a note saying so
+    (none when `quiet`: see `opened_from_link`)."""
     value = st.query_params.get(key)
     if value is None:
         return default
     if value in allowed:
         return value
+    if quiet:
+        return default
     notes.append(
         _("'{value}' is not a valid {key} here; showing {default} instead.", value=value, key=key, default=default)
     )
     return default
+
+
+def opened_from_link(widget_key: str) -> bool:
+    """Whether the page is being opened (its first widget, `widget_key`, has no state yet in this session), so the
+    choices in the URL come from a link someone followed and one that is not valid deserves a note. Afterwards the
+    URL holds what the reader picked before, e.g. a period the indicator they just picked lacks: the page then falls
+    back to the default without a note.
+
+    The widgets that read their first value from the URL have keys: an unkeyed widget whose `index` follows the URL
+    is a new widget whenever the URL changes, so every second pick snapped back to the previous one."""
+    return widget_key not in st.session_state
 
 
 def table_config(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None) -> dict:

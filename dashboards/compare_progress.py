@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboards import chart_text
 from dashboards import progress as shown
-from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.common import altair_chart, cached, download_buttons, opened_from_link, show_table
 from dashboards.frames import pairs, records, row_tuples
 from dashboards.labels import column_label, group_label, ngettext, unit_label
 from dashboards.labels import text as _
@@ -109,7 +109,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         )
 
     wanted = params.get("window")
-    if wanted is not None and wanted not in options:
+    if wanted is not None and wanted not in options and opened_from_link("progress_window"):
         notes.append(
             _(
                 "'{value}' is not a window of this indicator; showing {window} instead.",
@@ -119,7 +119,11 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         )
     keys = list(options)
     key = st.selectbox(
-        _("Window and method"), keys, index=keys.index(wanted) if wanted in options else 0, format_func=label
+        _("Window and method"),
+        keys,
+        index=keys.index(wanted) if wanted in options else 0,
+        format_func=label,
+        key="progress_window",
     )
     params["window"] = key
     window = options[key]
@@ -133,7 +137,9 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         window["to_period"],
     )
     left, right = st.columns(2)
-    partnership_only = left.toggle(_("Partnership cities only"), value=params.get("peer") == "partnership")
+    partnership_only = left.toggle(
+        _("Partnership cities only"), value=params.get("peer") == "partnership", key="progress_partnership"
+    )
     if partnership_only:
         params["peer"] = "partnership"
         frame = frame[frame["is_partnership_city"].fillna(False).astype(bool)].reset_index(drop=True)
@@ -146,6 +152,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         _("Highlight a city"),
         [None, *ordered],
         index=[None, *ordered].index(requested) if requested in names else 0,
+        key="progress_highlight",
         format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
     )
     if highlight:

@@ -51,6 +51,7 @@ def render(published, code: str, meta, from_url, params) -> None:
         format_func=lambda v: _(VIEWS[v]),
         horizontal=True,
         index=list(VIEWS).index(from_url("view", list(VIEWS), "regions")),
+        key="police_view",
         help=_(CAVEAT),
     )
     params["view"] = view
@@ -70,7 +71,9 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         st.info(_("No regional values for this indicator: see each country over time."))
         return
     left, middle = st.columns(2)
-    period = left.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
+    period = left.selectbox(
+        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="police_period"
+    )
     params["period"] = period
     counts = cached("region_countries", published, code, period, tuple(NUTS_LEVELS))
     countries = sorted(set(counts["country"]), key=country_name)
@@ -90,6 +93,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         _("Country"),
         countries,
         index=countries.index(from_url("country", countries, default_country)),
+        key="police_country",
         format_func=lambda c: f"{country_name(c)} ({c})",
     )
     params["country"] = country
@@ -101,6 +105,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         format_func=lambda lv: geo_level_label(lv),
         horizontal=True,
         index=levels.index(from_url("level", levels, levels[0])),
+        key="police_level",
     )
     params["level"] = level
     frame = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS), country)[level]
@@ -114,6 +119,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         _("Highlight a city's region"),
         options,
         index=options.index(default_highlight),
+        key="police_highlight",
         format_func=lambda c: _("none") if c is None else f"{cities.loc[c, 'city']} ({c})",
     )
     if highlight:
@@ -257,7 +263,9 @@ def _countries(published, code, meta, from_url, params, meanings) -> None:
     if not periods:
         st.info(_("No country values for this indicator."))
         return
-    period = st.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
+    period = st.selectbox(
+        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="police_country_period"
+    )
     params["period"] = period
     frame = series[series["period"] == period].assign(
         country=lambda f: [f"{country_name(c)} ({c})" for c in f["geo_code"]]

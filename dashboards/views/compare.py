@@ -17,6 +17,7 @@ from dashboards.common import (
     cached,
     download_buttons,
     footer,
+    opened_from_link,
     published_or_stop,
     show_table,
     url_choice,
@@ -48,10 +49,11 @@ published = published_or_stop()
 st.title(_("Compare cities"))
 params = st.query_params
 notes: list[str] = []
+opening = opened_from_link("compare_indicator")
 
 
 def from_url(key: str, allowed: list, default):
-    return url_choice(notes, key, allowed, default)
+    return url_choice(notes, key, allowed, default, quiet=not opening)
 
 
 catalogue = cached("indicators", published)
@@ -63,6 +65,7 @@ code = st.selectbox(
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
+    key="compare_indicator",
 )
 params["indicator"] = code
 meta = available.set_index("indicator_code").loc[code]
@@ -73,6 +76,7 @@ mode = st.radio(
     format_func=MODES.get,
     horizontal=True,
     index=list(MODES).index(from_url("mode", list(MODES), "values")),
+    key="compare_mode",
 )
 if mode == "progress":  # every city's change from the city_progress mart (dashboards/compare_progress.py)
     params["mode"] = mode
@@ -108,7 +112,9 @@ counts = cached("city_group_counts", published, code)
 if meta["indicator_family"] == "survey" or counts.empty:
     # National and regional surveys (e.g. the Crime Survey for England and Wales): areas, not cities.
     periods = cached("periods_for", published, code)
-    period = st.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
+    period = st.selectbox(
+        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="compare_area_period"
+    )
     params["period"] = period
     levels = ["country", "nuts1", "nuts2", "nuts3"]
     frames = cached("region_values_by_level", published, code, period, tuple(levels))
@@ -119,6 +125,7 @@ if meta["indicator_family"] == "survey" or counts.empty:
         format_func=geo_level_label,
         horizontal=True,
         index=levels.index(from_url("level", levels, levels[0])),
+        key="compare_area_level",
     )
     params["level"] = level
     frame = frames[level]
@@ -160,6 +167,7 @@ period = st.selectbox(
     _("Period"),
     periods,
     index=periods.index(from_url("period", periods, best["period"])),
+    key="compare_period",
     format_func=lambda p: f"{p} — " + ngettext("{n} city", "{n} cities", cities_in_period[p]),
 )
 params["period"] = period
@@ -175,6 +183,7 @@ if len(groups) > 1:  # different questions / scales / universes are never ranked
         _("Survey or series: values from different surveys are not comparable"),
         groups,
         index=groups.index(from_url("group", groups, groups[0])),
+        key="compare_group",
         format_func=lambda g: group_label(g, period, group_cities[g], city_names),
     )
     params["group"] = group
@@ -193,6 +202,7 @@ if len(unnamed):
             len(unnamed),
         ),
         value=params.get("unnamed") == "1",
+        key="compare_unnamed",
         help=_("They are left out of peer groups and ranks: a rank against places no one can name says little."),
     )
     if show_unnamed:
@@ -208,6 +218,7 @@ highlight = left.selectbox(
     _("Highlight a city (shades the cities not statistically different from it)"),
     [None, *ordered],
     index=([None, *ordered]).index(from_url("highlight", ordered, None)),
+    key="compare_highlight",
     format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
 )
 peer = right.selectbox(
@@ -215,6 +226,7 @@ peer = right.selectbox(
     list(PEER_GROUPS),
     format_func=lambda p: _(PEER_GROUPS[p]),
     index=list(PEER_GROUPS).index(from_url("peer", list(PEER_GROUPS), "all")),
+    key="compare_peer",
 )
 chosen = []
 if peer == "custom":

@@ -10,7 +10,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import chart_text, charts
-from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.common import (
+    altair_chart,
+    cached,
+    download_buttons,
+    footer,
+    opened_from_link,
+    published_or_stop,
+    show_table,
+    url_choice,
+)
 from dashboards.frames import pairs, row_tuples
 from dashboards.labels import country_name, group_label, ngettext, unit_label
 from dashboards.labels import text as _
@@ -27,10 +36,11 @@ published = published_or_stop()
 st.title(_("Overview map"))
 params = st.query_params
 notes: list[str] = []
+opening = opened_from_link("map_indicator")
 
 
 def from_url(key: str, allowed: list, default):
-    return url_choice(notes, key, allowed, default)
+    return url_choice(notes, key, allowed, default, quiet=not opening)
 
 
 def shown_frame(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -73,6 +83,7 @@ code = pick_indicator.selectbox(
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
+    key="map_indicator",
     help=_(
         "Indicators with city values (points) or police-recorded NUTS 3 rates (areas). National-only series are "
         "on Compare cities."
@@ -80,7 +91,9 @@ code = pick_indicator.selectbox(
 )
 meta = catalogue.set_index("indicator_code").loc[code]
 periods = cached("map_periods", published, code)
-period = pick_period.selectbox(_("Period"), periods, index=periods.index(from_url("period", periods, periods[0])))
+period = pick_period.selectbox(
+    _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="map_period"
+)
 params["indicator"], params["period"] = code, period
 
 cities = cached("map_city_values", published, code, period).copy()
@@ -93,6 +106,7 @@ if len(groups) > 1:  # values of different surveys are never coloured on one sca
         _("Survey or series: values from different surveys are not comparable"),
         groups,
         format_func=lambda g: group_label(g, period, int((cities["comparability_group"] == g).sum())),
+        key="map_group",
     )
     cities = cities[cities["comparability_group"] == group]
 
@@ -101,6 +115,7 @@ country = pick_country.selectbox(
     _("Country"),
     ["all", *countries],
     index=(["all", *countries]).index(from_url("country", countries, "all")),
+    key="map_country",
     format_func=lambda c: _("all countries") if c == "all" else f"{country_name(c)} ({c})",
     help=_("Police-recorded levels are best compared within one country."),
 )

@@ -7,7 +7,16 @@ import altair as alt
 import streamlit as st
 
 from dashboards import chart_text
-from dashboards.common import altair_chart, cached, download_buttons, footer, published_or_stop, show_table, url_choice
+from dashboards.common import (
+    altair_chart,
+    cached,
+    download_buttons,
+    footer,
+    opened_from_link,
+    published_or_stop,
+    show_table,
+    url_choice,
+)
 from dashboards.frames import pairs
 from dashboards.labels import fmt_number, ngettext
 from dashboards.labels import text as _
@@ -31,6 +40,7 @@ SELECTED, OTHER = "#0072B2", "#999999"
 published = published_or_stop()
 st.title(_("Perception versus recorded crime"))
 notes: list[str] = []
+quiet = not opened_from_link("pvc_perception")
 params = st.query_params
 choices = cached("perception_police_choices", published)
 if choices.empty:
@@ -54,14 +64,18 @@ default_perception = (
 perception_code = left.selectbox(
     _("Feeling safe"),
     perception_codes,
-    index=perception_codes.index(url_choice(notes, "perception", perception_codes, default_perception)),
+    index=perception_codes.index(url_choice(notes, "perception", perception_codes, default_perception, quiet=quiet)),
+    key="pvc_perception",
     format_func=lambda c: f"{perception[c]} ({c})",
 )
 periods = sorted(
     choices.loc[choices["perception_indicator_code"] == perception_code, "perception_period"].unique(), reverse=True
 )
 period = middle.selectbox(
-    _("Survey period"), periods, index=periods.index(url_choice(notes, "period", periods, periods[0]))
+    _("Survey period"),
+    periods,
+    index=periods.index(url_choice(notes, "period", periods, periods[0], quiet=quiet)),
+    key="pvc_period",
 )
 available = choices[
     (choices["perception_indicator_code"] == perception_code) & (choices["perception_period"] == period)
@@ -71,7 +85,8 @@ default_police = "robbery_rate" if "robbery_rate" in police_codes else police_co
 police_code = right.selectbox(
     _("Police-recorded offence (region)"),
     police_codes,
-    index=police_codes.index(url_choice(notes, "offence", police_codes, default_police)),
+    index=police_codes.index(url_choice(notes, "offence", police_codes, default_police, quiet=quiet)),
+    key="pvc_offence",
     format_func=lambda c: f"{police[c]} ({c})",
 )
 frame = cached("perception_vs_police", published, perception_code, period, police_code).copy()
@@ -82,7 +97,8 @@ left, right = st.columns(2)
 highlight = right.selectbox(
     _("Highlight a city"),
     ordered,
-    index=ordered.index(url_choice(notes, "city", ordered, "LV001C" if "LV001C" in names else ordered[0])),
+    index=ordered.index(url_choice(notes, "city", ordered, "LV001C" if "LV001C" in names else ordered[0], quiet=quiet)),
+    key="pvc_city",
     format_func=lambda c: f"{names[c]} ({c})",
 )
 # within the country by default, unless the highlighted city has fewer than 3 cities to compare with there
@@ -91,7 +107,10 @@ scope = left.radio(
     _("Compare"),
     list(SCOPES),
     format_func=lambda s: _(SCOPES[s]),
-    index=list(SCOPES).index(url_choice(notes, "scope", list(SCOPES), "country" if peers >= 3 else "ranks")),
+    index=list(SCOPES).index(
+        url_choice(notes, "scope", list(SCOPES), "country" if peers >= 3 else "ranks", quiet=quiet)
+    ),
+    key="pvc_scope",
 )
 params.update(perception=perception_code, period=period, offence=police_code, scope=scope, city=highlight)
 for note in notes:

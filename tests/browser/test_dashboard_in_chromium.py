@@ -118,6 +118,8 @@ def test_two_cities_chart_table_and_csv_download(browser, dashboard_url, refresh
     page = browser.new_page(viewport={"width": 1280, "height": 1600}, accept_downloads=True)
     page.goto(dashboard_url)
     page.wait_for_selector("[data-testid='stVegaLiteChart']", timeout=60_000)
+    # two indicators in a row: the second must land (an unkeyed picker whose index followed the URL snapped back)
+    _pick(page, "Indicator", "Feel safe in the neighbourhood (feel_safe_neighbourhood)")
     _pick(page, "Indicator", "Feel safe in the city (feel_safe_city)")
     _pick(page, "Peer group", "My own list")
     _pick(page, "Cities", "Riga (LV001C)")

@@ -188,6 +188,11 @@ def time_interactions(at, repeats: int) -> dict:
             at.run()
             samples.append((time.perf_counter() - t0) * 1000)
             exception = exception or bool(at.exception)
+            shown = _pick(at, **widget)
+            if not exception and (shown is None or shown.value != value):
+                # a pick the page dropped re-renders the old value from the cache: timing it would flatter the
+                # first view (until 86bf9d9 every second pick on Compare and the map was dropped this way)
+                raise RuntimeError(f"{page}: picked {value!r}, the page shows {getattr(shown, 'value', None)!r}")
         name = f"{page}: {what} (first view of it)"
         if len(samples) > 1:  # the first pick of the process is reported apart, as a page's first render is
             results[name] = {"first_ms": round(samples[0], 1), **percentiles(samples[1:]), "exception": exception}

@@ -157,6 +157,35 @@ def test_a_version_published_before_display_names_is_read_with_its_codes_as_name
         assert len(getattr(queries, name)(old)) == len(getattr(queries, name)(new)), name
 
 
+def test_a_version_published_before_totals_by_level_reads_them_from_the_observations(
+    refreshed_data_dir, published_db, tmp_path
+):
+    """indicator_period_counts gained totals_by_level (the police view's periods, countries and levels): a version
+    published before it (after a rollback) is read through a select that computes it from fct_observations."""
+    from dashboards import queries
+
+    path = refreshed_data_dir / "published" / (refreshed_data_dir / "published" / "CURRENT").read_text().strip()
+    before = tmp_path / "published_before_totals_by_level.duckdb"
+    with derived_copy(path, before) as conn:
+        editable(conn, "indicator_period_counts")
+        conn.execute("alter table indicator_period_counts drop column totals_by_level")
+    old = queries.Published(version="before-totals-by-level", path=str(before))
+    new = queries.Published(version=path.stem, path=str(path))
+    levels = ("nuts3", "nuts2", "nuts1")
+    periods = queries.area_periods(new, "robbery_rate", levels)
+    assert len(periods) >= 5 and periods == queries.area_periods(old, "robbery_rate", levels)
+    counts = queries.region_countries(new, "robbery_rate", periods[0], levels)
+    assert len(counts) >= 20 and counts.equals(queries.region_countries(old, "robbery_rate", periods[0], levels))
+    # what the mart holds is what the observations say, level by level
+    direct = published_db.execute(
+        "select count(*) from fct_observations where indicator_code = 'robbery_rate' and period = ? "
+        "and geo_level = 'nuts3' and sex is null and age_group is null and breakdown is null",
+        [periods[0]],
+    ).fetchone()[0]
+    assert counts.loc[counts["geo_level"] == "nuts3", "regions"].sum() == direct
+    assert queries.periods_for(old, "robbery_rate") == queries.periods_for(new, "robbery_rate")
+
+
 def test_regions_of_several_levels_in_one_query_are_those_of_each_level(refreshed_data_dir, published_db):
     """region_values_by_level (one scan for the police and regional-survey views) gives, per level, the rows and
     values region_values gives, in the same order (an all-empty column may hold NaN for None)."""

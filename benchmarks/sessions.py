@@ -85,13 +85,10 @@ def interactions(data_dir: Path) -> list[tuple[str, str, str]]:
                 "group by 1 order by count(*) desc limit 6"
             ).fetchall()
         ]
-    steps = []
+    steps = [("first page", "", "")]
     for indicator in indicators:
         steps.append(("compare: another indicator", "", f"indicator={indicator}"))
         steps.append(("map: another indicator", "map", f"indicator={indicator}"))
-    # Never two runs of one page in a row: this client sends no widget states, and a page's keyed pickers keep
-    # the value they had over a new URL on the same page (a browser sends the picker's state with the URL it wrote).
-    steps.append(("first page", "", ""))
     for city in cities:
         steps.append(("city profile: another city", "city", f"city={city}"))
     for page in ("perception-crime", "methodology", "quality", "downloads", "upload"):

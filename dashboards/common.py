@@ -252,6 +252,29 @@ def opened_from_link(widget_key: str) -> bool:
     return widget_key not in st.session_state
 
 
+def _pick_to_url(widget_key: str, url_key: str) -> None:
+    value = _url_text(st.session_state.get(widget_key))
+    if value is None:
+        st.query_params.pop(url_key, None)
+    else:
+        st.query_params[url_key] = value
+
+
+def url_picker(widget_key: str, url_key: str) -> dict:
+    """Keyword arguments for a picker whose value the page keeps in the URL (?url_key=): its key, and an on_change
+    that writes a pick to the URL before the page runs. So, at the start of a run, the URL differs from the
+    picker's value only when it changed outside the page: the browser's Back and Forward (Streamlit pushes a
+    history entry whenever a page changes the URL) or an edited link. The picker then follows the URL (its state
+    is dropped, and its `index`, read from the URL, applies). Call it in the widget's arguments."""
+    if widget_key in st.session_state and _url_text(st.session_state[widget_key]) != st.query_params.get(url_key):
+        del st.session_state[widget_key]
+    return {"key": widget_key, "on_change": _pick_to_url, "args": (widget_key, url_key)}
+
+
+def _url_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def table_config(frame, *, labels: dict | None = None, hide=(), decimals: int | None = None) -> dict:
     """Streamlit column settings that show `frame` to people: a label for every column in the reader's language
     (downloads keep the codes), values and their intervals with one precision that follows the unit (79.0 beside

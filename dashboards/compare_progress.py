@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboards import chart_text
 from dashboards import progress as shown
-from dashboards.common import altair_chart, cached, download_buttons, opened_from_link, show_table
+from dashboards.common import altair_chart, cached, download_buttons, opened_from_link, show_table, url_picker
 from dashboards.frames import pairs, records, row_tuples
 from dashboards.labels import column_label, group_label, ngettext, unit_label
 from dashboards.labels import text as _
@@ -123,7 +123,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         keys,
         index=keys.index(wanted) if wanted in options else 0,
         format_func=label,
-        key="progress_window",
+        **url_picker("progress_window", "window"),
     )
     params["window"] = key
     window = options[key]
@@ -152,7 +152,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
         _("Highlight a city"),
         [None, *ordered],
         index=[None, *ordered].index(requested) if requested in names else 0,
-        key="progress_highlight",
+        **url_picker("progress_highlight", "highlight"),
         format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
     )
     if highlight:

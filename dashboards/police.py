@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import chart_text, charts
-from dashboards.common import altair_chart, cached, download_buttons, show_table
+from dashboards.common import altair_chart, cached, download_buttons, show_table, url_picker
 from dashboards.frames import pairs
 from dashboards.labels import country_name, fmt_value, geo_level_label, ngettext, source_label, unit_label
 from dashboards.labels import text as _
@@ -51,7 +51,7 @@ def render(published, code: str, meta, from_url, params) -> None:
         format_func=lambda v: _(VIEWS[v]),
         horizontal=True,
         index=list(VIEWS).index(from_url("view", list(VIEWS), "regions")),
-        key="police_view",
+        **url_picker("police_view", "view"),
         help=_(CAVEAT),
     )
     params["view"] = view
@@ -72,7 +72,10 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         return
     left, middle = st.columns(2)
     period = left.selectbox(
-        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="police_period"
+        _("Period"),
+        periods,
+        index=periods.index(from_url("period", periods, periods[0])),
+        **url_picker("police_period", "period"),
     )
     params["period"] = period
     counts = cached("region_countries", published, code, period, tuple(NUTS_LEVELS))
@@ -93,7 +96,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         _("Country"),
         countries,
         index=countries.index(from_url("country", countries, default_country)),
-        key="police_country",
+        **url_picker("police_country", "country"),
         format_func=lambda c: f"{country_name(c)} ({c})",
     )
     params["country"] = country
@@ -105,7 +108,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         format_func=lambda lv: geo_level_label(lv),
         horizontal=True,
         index=levels.index(from_url("level", levels, levels[0])),
-        key="police_level",
+        **url_picker("police_level", "level"),
     )
     params["level"] = level
     frame = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS), country)[level]
@@ -119,7 +122,7 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         _("Highlight a city's region"),
         options,
         index=options.index(default_highlight),
-        key="police_highlight",
+        **url_picker("police_highlight", "highlight"),
         format_func=lambda c: _("none") if c is None else f"{cities.loc[c, 'city']} ({c})",
     )
     if highlight:
@@ -264,7 +267,10 @@ def _countries(published, code, meta, from_url, params, meanings) -> None:
         st.info(_("No country values for this indicator."))
         return
     period = st.selectbox(
-        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="police_country_period"
+        _("Period"),
+        periods,
+        index=periods.index(from_url("period", periods, periods[0])),
+        **url_picker("police_country_period", "period"),
     )
     params["period"] = period
     frame = series[series["period"] == period].assign(

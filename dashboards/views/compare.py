@@ -21,6 +21,7 @@ from dashboards.common import (
     published_or_stop,
     show_table,
     url_choice,
+    url_picker,
 )
 from dashboards.frames import column, pairs, records, row_tuples
 from dashboards.labels import (
@@ -65,7 +66,7 @@ code = st.selectbox(
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
-    key="compare_indicator",
+    **url_picker("compare_indicator", "indicator"),
 )
 params["indicator"] = code
 meta = available.set_index("indicator_code").loc[code]
@@ -76,7 +77,7 @@ mode = st.radio(
     format_func=MODES.get,
     horizontal=True,
     index=list(MODES).index(from_url("mode", list(MODES), "values")),
-    key="compare_mode",
+    **url_picker("compare_mode", "mode"),
 )
 if mode == "progress":  # every city's change from the city_progress mart (dashboards/compare_progress.py)
     params["mode"] = mode
@@ -113,7 +114,10 @@ if meta["indicator_family"] == "survey" or counts.empty:
     # National and regional surveys (e.g. the Crime Survey for England and Wales): areas, not cities.
     periods = cached("periods_for", published, code)
     period = st.selectbox(
-        _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="compare_area_period"
+        _("Period"),
+        periods,
+        index=periods.index(from_url("period", periods, periods[0])),
+        **url_picker("compare_area_period", "period"),
     )
     params["period"] = period
     levels = ["country", "nuts1", "nuts2", "nuts3"]
@@ -125,7 +129,7 @@ if meta["indicator_family"] == "survey" or counts.empty:
         format_func=geo_level_label,
         horizontal=True,
         index=levels.index(from_url("level", levels, levels[0])),
-        key="compare_area_level",
+        **url_picker("compare_area_level", "level"),
     )
     params["level"] = level
     frame = frames[level]
@@ -167,7 +171,7 @@ period = st.selectbox(
     _("Period"),
     periods,
     index=periods.index(from_url("period", periods, best["period"])),
-    key="compare_period",
+    **url_picker("compare_period", "period"),
     format_func=lambda p: f"{p} — " + ngettext("{n} city", "{n} cities", cities_in_period[p]),
 )
 params["period"] = period
@@ -183,7 +187,7 @@ if len(groups) > 1:  # different questions / scales / universes are never ranked
         _("Survey or series: values from different surveys are not comparable"),
         groups,
         index=groups.index(from_url("group", groups, groups[0])),
-        key="compare_group",
+        **url_picker("compare_group", "group"),
         format_func=lambda g: group_label(g, period, group_cities[g], city_names),
     )
     params["group"] = group
@@ -218,7 +222,7 @@ highlight = left.selectbox(
     _("Highlight a city (shades the cities not statistically different from it)"),
     [None, *ordered],
     index=([None, *ordered]).index(from_url("highlight", ordered, None)),
-    key="compare_highlight",
+    **url_picker("compare_highlight", "highlight"),
     format_func=lambda c: _("none") if c is None else f"{names[c]} ({c})",
 )
 peer = right.selectbox(
@@ -226,7 +230,7 @@ peer = right.selectbox(
     list(PEER_GROUPS),
     format_func=lambda p: _(PEER_GROUPS[p]),
     index=list(PEER_GROUPS).index(from_url("peer", list(PEER_GROUPS), "all")),
-    key="compare_peer",
+    **url_picker("compare_peer", "peer"),
 )
 chosen = []
 if peer == "custom":

@@ -19,6 +19,7 @@ from dashboards.common import (
     published_or_stop,
     show_table,
     url_choice,
+    url_picker,
 )
 from dashboards.frames import pairs, row_tuples
 from dashboards.labels import country_name, group_label, ngettext, unit_label
@@ -83,7 +84,7 @@ code = pick_indicator.selectbox(
     list(labels),
     format_func=lambda c: f"{labels[c]} ({c})",
     index=list(labels).index(from_url("indicator", list(labels), default_code)),
-    key="map_indicator",
+    **url_picker("map_indicator", "indicator"),
     help=_(
         "Indicators with city values (points) or police-recorded NUTS 3 rates (areas). National-only series are "
         "on Compare cities."
@@ -92,7 +93,10 @@ code = pick_indicator.selectbox(
 meta = catalogue.set_index("indicator_code").loc[code]
 periods = cached("map_periods", published, code)
 period = pick_period.selectbox(
-    _("Period"), periods, index=periods.index(from_url("period", periods, periods[0])), key="map_period"
+    _("Period"),
+    periods,
+    index=periods.index(from_url("period", periods, periods[0])),
+    **url_picker("map_period", "period"),
 )
 params["indicator"], params["period"] = code, period
 
@@ -115,7 +119,7 @@ country = pick_country.selectbox(
     _("Country"),
     ["all", *countries],
     index=(["all", *countries]).index(from_url("country", countries, "all")),
-    key="map_country",
+    **url_picker("map_country", "country"),
     format_func=lambda c: _("all countries") if c == "all" else f"{country_name(c)} ({c})",
     help=_("Police-recorded levels are best compared within one country."),
 )

@@ -16,6 +16,7 @@ from dashboards.common import (
     published_or_stop,
     show_table,
     url_choice,
+    url_picker,
 )
 from dashboards.frames import pairs
 from dashboards.labels import fmt_number, ngettext
@@ -65,7 +66,7 @@ perception_code = left.selectbox(
     _("Feeling safe"),
     perception_codes,
     index=perception_codes.index(url_choice(notes, "perception", perception_codes, default_perception, quiet=quiet)),
-    key="pvc_perception",
+    **url_picker("pvc_perception", "perception"),
     format_func=lambda c: f"{perception[c]} ({c})",
 )
 periods = sorted(
@@ -75,7 +76,7 @@ period = middle.selectbox(
     _("Survey period"),
     periods,
     index=periods.index(url_choice(notes, "period", periods, periods[0], quiet=quiet)),
-    key="pvc_period",
+    **url_picker("pvc_period", "period"),
 )
 available = choices[
     (choices["perception_indicator_code"] == perception_code) & (choices["perception_period"] == period)
@@ -86,7 +87,7 @@ police_code = right.selectbox(
     _("Police-recorded offence (region)"),
     police_codes,
     index=police_codes.index(url_choice(notes, "offence", police_codes, default_police, quiet=quiet)),
-    key="pvc_offence",
+    **url_picker("pvc_offence", "offence"),
     format_func=lambda c: f"{police[c]} ({c})",
 )
 frame = cached("perception_vs_police", published, perception_code, period, police_code).copy()
@@ -98,7 +99,7 @@ highlight = right.selectbox(
     _("Highlight a city"),
     ordered,
     index=ordered.index(url_choice(notes, "city", ordered, "LV001C" if "LV001C" in names else ordered[0], quiet=quiet)),
-    key="pvc_city",
+    **url_picker("pvc_city", "city"),
     format_func=lambda c: f"{names[c]} ({c})",
 )
 # within the country by default, unless the highlighted city has fewer than 3 cities to compare with there
@@ -110,7 +111,7 @@ scope = left.radio(
     index=list(SCOPES).index(
         url_choice(notes, "scope", list(SCOPES), "country" if peers >= 3 else "ranks", quiet=quiet)
     ),
-    key="pvc_scope",
+    **url_picker("pvc_scope", "scope"),
 )
 params.update(perception=perception_code, period=period, offence=police_code, scope=scope, city=highlight)
 for note in notes:

@@ -116,3 +116,28 @@ def test_a_period_the_new_indicator_lacks_falls_back_quietly_but_a_link_to_it_is
 
     linked = _open(None, {"indicator": "feel_safe_night_city", "period": missing[0]})
     assert any(f"'{missing[0]}' is not a valid period" in note for note in _url_notes(linked))
+
+
+@pytest.mark.parametrize(
+    ("page", "params", "label", "url_key"),
+    [CASES[0], CASES[3], CASES[7], CASES[10]],
+    ids=["compare-Indicator", "police-Country", "map-Indicator", "perception-Feeling safe"],
+)
+def test_the_browsers_back_button_shows_the_previous_pick_again(app_env, page, params, label, url_key):
+    """Streamlit pushes a history entry whenever a page changes the URL, so Back puts the previous pick's URL back
+    and reruns the page with it: the picker follows the URL instead of keeping the newer pick."""
+    at = _open(page, params)
+    options = _box(at, label).options
+    first, second = [i for i in (1, 2, 0) if i != _box(at, label).index][:2]
+    _box(at, label).set_value(_Label(options[first])).run()
+    earlier = dict(at.query_params)
+    _box(at, label).set_value(_Label(options[second])).run()
+    assert _box(at, label).index == second
+    at.query_params.clear()
+    at.query_params.update(earlier)  # what Back does: the earlier URL, the same page, its pickers' states
+    at.run()
+    assert not at.exception, at.exception
+    assert _box(at, label).index == first, (
+        f"after Back the page shows {_box(at, label).options[_box(at, label).index]!r}"
+    )
+    assert at.query_params[url_key] == earlier[url_key]

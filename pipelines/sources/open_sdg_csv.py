@@ -26,6 +26,11 @@ def _header(path: Path) -> list[str]:
         raise SourceFileError(path, f"the header line cannot be read as CSV ({exc})", line=1) from exc
 
 
+def _identifier(name: str) -> str:
+    """A column name of the file as a quoted SQL identifier (a `"` in a name is doubled, as SQL quotes it)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def load_open_sdg_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, lineage_sql: str) -> int:
     header = _header(path)
     missing = [c for c in REQUIRED if c not in header]
@@ -53,7 +58,7 @@ def load_open_sdg_csv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, 
     ).fetchall()
     if bad:
         raise SourceFileError(path, f"Value {bad[0][1]!r} is not a number", line=bad[0][0])
-    own = ", ".join(f'"{name}"' for name in header if name != "Value")
+    own = ", ".join(_identifier(name) for name in header if name != "Value")
     conn.execute(
         f"""create or replace table {target} as
             select {own}, try_cast(trim("Value") as double) as value, source_row,

@@ -98,5 +98,6 @@ def append_by_name(conn: duckdb.DuckDBPyConnection, target: str, incoming: str) 
     have = {row[0] for row in existing}
     for column, dtype in conn.execute(f"select column_name, column_type from (describe {incoming})").fetchall():
         if column not in have:
-            conn.execute(f'alter table {target} add column "{column}" {dtype}')
+            quoted = '"' + column.replace('"', '""') + '"'  # a file's own column name may hold a double quote
+            conn.execute(f"alter table {target} add column {quoted} {dtype}")
     conn.execute(f"insert into {target} by name select * from {incoming}")

@@ -211,6 +211,20 @@ def test_a_carriage_return_before_the_header_fails_cleanly(format_name):
     ingest_bytes(format_name, b"\r" + FORMATS[format_name][2])
 
 
+def test_a_double_quote_in_an_open_sdg_column_name_loads():
+    # found by the property test above in CI: a header cell S"eries made the reader's SQL an unterminated identifier
+    good = FORMATS["open_sdg_csv"][2]
+    ingest_bytes("open_sdg_csv", good.replace(b"Series", b'S"eries', 1))
+    spec, name, _ = FORMATS["open_sdg_csv"]
+    with tempfile.TemporaryDirectory() as folder, duckdb.connect() as conn:
+        (Path(folder) / name).write_bytes(good.replace(b"Series", b'S"eries', 1))
+        ensure_empty_table(conn, spec)
+        outcome = ingest_file(
+            conn, spec, Path(folder) / name, source_file=name, origin="snapshot", source_last_update=None
+        )
+        assert outcome.status == "loaded" and outcome.rows > 0
+
+
 def test_a_line_break_inside_a_quoted_cell_stays_out_of_the_message():
     # found by the property test above in a full run: a quoted city name "\nville, greater city" on a row with a
     # bad value made the label-CSV reader's message two lines

@@ -13,7 +13,8 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Hashable
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import ModuleType
@@ -93,6 +94,9 @@ def stop_worker(now: bool = False) -> None:
         for process in processes:  # still importing (a refresh that failed before its check): end it at once
             if process.is_alive():
                 process.terminate()
+                process.join(timeout=2)
+            if process.is_alive():  # a library imported meanwhile may handle SIGTERM
+                process.kill()
                 process.join(timeout=5)
     executor.shutdown(wait=False, cancel_futures=True)
 
@@ -109,6 +113,46 @@ def _worker_idle(executor: ProcessPoolExecutor) -> bool:
     return pending is not None and not pending
 
 
+def map_in_worker(function: Callable[[Any], T], items: Iterable[Any], ahead: int = 1) -> Iterator[T]:
+    """`function(item)` for each item, in order, in the worker process if one was started (else here), with up to
+    `ahead` items sent before the current one's result is awaited: the caller makes the next item (a frame read from
+    DuckDB) while the worker validates this one, each on its own core. Sending one frame at a time and waiting made
+    the check at 100x ~3 s slower than validating here (17.2 s against 13.9 s, 11 frames of 1 M rows). A worker that
+    dies: the item it had and every later one are done here, as in_worker does."""
+    worker = _worker
+    pending: deque = deque()
+    for item in items:
+        if worker is not None and _worker is worker:
+            try:
+                pending.append((item, worker.submit(function, item)))
+            except BrokenProcessPool:
+                _worker_ended()
+            else:
+                while len(pending) > ahead:
+                    yield _settle(pending.popleft(), function)
+                continue
+        while pending:  # no worker (any more): what was sent comes first, in order
+            yield _settle(pending.popleft(), function)
+        yield function(item)
+    while pending:
+        yield _settle(pending.popleft(), function)
+
+
+def _settle(entry, function):
+    item, future = entry
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        _worker_ended()
+        return function(item)
+
+
+def _worker_ended() -> None:
+    if _worker is not None:
+        stop_worker()
+        logging.getLogger(__name__).warning("the Great Expectations worker process ended; validating here")
+
+
 def in_worker(function: Callable[..., T], *args) -> T:
     """`function(*args)` in the worker process if one was started, else in this process. A worker that died (killed,
     out of memory) is not retried: the call runs here, and so do later ones until start_worker is called again.
@@ -118,8 +162,7 @@ def in_worker(function: Callable[..., T], *args) -> T:
         try:
             return worker.submit(function, *args).result()
         except BrokenProcessPool:
-            stop_worker()
-            logging.getLogger(__name__).warning("the Great Expectations worker process ended; validating here")
+            _worker_ended()
     return function(*args)
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.shared.gx import in_worker
+from pipelines.shared.gx import map_in_worker
 from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.observation_rules import SAMPLE, SOURCE_TYPES, UNCERTAINTY_METHODS, validate_observations
 
@@ -55,15 +55,20 @@ def observation_frames(conn) -> Iterator:
 def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
     """validate_observations over each frame, added up: (rule, unexpected count, first sample) and the rows seen.
     Each frame is validated in the Great Expectations worker process when the refresh started one
-    (pipelines/shared/gx.py: start_worker), else here."""
+    (pipelines/shared/gx.py: start_worker), while the next one is read; else here."""
     totals: dict[str, tuple[int, list]] = {}
-    rows = 0
-    for frame in frames:
-        rows += len(frame)
-        for rule, count, sample in in_worker(validate_observations, frame):
+    counted: list[int] = []
+
+    def counting(frames):
+        for frame in frames:
+            counted.append(len(frame))
+            yield frame
+
+    for outcomes in map_in_worker(validate_observations, counting(frames)):
+        for rule, count, sample in outcomes:
             seen, named = totals.get(rule, (0, []))
             totals[rule] = (seen + count, named + list(sample[: SAMPLE - len(named)]))
-    return [(rule, count, sample) for rule, (count, sample) in totals.items()], rows
+    return [(rule, count, sample) for rule, (count, sample) in totals.items()], sum(counted)
 
 
 @dg.asset_check(

@@ -92,3 +92,27 @@ def test_no_worker_where_gx_is_loaded_or_where_this_process_is_asked_for(monkeyp
     monkeypatch.setitem(sys.modules, "great_expectations", sys.modules.get("great_expectations") or object())
     assert not gx.start_worker() and gx._worker is None
     assert gx.in_worker(os.getpid) == os.getpid()
+
+
+def test_frames_sent_ahead_to_a_worker_that_dies_are_validated_here(caplog):
+    here = validate_in_chunks(_frames() * 3)
+    assert gx.start_worker(force=True)
+    worker_pid = gx.in_worker(os.getpid)
+
+    def frames_then_kill():
+        for number, frame in enumerate(_frames() * 3):
+            yield frame
+            if number == 2:  # two frames sent ahead, one of them perhaps validated already
+                os.kill(worker_pid, signal.SIGKILL)
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.shared.gx"):
+        assert validate_in_chunks(frames_then_kill()) == here
+    assert caplog.text.count("worker process ended; validating here") == 1
+    assert gx._worker is None
+
+
+def test_map_in_worker_keeps_the_order_of_its_items():
+    assert gx.start_worker(force=True)
+    assert list(gx.map_in_worker(abs, range(-20, 0), ahead=3)) == list(range(20, 0, -1))
+    gx.stop_worker(now=True)
+    assert list(gx.map_in_worker(abs, range(-3, 0))) == [3, 2, 1]  # no worker: here

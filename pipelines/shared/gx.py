@@ -88,7 +88,10 @@ def stop_worker(now: bool = False) -> None:
         if _worker_idle(executor):
             # as `sps` itself ends (pipelines/cli.py: run): the process releases what multiprocessing registered
             # for it and skips the interpreter's teardown of Great Expectations
-            executor.submit(_end_this_process)
+            try:
+                executor.submit(_end_this_process)
+            except (BrokenProcessPool, RuntimeError):  # it died already, or the pool is shutting down
+                pass
             for process in processes:
                 process.join(timeout=10)
         for process in processes:  # still importing (a refresh that failed before its check): end it at once

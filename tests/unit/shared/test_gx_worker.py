@@ -52,6 +52,7 @@ def test_a_worker_process_validates_as_this_process_does():
 def test_a_worker_that_died_is_replaced_by_this_process(caplog):
     assert gx.start_worker(force=True)
     worker_pid = gx.in_worker(os.getpid)
+    assert worker_pid != os.getpid()  # never kill this process itself
     os.kill(worker_pid, signal.SIGKILL)
     for _ in range(100):  # until the pool has seen it go
         if not any(p.is_alive() for p in _worker_processes()):
@@ -98,6 +99,7 @@ def test_frames_sent_ahead_to_a_worker_that_dies_are_validated_here(caplog):
     here = validate_in_chunks(_frames() * 3)
     assert gx.start_worker(force=True)
     worker_pid = gx.in_worker(os.getpid)
+    assert worker_pid != os.getpid()  # never kill this process itself
 
     def frames_then_kill():
         for number, frame in enumerate(_frames() * 3):

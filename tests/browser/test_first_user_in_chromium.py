@@ -66,6 +66,9 @@ def served(refreshed_data_dir, snapshot_dir, tmp_path_factory):
 
 def _open(browser, url: str, wait_for: str = "[data-testid='stMain']"):  # noqa: F811
     page = browser.new_page(viewport={"width": 1280, "height": 1800}, accept_downloads=True)
+    # Every action waits as long as the explicit waits below: under the whole suite's load on 2 cores a widget
+    # can take longer than Playwright's 30 s default to appear (a fill timed out so in one CI run).
+    page.set_default_timeout(60_000)
     page.goto(url)
     page.wait_for_selector(wait_for, timeout=60_000)
     page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
@@ -132,7 +135,9 @@ def test_the_upload_page_limit_is_sps_upload_max_mb_and_compare_survives_a_one_c
     served,
 ):
     page = _open(browser, f"{served['url']}/upload")
-    page.get_by_label("Upload token", exact=True).first.fill(served["token"])  # the first tab: indicator values
+    token_box = page.get_by_label("Upload token", exact=True).first  # the first tab: indicator values
+    token_box.wait_for(timeout=60_000)
+    token_box.fill(served["token"])  # the first tab: indicator values
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
     # the rerun the token started has finished (under load it can outlast the dropzone's first paint)

@@ -137,7 +137,7 @@ def test_the_upload_page_limit_is_sps_upload_max_mb_and_compare_survives_a_one_c
     page = _open(browser, f"{served['url']}/upload")
     token_box = page.get_by_label("Upload token", exact=True).first  # the first tab: indicator values
     token_box.wait_for(timeout=60_000)
-    token_box.fill(served["token"])  # the first tab: indicator values
+    token_box.fill(served["token"])
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
     # the rerun the token started has finished (under load it can outlast the dropzone's first paint)

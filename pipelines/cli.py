@@ -1662,6 +1662,8 @@ def run() -> None:
     finished (benchmarks/findings.py). Nothing is left to write by then: files are closed by their `with` blocks,
     DuckDB and SQLite have committed, and the output and logging are flushed here. Tests call `main` instead."""
     code = main()
+    if "pipelines.shared.gx" in sys.modules:  # a refresh that failed before its check: its GX worker process ends
+        sys.modules["pipelines.shared.gx"].stop_worker(wait=0.5)
     logging.shutdown()
     if "multiprocessing.util" in sys.modules:
         # What Python's own exit would run for multiprocessing: unlink the semaphores of the thread pools dbt

@@ -29,6 +29,11 @@ if not os.environ.get("SPS_VAULT_KEY_FILE") and not os.environ.get("SPS_VAULT_KE
         folder = Path(tempfile.mkdtemp(prefix="sps-test-vault-"))
     os.environ["SPS_VAULT_KEY_FILE"] = str(folder / "vault.key")
 
+# Refreshes run inside a test process validate with Great Expectations there (that process imports GX for its other
+# tests anyway); the `sps` processes tests start (sps_env drops SPS_* variables) and tests/unit/shared/test_gx_worker.py
+# use the worker process as a refresh does (docs/adr/0027).
+os.environ.setdefault("SPS_GX_IN_PROCESS", "1")
+
 
 def real_snapshot_dir() -> Path:
     value = os.environ.get("SPS_SNAPSHOT_DIR")

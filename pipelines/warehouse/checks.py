@@ -14,57 +14,17 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.shared.gx import run_suite
+from pipelines.shared.gx import answered_by_worker, map_in_worker, stop_worker
 from pipelines.warehouse.connection import warehouse_connection
+from pipelines.warehouse.observation_rules import SAMPLE, SOURCE_TYPES, UNCERTAINTY_METHODS, validate_observations
+
+__all__ = ["SOURCE_TYPES", "UNCERTAINTY_METHODS", "asset_checks", "validate_in_chunks", "validate_observations"]
 
 FCT_OBSERVATIONS = dg.AssetKey(["marts", "fct_observations"])
-SOURCE_TYPES = [
-    "eurostat",
-    "survey",
-    "city_report",
-    "city_survey",
-    "national_statistics",
-    "city_inventory",
-    "city_audit",
-]
-UNCERTAINTY_METHODS = ["published", "wilson", "taylor_linearisation", "none", "not_applicable", "bootstrap_sites"]
-
-
-def validate_observations(frame) -> list[tuple[str, int, list]]:
-    """Run the suite over the observations; returns (rule, unexpected count, sample of observation ids)."""
-
-    def build(gxe):
-        return [
-            ("percentages within 0-100", gxe.ExpectColumnValuesToBeBetween(column="pct", min_value=0, max_value=100)),
-            ("rates and counts not negative", gxe.ExpectColumnValuesToBeBetween(column="non_pct", min_value=0)),
-            (
-                "interval low <= value",
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="value", column_B="ci_low", or_equal=True, ignore_row_if="either_value_is_missing"
-                ),
-            ),
-            (
-                "value <= interval high",
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="ci_high", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"
-                ),
-            ),
-            ("known source type", gxe.ExpectColumnValuesToBeInSet(column="source_type", value_set=SOURCE_TYPES)),
-            (
-                "known uncertainty method",
-                gxe.ExpectColumnValuesToBeInSet(column="uncertainty_method", value_set=UNCERTAINTY_METHODS),
-            ),
-        ]
-
-    outcomes = run_suite(frame, "fct_observations", build, ["observation_id"], partial_count=SAMPLE)
-    return [(rule, len(hits), [hit["observation_id"] for hit in hits[:SAMPLE]]) for rule, hits in outcomes]
-
-
 # Observations per Great Expectations batch. Every rule looks at one row at a time, so the counts and samples of the
 # batches add up to those of one whole-table run. In one frame, 11 M observations at 100x took 2.8 GB (the
 # Arrow result, its pandas copy and GX's masks): the largest part of a refresh's peak memory (ADR 0025).
 CHUNK_ROWS = 1_000_000
-SAMPLE = 5  # offending observations named per rule
 
 
 def observation_frames(conn) -> Iterator:
@@ -93,15 +53,22 @@ def observation_frames(conn) -> Iterator:
 
 
 def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
-    """validate_observations over each frame, added up: (rule, unexpected count, first sample) and the rows seen."""
+    """validate_observations over each frame, added up: (rule, unexpected count, first sample) and the rows seen.
+    Each frame is validated in the Great Expectations worker process when the refresh started one
+    (pipelines/shared/gx.py: start_worker), while the next one is read; else here."""
     totals: dict[str, tuple[int, list]] = {}
-    rows = 0
-    for frame in frames:
-        rows += len(frame)
-        for rule, count, sample in validate_observations(frame):
+    counted: list[int] = []
+
+    def counting(frames):
+        for frame in frames:
+            counted.append(len(frame))
+            yield frame
+
+    for outcomes in map_in_worker(validate_observations, counting(frames)):
+        for rule, count, sample in outcomes:
             seen, named = totals.get(rule, (0, []))
             totals[rule] = (seen + count, named + list(sample[: SAMPLE - len(named)]))
-    return [(rule, count, sample) for rule, (count, sample) in totals.items()], rows
+    return [(rule, count, sample) for rule, (count, sample) in totals.items()], sum(counted)
 
 
 @dg.asset_check(
@@ -112,8 +79,14 @@ def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
     "estimate, known source types and uncertainty methods (pipelines/warehouse/checks.py).",
 )
 def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    answered_before = answered_by_worker()
     with warehouse_connection(duckdb) as conn:
-        outcomes, rows = validate_in_chunks(observation_frames(conn))
+        try:
+            outcomes, rows = validate_in_chunks(observation_frames(conn))
+        finally:
+            stop_worker()  # the refresh's one suite is done: the worker process ends (an idle one at once)
+        where = "a worker process" if answered_by_worker() > answered_before else "this process"
+        print(f"gx_observations_make_sense: {rows} observations validated in {where}")  # the refresh log
         samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
         ids = dict(
             conn.execute(

@@ -17,7 +17,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import load_settings
-from pipelines.shared.gx import warm_up as warm_up_gx
+from pipelines.shared.gx import start_worker as start_gx_worker
 from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.dbt_inprocess import BuildOutcome, DbtBuildFailed, stream_build
 from pipelines.warehouse.project import dbt_project
@@ -59,7 +59,7 @@ def sps_dbt_assets(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     if indirect:
         selection = [*selection, "--indirect-selection", indirect]
     target = load_settings().dbt_target_dir
-    warm_up_gx()  # imported while dbt builds, for the GX check that follows
+    start_gx_worker()  # GX imported in a process of its own while dbt builds, for the GX check that follows
     outcome = None
     for item in stream_build(selection, target, log=print):  # print: the refresh log (cli.py redirects stdout)
         if isinstance(item, BuildOutcome):

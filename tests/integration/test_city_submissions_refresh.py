@@ -98,6 +98,11 @@ def city_reported(tmp_path_factory, snapshot_dir, refreshed_data_dir):
     )
     result = run_sps(["refresh"], sps_env(data, snapshot_dir))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # the observations were validated in its Great Expectations worker process (docs/adr/0027), which ended without
+    # a word on stderr
+    assert "Traceback" not in result.stderr and "worker" not in result.stderr, result.stderr[-3000:]
+    log = max((data / "logs").glob("refresh-*.log"), key=lambda path: path.stat().st_mtime).read_text()
+    assert "gx_observations_make_sense: " in log and " observations validated in a worker process" in log
     assert "loaded 2 submission(s), 5 rows, from the inbox" in result.stdout
     return data, first, second
 

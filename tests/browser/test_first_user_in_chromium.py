@@ -99,6 +99,9 @@ def test_compare_feel_safe_city_2015_has_no_bar_named_by_a_bare_code(browser, se
     page.close()
 
     page = _open(browser, f"{served['url']}/?indicator=feel_safe_city&period=2015&unnamed=1", "svg")
+    # the chart with the unnamed cities has drawn (under the suite's load it can draw after the page is idle)
+    axis_labels = page.locator("[data-testid='stVegaLiteChart'] g.role-axis-label text")
+    axis_labels.filter(has_text="Latvian state city, LV00").first.wait_for(timeout=60_000)
     labels = _bar_labels(page)
     assert not [label for label in labels if BARE_CODE.match(label.strip())]
     assert any(label.startswith("Latvian state city, LV00") for label in labels)

@@ -75,61 +75,71 @@ def load_sdmx_tsv(conn: duckdb.DuckDBPyConnection, path: Path, target: str, line
     Cells that are ``:`` without a flag (plain "not available") are not stored; ``:`` with a flag
     (e.g. ``: c`` confidential) is stored with a NULL value and its flag.
     Raises SourceFileError naming the file, the line and the reason when the file is malformed.
+
+    The file is read once into a table of its rows, one column per period named by the period itself (the header
+    check makes them unique), so UNPIVOT names each cell's period without a join. The series keys are checked and
+    split into dimensions once per row, not once per cell, and each cell is matched once. At 100x (a SYNTHETIC
+    167 MB crim_gen_reg, 21.7 M cells) the earlier table of every cell, its key checks and two matches per cell
+    took 55 s (benchmarks/results/2026-12-04-round-2.md, "Night session, 2026-12-05").
     """
     check_gzip_integrity(path)  # first: a corrupt gzip can decode to a garbage header before its CRC fails
     header = read_sdmx_header(path)
-    n = len(header.periods)
-    columns = {"c0": "VARCHAR", **{f"c{i}": "VARCHAR" for i in range(1, n + 1)}}
-    period_values = ", ".join(f"('c{i}', ?)" for i in range(1, n + 1))
+    columns = {"c0": "VARCHAR", **{period: "VARCHAR" for period in header.periods}}
     dims = header.dimensions
-    dim_select = ", ".join(f"trim(split_part(series_key, ',', {i + 1})) as {d}" for i, d in enumerate(dims))
     read = (
         "read_csv(?, delim='\t', header=false, skip=1, columns=?, quote='', escape='', "
         f"compression='{'gzip' if is_gzip(path) else 'none'}', strict_mode=true, null_padding=false, "
         "auto_detect=false, all_varchar=true)"
     )
-    params = [str(path), columns, *header.periods]
     try:
-        conn.execute(
-            f"""
-            create or replace temp table _sdmx_cells as
-            with wide as (select * from {read}),
-            periods(col, time_period) as (values {period_values}),
-            long as (unpivot wide on columns(* exclude (c0)) into name col value cell)
-            select trim(long.c0) as series_key, periods.time_period, trim(long.cell) as cell
-            from long join periods using (col)
-            """,
-            params,
-        )
+        conn.execute(f"create or replace temp table _sdmx_rows as select * from {read}", [str(path), columns])
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         raise _csv_error(path, exc) from exc
 
-    _check_cells(conn, path, header)
-    conn.execute(
-        f"""
-        create or replace table {target} as
-        with parsed as (
-            select series_key, time_period,
-                   regexp_extract(cell, '{CELL_PATTERN}', 1) as number_text,
-                   nullif(regexp_extract(cell, '{CELL_PATTERN}', 4), '') as flag
-            from _sdmx_cells
+    try:
+        _check_cells(conn, path, header)
+        dim_select = ", ".join(f"trim(split_part(series_key, ',', {i + 1})) as {d}" for i, d in enumerate(dims))
+        dim_list = ", ".join(dims)
+        conn.execute(
+            f"""
+            create or replace table {target} as
+            with keyed as (  -- the dimensions split once per row, not once per cell
+                select {dim_select}, series_key, * exclude (series_key)
+                from (select trim(c0) as series_key, * exclude (c0) from _sdmx_rows)
+            ),
+            parsed as (  -- one match per cell: the number (or ':') and the flags ('_' names: no dimension's)
+                select {dim_list}, series_key, time_period,
+                       regexp_extract(trim(_cell), '{CELL_PATTERN}', ['number_text', 'fraction', 'exponent', 'flag'])
+                           as _match
+                from (unpivot keyed on columns(* exclude ({dim_list}, series_key)) into name time_period value _cell)
+            )
+            select {dim_list}, time_period,
+                   -- try_cast: DuckDB may cast before the case tests for ':'; every other cell is a checked number
+                   case when _match.number_text = ':' then null else try_cast(_match.number_text as double) end
+                       as value,
+                   nullif(_match.flag, '') as flag, series_key, {lineage_sql}
+            from parsed
+            where not (_match.number_text = ':' and _match.flag = '')
+            """
         )
-        select {dim_select}, time_period,
-               case when number_text = ':' then null else cast(number_text as double) end as value,
-               flag, series_key, {lineage_sql}
-        from parsed
-        where not (number_text = ':' and flag is null)
-        """
-    )
-    conn.execute("drop table if exists _sdmx_cells")
+    finally:
+        conn.execute("drop table if exists _sdmx_rows")
     return conn.execute(f"select count(*) from {target}").fetchall()[0][0]
+
+
+_CELLS = "(unpivot _sdmx_rows on columns(* exclude (c0)) into name time_period value cell)"
+# the rows that have at least one cell (UNPIVOT leaves out empty cells, so a row without any is no series)
+_KEYED_ROWS = (
+    "(select trim(c0) as series_key, coalesce(*columns(* exclude (c0))) as any_cell from _sdmx_rows) "
+    "where any_cell is not null"
+)
 
 
 def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, header: SdmxHeader) -> None:
     dims = header.dimensions
     bad_cell = conn.execute(
-        f"""select series_key, time_period, cell from _sdmx_cells
-            where not regexp_full_match(cell, '{CELL_PATTERN}') limit 1"""
+        f"""select trim(c0), time_period, trim(cell) from {_CELLS}
+            where not regexp_full_match(trim(cell), '{CELL_PATTERN}') limit 1"""
     ).fetchall()
     if bad_cell:
         key, period, cell = bad_cell[0]
@@ -140,7 +150,7 @@ def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, header: SdmxHeader
         )
     n_dims = len(dims)
     bad_key = conn.execute(
-        "select series_key from _sdmx_cells where len(string_split(series_key, ',')) <> ? limit 1", [n_dims]
+        f"select series_key from {_KEYED_ROWS} and len(string_split(series_key, ',')) <> ? limit 1", [n_dims]
     ).fetchall()
     if bad_key:
         raise SourceFileError(
@@ -148,9 +158,20 @@ def _check_cells(conn: duckdb.DuckDBPyConnection, path: Path, header: SdmxHeader
             f"series key {bad_key[0][0]!r} does not have {n_dims} comma-separated parts ({','.join(dims)})",
             line=_find_line(path, bad_key[0][0]),
         )
-    duplicate = conn.execute(
-        "select series_key from _sdmx_cells group by series_key, time_period having count(*) > 1 limit 1"
-    ).fetchall()
+    # a key on two rows is a duplicate where both rows have a cell for the same period (as Eurostat's keys are
+    # unique, the rows are checked first and the cells of the few keys found there only)
+    repeated = [key for (key,) in conn.execute(
+        f"select series_key from {_KEYED_ROWS} group by series_key having count(*) > 1"
+    ).fetchall()]  # fmt: skip
+    duplicate = (
+        conn.execute(
+            f"""select trim(c0) as series_key from {_CELLS} where trim(c0) in (select unnest(?))
+                group by series_key, time_period having count(*) > 1 limit 1""",
+            [repeated],
+        ).fetchall()
+        if repeated
+        else []
+    )
     if duplicate:
         raise SourceFileError(
             path,

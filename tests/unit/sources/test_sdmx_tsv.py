@@ -332,6 +332,26 @@ def test_duplicate_series_key_points_at_the_repeat(conn):
     assert_not_created(conn)
 
 
+def test_keys_are_checked_on_rows_with_cells_and_a_repeat_needs_a_shared_period(conn, tmp_path):
+    """The key checks read the file's rows, not its cells (load_sdmx_tsv), and answer as the cell-wise checks did:
+    a key repeated on rows whose cells are in different periods, and a malformed key on a row with no cell at all,
+    never made a duplicate or a bad key (SYNTHETIC rows)."""
+    path = write(
+        tmp_path,
+        "repeat.tsv",
+        "freq,geo\\TIME_PERIOD\t2018 \t2019 \nA,ZZ\t1 \t\nA,YY\t3 \t4 \nA,ZZ\t\t2 p\nBAD\t\t\n",
+    )
+    assert load_sdmx_tsv(conn, path, "repeat", LINEAGE) == 4
+    assert rows(conn, "repeat", "geo, time_period, value, flag") == [
+        ("YY", "2018", 3.0, None), ("YY", "2019", 4.0, None), ("ZZ", "2018", 1.0, None), ("ZZ", "2019", 2.0, "p"),
+    ]  # fmt: skip
+    shared = write(
+        tmp_path, "shared.tsv", "freq,geo\\TIME_PERIOD\t2018 \t2019 \nA,ZZ\t1 \t\nA,YY\t3 \t4 \nA,ZZ\t5 \t2 p\n"
+    )
+    err = load_error(conn, shared)
+    assert "'A,ZZ' appears more than once" in err.reason and err.line == 4
+
+
 def test_empty_file(conn):
     err = load_error(conn, SDMX / "empty.tsv")
     assert (err.line, err.reason) == (1, "is empty (no header line)")

@@ -113,8 +113,12 @@ def _frame_module_source() -> str:
     return "Unknown"
 
 
-def _patch_behaviour_flags() -> None:
+def _patch_dbt() -> None:
     from dbt_common.behavior_flags import BehaviorFlagRendered
+
+    from pipelines.warehouse import dbt_fast_paths
+
+    dbt_fast_paths.install()  # dbt's events and node templates (its module docstring)
 
     if BehaviorFlagRendered._default_source is not _frame_module_source:
         BehaviorFlagRendered._default_source = staticmethod(_frame_module_source)
@@ -189,7 +193,7 @@ def warm_up(target_path: Path) -> None:
         return
     from dbt.cli.main import dbtRunner
 
-    _patch_behaviour_flags()
+    _patch_dbt()
     args = ["compile", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     args += ["--log-level", "none", "--log-level-file", "none", "--no-write-json", "--select", first_model.name]
     args += ["--target-path", str(target_path)]
@@ -210,7 +214,7 @@ def stream_build(
     from dbt_common.events.functions import msg_to_dict
 
     manifest = load_manifest()
-    _patch_behaviour_flags()
+    _patch_dbt()
     events: queue.Queue = queue.Queue()
 
     dbt_log = _kept_in_log(target_path / "dbt.log")

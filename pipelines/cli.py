@@ -151,7 +151,6 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     from pipelines.warehouse.manifest import ensure_manifest
 
     ensure_manifest()
-    import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.operations.selection import selection_for, source_input_key
@@ -160,7 +159,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     before = current_version_path(settings.published_dir, required=False)
     graph = defs.resolve_asset_graph()
     selection = None if plan.full else selection_for(plan.changed, graph)
-    instance = dg.DagsterInstance.get()
+    instance = _dagster_instance()
     # Without --verbose Dagster stays quiet (its failure events carry stack traces) and dbt's per-model log goes
     # to a file; the summary below names every failed step in one line each.
     log_path = settings.data_dir / "logs" / f"refresh-{started:%Y%m%dT%H%M%SZ}.log"
@@ -246,6 +245,21 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
 
     write_refresh_outcome(settings.published_dir, "ok", 0, "refreshed", {}, current.stem if current else None)
     return 0
+
+
+_instances: dict[str | None, object] = {}
+
+
+def _dagster_instance():
+    """One Dagster instance per process and DAGSTER_HOME. `sps watch` runs a refresh per upload; a new instance per
+    run made its storages again, each with new database engines whose schemas it checked again (~0.1 s of each
+    upload's run, py-spy), and lost the event log's open connections (pipelines/shared/run_history.py)."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if home not in _instances:
+        _instances[home] = dg.DagsterInstance.get()
+    return _instances[home]
 
 
 def _refresh_failed(settings, message: str, failures, run_id: str, failed: dict[str, str], code: int) -> int:
@@ -475,13 +489,12 @@ def _warm_up_refresh(settings) -> None:
     from pipelines.warehouse.manifest import ensure_manifest
 
     ensure_manifest()
-    import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.warehouse.dbt_inprocess import warm_up as warm_up_dbt
 
     defs.resolve_asset_graph()
-    dg.DagsterInstance.get()
+    _dagster_instance()
     # Imported here and now, not in the background (pipelines.shared.gx.warm_up): an import still running when the
     # first upload arrived competed with its run for the interpreter, and made it the slow one (+0.7-0.9 s).
     import great_expectations  # noqa: F401

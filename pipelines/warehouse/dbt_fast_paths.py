@@ -1,5 +1,5 @@
 """Two of dbt's per-node costs, paid again on every node of every build, made once-only or cheaper, with dbt's own
-results unchanged (tests/unit/warehouse/test_dbt_fast_paths.py compares them on a real build).
+results unchanged (tests/integration/test_dbt_fast_paths.py compares them on a real build).
 
 Profiled with `py-spy --gil` on `sps watch` (issue 21, target 1: a city's upload on the dashboard within seconds;
 eight uploads of 60 rows, 49 dbt nodes each), of ~3.4 s of interpreter time per upload:

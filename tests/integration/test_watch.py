@@ -22,12 +22,12 @@ ROWS = [{"indicator_code": "feel_safe_after_dark", "geo_code": "LV001C", "period
          "unit": "% of population", "sample_size": "700"}]  # fmt: skip
 
 
-def _start_watch(data: Path, snapshot_dir: Path, log: Path) -> subprocess.Popen:
+def _start_watch(data: Path, snapshot_dir: Path, log: Path, **extra: str) -> subprocess.Popen:
     """`sps watch` as a shell starts it in the background (`sps watch &`): SIGINT ignored."""
     with open(log, "w") as out:  # a file, not a pipe: nobody reads it while the watch runs
         process = subprocess.Popen(
             [SPS, "watch", "--interval", "0.1"],
-            env=sps_env(data, snapshot_dir, PYTHONUNBUFFERED="1"),
+            env=sps_env(data, snapshot_dir, PYTHONUNBUFFERED="1", **extra),
             cwd=PROJECT_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -43,6 +43,18 @@ def _wait_for(log: Path, text: str, process: subprocess.Popen, after: int = 0) -
         assert process.poll() is None, f"sps watch ended (rc {process.returncode}): {log.read_text()[-2000:]}"
         assert time.monotonic() < deadline, f"no {text!r} after 300 s: {log.read_text()[-2000:]}"
         time.sleep(0.05)
+
+
+def _paused_in_publish(data: Path, process: subprocess.Popen, log: Path) -> Path:
+    """The marker of a run held at its publish step (SPS_TEST_PAUSE_AT=publish, pipelines/settings.py): a signal sent
+    now arrives during the run however fast the run is; removing the marker lets it go on."""
+    marker = data / ".sps-paused-publish"
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert process.poll() is None, f"sps watch ended (rc {process.returncode}): {log.read_text()[-2000:]}"
+        assert time.monotonic() < deadline, f"no run reached publish after 300 s: {log.read_text()[-2000:]}"
+        time.sleep(0.05)
+    return marker
 
 
 def _stopped(process: subprocess.Popen, log: Path, within: float) -> str:
@@ -92,10 +104,12 @@ def test_sigterm_during_a_run_lets_it_publish_then_stops_the_watch(refreshed_dat
     data = tmp_path / "data"
     shutil.copytree(refreshed_data_dir, data, symlinks=True)
     log = tmp_path / "watch.log"
-    watch = _start_watch(data, snapshot_dir, log)
+    watch = _start_watch(data, snapshot_dir, log, SPS_TEST_PAUSE_AT="publish")
     submission = write_submission(data / "inbox", "20260106T090000000000", "LV001C", ROWS)
-    _wait_for(log, "rebuilding what depends on raw/city_submissions", watch)
+    marker = _paused_in_publish(data, watch, log)
     watch.send_signal(signal.SIGTERM)
+    _wait_for(log, "SIGTERM: stopping after the current run", watch)
+    marker.unlink()
 
     text = _stopped(watch, log, within=120)
     stopping = text.index("SIGTERM: stopping after the current run")
@@ -111,9 +125,9 @@ def test_a_second_sigterm_stops_the_watch_at_once_and_the_served_version_stays_w
     data = tmp_path / "data"
     shutil.copytree(refreshed_data_dir, data, symlinks=True)
     log = tmp_path / "watch.log"
-    watch = _start_watch(data, snapshot_dir, log)
+    watch = _start_watch(data, snapshot_dir, log, SPS_TEST_PAUSE_AT="publish")
     write_submission(data / "inbox", "20260107T090000000000", "LV001C", ROWS)
-    _wait_for(log, "rebuilding what depends on raw/city_submissions", watch)
+    _paused_in_publish(data, watch, log)
     watch.send_signal(signal.SIGTERM)
     _wait_for(log, "SIGTERM: stopping after the current run", watch)
     watch.send_signal(signal.SIGTERM)

@@ -16,8 +16,11 @@ from pipelines.sources.live import fetch_last_updates
 from pipelines.spaces.assets import KEYS as PUBLIC_SPACE_KEYS
 from pipelines.surveys.assets import STEP_KEY as SURVEY_STEP_KEY
 from pipelines.surveys.assets import SURVEY_KEYS
+from pipelines.warehouse.partial import UPLOADS_ONLY_TAG
 
 REFRESH_JOB = "refresh"
+# What cities send: a plan that changes nothing else lets dbt rebuild the largest marts in part (uploads_only_tags)
+UPLOAD_INPUTS = (CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE)
 TIMEZONE = "Europe/Brussels"
 REGISTER_KEYS = (dg.AssetKey(["raw", "_source_status"]),)
 SOURCE_KEYS = tuple(f"raw/{spec.code}" for spec in load_catalog())
@@ -50,6 +53,14 @@ def source_input_key(step_key: str) -> str | None:
     return key if step_key.startswith("raw__") and key in SOURCE_KEYS else None
 
 
+def uploads_only_tags(changed: Iterable[str]) -> dict[str, str]:
+    """The run tag that lets dbt rebuild only the cities' rows of the largest marts (dbt_project/macros/
+    partial_rebuild.sql) when the plan's changed inputs are all city inputs; none otherwise (a full rebuild, a
+    Eurostat or snapshot source, a run started by hand: the marts are rebuilt whole)."""
+    keys = set(changed)
+    return {UPLOADS_ONLY_TAG: "true"} if keys and keys <= set(UPLOAD_INPUTS) else {}
+
+
 def selection_for(input_keys: Iterable[str], asset_graph) -> list[dg.AssetKey]:
     """The changed source assets and everything downstream of them (dbt models, publish, health report), in the
     asset graph of the code location (`context.repository_def.asset_graph` in a schedule or sensor,
@@ -77,7 +88,11 @@ def run_request_for(
     return dg.RunRequest(
         run_key=f"{trigger}-{plan.published_version}-{run_key}",
         asset_selection=selection_for(changed, asset_graph),
-        tags={"sps/trigger": trigger, "sps/plan": "; ".join(f"{k} ({v})" for k, v in changed.items())[:200]},
+        tags={
+            "sps/trigger": trigger,
+            "sps/plan": "; ".join(f"{k} ({v})" for k, v in changed.items())[:200],
+            **uploads_only_tags(changed),
+        },
     )
 
 

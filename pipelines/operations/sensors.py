@@ -23,6 +23,7 @@ from pipelines.operations.selection import (
     eurostat_last_updates,
     run_request_for,
     selection_for,
+    uploads_only_tags,
 )
 from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
 from pipelines.publishing.plan import plan_refresh
@@ -73,8 +74,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.Skip
             "sps/trigger": "inbox",
             "sps/pending": str(len(pending)),
             "sps/plan": f"{CITY_SUBMISSIONS} ({len(pending)} new inbox submission(s))",
+            **_uploads_only(settings, CITY_SUBMISSIONS),
         },
     )
+
+
+def _uploads_only(settings, input_key: str) -> dict[str, str]:
+    """The upload sensors' runs rebuild only the cities' rows of the largest marts (selection.uploads_only_tags)
+    when the published version was built by this code from a usable warehouse; otherwise (a new release, nothing
+    published yet, a damaged version) the marts are rebuilt whole."""
+    return {} if plan_refresh(settings, sources=False).full else uploads_only_tags([input_key])
 
 
 @dg.sensor(
@@ -103,6 +112,7 @@ def survey_store_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | 
         tags={
             "sps/trigger": "survey_store",
             "sps/plan": f"{CITY_SURVEYS} ({len(new)} new survey(s), {len(withdrawn)} withdrawal(s))",
+            **_uploads_only(settings, CITY_SURVEYS),
         },
     )
 
@@ -201,7 +211,11 @@ def public_space_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | 
     return dg.RunRequest(
         run_key="public_space:" + ",".join(pending),
         asset_selection=selection_for([PUBLIC_SPACE], asset_graph_of(context)),
-        tags={"sps/trigger": "public_space_inbox", "sps/plan": f"{PUBLIC_SPACE} ({len(pending)} new submission(s))"},
+        tags={
+            "sps/trigger": "public_space_inbox",
+            "sps/plan": f"{PUBLIC_SPACE} ({len(pending)} new submission(s))",
+            **_uploads_only(settings, PUBLIC_SPACE),
+        },
     )
 
 

@@ -15,14 +15,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE
+from pipelines.operations.selection import UPLOAD_INPUTS
 from pipelines.publishing.plan import RefreshPlan, plan_refresh
 from pipelines.settings import Settings
 from pipelines.spaces.store import inbox_dir as public_space_inbox
 from pipelines.surveys.store import store_dir
 from pipelines.uploads.dropbox import dropbox_dir
-
-UPLOAD_INPUTS = (CITY_SUBMISSIONS, CITY_SURVEYS, PUBLIC_SPACE)
 
 
 def _listing(folder: Path, depth: int = 1) -> tuple:

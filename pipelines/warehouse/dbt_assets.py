@@ -20,6 +20,7 @@ from pipelines.settings import load_settings
 from pipelines.shared.gx import start_worker as start_gx_worker
 from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.dbt_inprocess import BuildOutcome, DbtBuildFailed, stream_build
+from pipelines.warehouse.partial import dbt_args_for
 from pipelines.warehouse.project import dbt_project
 
 
@@ -58,6 +59,7 @@ def sps_dbt_assets(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     )
     if indirect:
         selection = [*selection, "--indirect-selection", indirect]
+    selection = [*selection, *dbt_args_for(context.run.tags)]  # a refresh of city uploads alone: partial.py
     target = load_settings().dbt_target_dir
     start_gx_worker()  # GX imported in a process of its own while dbt builds, for the GX check that follows
     outcome = None

@@ -16,7 +16,16 @@
     {{ adapter.drop_relation(existing_relation) }}
   {%- endif %}
   {% call statement('main') -%}
+    {%- if sps_partial_rebuild() %}
+    {#- only the rows a city's input can change (macros/partial_rebuild.sql): the model's query, restricted by
+        the model itself, replaces them in one transaction; the table's columns and constraints are the ones
+        the last full build made from the same code -#}
+    {%- set rows = sps_partial_predicate() %}
+    delete from {{ target_relation }} where {{ rows }};
+    insert into {{ target_relation }} by name select * from ( {{ compiled_code }} ) where {{ rows }};
+    {%- else %}
     {{ sps_create_or_replace_table_as(target_relation, compiled_code) }}
+    {%- endif %}
   {%- endcall %}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}

@@ -19,6 +19,13 @@
 --     eurostat_sdg_target  with a target: Eurostat's ratio of the actual to the required growth rate
 --     open_sdg             Open SDG's progress status (sdg-build ProgressMeasure: 1.5 % / 0.5 % / 0, or the ratio
 --                          0.95 / 0.6 / 0 with a target), since the baseline year
+--
+-- A refresh of city uploads alone rebuilds only the series of the geographies of cities that have sent data
+-- (macros/partial_rebuild.sql): a series, its windows and its target belong to one geography.
+-- depends_on: {{ ref('stg_city__submissions') }}, {{ ref('stg_city__targets') }}
+-- depends_on: {{ ref('stg_city__survey_files') }}, {{ ref('stg_spaces__submissions') }}
+{{ config(partial_rebuild='city_geographies') }}
+{%- set cities_only = sps_partial_rebuild() %}
 {%- set z = 1.959963984540054 %}
 {%- set baseline_year = var('progress_baseline_year', 2015) %}
 {%- set short_years = var('progress_short_term_years', 5) %}
@@ -43,6 +50,9 @@ with observations as (
     from {{ ref('fct_observations') }} as observations
     semi join {{ ref('indicators') }} as indicators on observations.indicator_code = indicators.indicator_code
     where observations.value is not null and observations.period_year is not null
+    {%- if cities_only %}
+        and split_part(observations.geo_code, ':', 1) in {{ sps_city_data_roots() }}
+    {%- endif %}
 ),
 
 series_details as (
@@ -65,6 +75,9 @@ series_details as (
         observations.sex is null and observations.age_group is null and observations.breakdown is null as is_total
     from {{ ref('fct_observations') }} as observations
     inner join {{ ref('indicators') }} as indicators on observations.indicator_code = indicators.indicator_code
+    {%- if cities_only %}
+    where split_part(observations.geo_code, ':', 1) in {{ sps_city_data_roots() }}
+    {%- endif %}
 ),
 
 numbered as (

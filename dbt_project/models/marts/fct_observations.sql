@@ -1,4 +1,8 @@
 -- One row per indicator x geography x period x breakdown (sex, age_group, breakdown) x source.
+-- A refresh of city uploads alone rebuilds only the cities' own rows (macros/partial_rebuild.sql): each row is made
+-- from one source row and lookups (catalogue, registry, flags, geographies) an upload does not change for others.
+{{ config(partial_rebuild='city_rows') }}
+{%- set cities_only = sps_partial_rebuild() %}
 with perception_warnings as (
     select indicator_code, geo_code, period,
         'answers for this question sum to ' || block_sum || ' (expected 100 +/- 2)' as quality_note
@@ -121,13 +125,14 @@ public_space as (
 ),
 
 stacked as (
-    select * from perception
+    -- (a partial rebuild keeps the official branches for their columns and types, and reads none of their rows)
+    select * from perception {{ 'where false' if cities_only }}
     union all by name
-    select * from police_recorded
+    select * from police_recorded {{ 'where false' if cities_only }}
     union all by name
-    select * from national
+    select * from national {{ 'where false' if cities_only }}
     union all by name
-    select * from submitted_surveys
+    select * from submitted_surveys {{ 'where false' if cities_only }}
     union all by name
     select * from city_reports
     union all by name

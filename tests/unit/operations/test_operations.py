@@ -19,9 +19,19 @@ from aiosmtpd.controller import Controller
 
 from pipelines.operations.alerts import AlertConfig, send_alert
 from pipelines.operations.schedules import daily_inbox_refresh, monthly_full_rebuild, weekly_eurostat_refresh
-from pipelines.operations.sensors import alert_on_run_failure, eurostat_update_sensor
-from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CODE, MISSING, code_fingerprint
+from pipelines.operations.selection import run_request_for
+from pipelines.operations.sensors import alert_on_run_failure, eurostat_update_sensor, inbox_sensor
+from pipelines.publishing.fingerprint import (
+    CITY_SUBMISSIONS,
+    CITY_SURVEYS,
+    CODE,
+    MISSING,
+    PUBLIC_SPACE,
+    code_fingerprint,
+)
+from pipelines.publishing.plan import RefreshPlan
 from pipelines.sources.catalog import load_catalog
+from pipelines.warehouse.partial import UPLOADS_ONLY_TAG
 from tests.fixtures.city_inbox import write_submission
 from tests.fixtures.eurostat_server import EurostatServer
 
@@ -120,12 +130,14 @@ def test_daily_inbox_schedule_skips_an_empty_inbox_and_requests_only_the_upload_
     assert "publish/health_report" in keys and "marts/submission_history" in keys
     assert not any(key.startswith("raw/urb_percep") or key.startswith("raw/crim") for key in keys)
     assert request.tags["sps/trigger"] == "daily_inbox_refresh"
+    # only city inputs changed: dbt rebuilds only the cities' rows of the largest marts (partial_rebuild.sql)
+    assert request.tags[UPLOADS_ONLY_TAG] == "true"
 
 
 def test_weekly_schedule_requests_a_full_build_when_nothing_is_published(offline, schedule_context):
     request = weekly_eurostat_refresh(schedule_context())
     assert isinstance(request, dg.RunRequest) and request.asset_selection is None
-    assert request.tags["sps/plan"] == "full"
+    assert request.tags["sps/plan"] == "full" and UPLOADS_ONLY_TAG not in request.tags
 
 
 def test_weekly_schedule_offline_sees_a_new_snapshot_file(offline, tmp_path, schedule_context):
@@ -140,6 +152,20 @@ def test_weekly_schedule_offline_sees_a_new_snapshot_file(offline, tmp_path, sch
     assert "raw/crim_off_cat" in keys and "publish/published_snapshot" in keys
     assert "raw/urb_percep" not in keys and "raw/city_submissions" not in keys
     assert "raw/crim_off_cat (new file)" in request.tags["sps/plan"]
+    assert UPLOADS_ONLY_TAG not in request.tags
+
+
+def test_only_a_plan_of_city_inputs_alone_asks_for_a_partial_rebuild(code_location):
+    graph = code_location.get_repository_def().asset_graph
+    for changed, partial in (
+        ({CITY_SUBMISSIONS: "1 new", CITY_SURVEYS: "1 new", PUBLIC_SPACE: "1 new"}, True),
+        ({CITY_SUBMISSIONS: "1 new", "raw/crim_off_cat": "file changed"}, False),  # with a snapshot file: whole
+        ({"raw/urb_percep": "file changed"}, False),
+    ):
+        request = run_request_for(RefreshPlan(full=False, changed=changed, published_version="v"), None, "t", graph)
+        assert isinstance(request, dg.RunRequest) and (request.tags.get(UPLOADS_ONLY_TAG) == "true") is partial
+    full = run_request_for(RefreshPlan(full=True, reason="asked for (--full)"), None, "t", graph)
+    assert UPLOADS_ONLY_TAG not in full.tags
 
 
 def test_monthly_schedule_always_requests_a_full_rebuild_once_per_month(schedule_context):
@@ -150,6 +176,21 @@ def test_monthly_schedule_always_requests_a_full_rebuild_once_per_month(schedule
 
 
 # ----------------------------------------------------------------------------------------------- sensors
+def test_the_inbox_sensor_asks_for_a_partial_rebuild_only_of_a_version_this_code_built(offline, sensor_context):
+    write_submission(offline / "inbox", "20260101T090000000000", "ZZ001C", [ROW])
+    first = inbox_sensor(sensor_context())
+    assert isinstance(first, dg.RunRequest) and UPLOADS_ONLY_TAG not in first.tags  # nothing published yet
+    _publish_fingerprint(offline)
+    published = inbox_sensor(sensor_context())
+    assert published.tags[UPLOADS_ONLY_TAG] == "true"
+    # a new release (the dbt code differs from what built the published version): the marts are rebuilt whole
+    version = offline / "published" / (offline / "published" / "CURRENT").read_text().strip()
+    with duckdb.connect(str(version)) as conn:
+        conn.execute("update _publication set inputs_json = replace(inputs_json, ?, 'an-older-release')",
+                     [code_fingerprint()])  # fmt: skip
+    assert UPLOADS_ONLY_TAG not in inbox_sensor(sensor_context()).tags
+
+
 def test_eurostat_sensor_skips_in_offline_mode(offline, sensor_context):
     result = eurostat_update_sensor(sensor_context())
     assert isinstance(result, dg.SkipReason) and "offline mode" in result.skip_message
@@ -177,7 +218,7 @@ def test_eurostat_sensor_requests_only_the_datasets_eurostat_updated(live, senso
     keys = _keys(result)
     assert "raw/crim_gen_reg" in keys and "publish/published_snapshot" in keys
     assert not {"raw/urb_percep", "raw/crim_off_cat", "raw/city_submissions"} & keys
-    assert "Eurostat last update 20.11.2026" in result.tags["sps/plan"]
+    assert "Eurostat last update 20.11.2026" in result.tags["sps/plan"] and UPLOADS_ONLY_TAG not in result.tags
     # the same change gives the same run key: Dagster launches it once
     assert eurostat_update_sensor(sensor_context()).run_key == result.run_key
 

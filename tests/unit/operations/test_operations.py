@@ -19,16 +19,9 @@ from aiosmtpd.controller import Controller
 
 from pipelines.operations.alerts import AlertConfig, send_alert
 from pipelines.operations.schedules import daily_inbox_refresh, monthly_full_rebuild, weekly_eurostat_refresh
-from pipelines.operations.selection import run_request_for
+from pipelines.operations.selection import UPLOAD_INPUTS, run_request_for
 from pipelines.operations.sensors import alert_on_run_failure, eurostat_update_sensor, inbox_sensor
-from pipelines.publishing.fingerprint import (
-    CITY_SUBMISSIONS,
-    CITY_SURVEYS,
-    CODE,
-    MISSING,
-    PUBLIC_SPACE,
-    code_fingerprint,
-)
+from pipelines.publishing.fingerprint import CITY_SUBMISSIONS, CODE, MISSING, code_fingerprint
 from pipelines.publishing.plan import RefreshPlan
 from pipelines.sources.catalog import load_catalog
 from pipelines.warehouse.partial import UPLOADS_ONLY_TAG
@@ -158,7 +151,7 @@ def test_weekly_schedule_offline_sees_a_new_snapshot_file(offline, tmp_path, sch
 def test_only_a_plan_of_city_inputs_alone_asks_for_a_partial_rebuild(code_location):
     graph = code_location.get_repository_def().asset_graph
     for changed, partial in (
-        ({CITY_SUBMISSIONS: "1 new", CITY_SURVEYS: "1 new", PUBLIC_SPACE: "1 new"}, True),
+        (dict.fromkeys(UPLOAD_INPUTS, "1 new"), True),  # city submissions, city surveys, public space
         ({CITY_SUBMISSIONS: "1 new", "raw/crim_off_cat": "file changed"}, False),  # with a snapshot file: whole
         ({"raw/urb_percep": "file changed"}, False),
     ):

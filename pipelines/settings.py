@@ -145,6 +145,9 @@ class Settings:
         os.environ["SPS_DUCKDB_MEMORY_LIMIT"] = self.duckdb_memory_limit  # dbt_project/profiles.yml reads it
         os.environ["SPS_DBT_THREADS"] = str(self.dbt_threads)  # and this
         os.environ.setdefault("DAGSTER_HOME", str(self.dagster_home))
+        # Dagster then hands the event log batches (the planned events of a new run), which
+        # pipelines/shared/run_history.py stores in one transaction per file
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         os.environ["DO_NOT_TRACK"] = "1"
 

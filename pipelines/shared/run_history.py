@@ -10,6 +10,11 @@ and opens each connection with SQLite's `synchronous=NORMAL`, which in WAL mode 
 skips the fsync of each commit: a power cut can lose the last events of a run's history, never corrupt the file
 and never anything of the warehouse or a published version. Same files, same schema, same queries: the Dagster
 UI and daemon read them as before, and a data folder can go back to the default class by editing dagster.yaml.
+
+It also stores a batch of events (`store_event_batch`: the planned materializations and checks Dagster logs when it
+creates a run, 53 for an upload's run, ~250 for a full refresh) by Dagster's own `store_event` for each, inside one
+transaction per file instead of one per statement; Dagster hands it batches when DAGSTER_EVENT_BATCH_SIZE is set
+(`settings.export_env`).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: dict[str, Engine] = {}
         self._engines_pid = os.getpid()
         self._engines_lock = threading.Lock()
+        self._batch = threading.local()  # .connections: shard -> open connection, while this thread stores a batch
         super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str) -> Engine:
@@ -87,14 +93,45 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
+        batch = getattr(self._batch, "connections", None)
+        if batch is not None:  # this thread is storing a batch and holds the lock: its transaction on this file
+            if shard not in batch:
+                batch[shard] = self._open(shard)
+                batch[shard].begin()
+            yield batch[shard]
+            return
         with self._db_lock:
-            engine = self._engine(shard)
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
-            with engine.connect() as conn:
+            with self._open(shard) as conn:
                 with conn.begin():
                     yield conn
+
+    def _open(self, shard: str) -> Connection:
+        engine = self._engine(shard)
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        return engine.connect()
+
+    def store_event_batch(self, events) -> None:
+        """Each event stored by Dagster's own `store_event` (the run's file, the cross-run index, asset and check
+        records), all of them in one transaction per file. Profiled on an upload's run (cProfile), the 53 planned
+        events Dagster logs when it creates the run were 219 statements, each in a transaction of its own, and 0.33 s
+        of the run creation's 0.54 s. Nothing of a batch that fails is kept (every file's transaction is rolled
+        back), so Dagster's fallback of storing the events one by one does not store any twice; only a commit
+        failing after another file's commit (a full disk) could."""
+        if not events:
+            return
+        with self._db_lock:
+            self._batch.connections = connections = {}
+            try:
+                for event in events:
+                    super().store_event(event)
+                for connection in connections.values():
+                    connection.commit()
+            finally:
+                self._batch.connections = None
+                for connection in connections.values():
+                    connection.close()  # rolls back what was not committed
 
     def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
         """A run's new file, made as Dagster makes it (its tables, WAL, stamped with the newest migration), with the

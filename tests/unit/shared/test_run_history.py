@@ -155,12 +155,18 @@ def _contents(base_dir) -> dict:
     return found
 
 
-def test_a_batch_is_stored_exactly_as_dagster_stores_its_events_one_by_one(tmp_path):
+def _stored_by_dagster(tmp_path) -> list:
+    """A new run's planned events, stored event by event by Dagster's own storage in tmp_path/dagster."""
     events = _planned_events(tmp_path)
     dagsters = SqliteEventLogStorage(str(tmp_path / "dagster"))
     for event in events:
         dagsters.store_event(event)
     dagsters.dispose()
+    return events
+
+
+def test_a_batch_is_stored_exactly_as_dagster_stores_its_events_one_by_one(tmp_path):
+    events = _stored_by_dagster(tmp_path)
     ours = PooledSqliteEventLogStorage(str(tmp_path / "ours"))
     ours.store_event_batch(events)
     ours.dispose()
@@ -171,11 +177,7 @@ def test_a_batch_is_stored_exactly_as_dagster_stores_its_events_one_by_one(tmp_p
 
 
 def test_a_batch_that_fails_keeps_nothing_so_storing_it_again_stores_each_event_once(tmp_path, monkeypatch):
-    events = _planned_events(tmp_path)
-    dagsters = SqliteEventLogStorage(str(tmp_path / "dagster"))
-    for event in events:
-        dagsters.store_event(event)
-    dagsters.dispose()
+    events = _stored_by_dagster(tmp_path)
     ours = PooledSqliteEventLogStorage(str(tmp_path / "ours"))
     real = SqliteEventLogStorage.store_event
     stored = []

@@ -154,7 +154,6 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
 
     from pipelines.definitions import defs
     from pipelines.operations.selection import selection_for, source_input_key, uploads_only_tags
-    from pipelines.warehouse.partial import UPLOADS_ONLY_TAG
 
     started = datetime.now(UTC)
     before = current_version_path(settings.published_dir, required=False)
@@ -165,7 +164,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
     # to a file; the summary below names every failed step in one line each.
     log_path = settings.data_dir / "logs" / f"refresh-{started:%Y%m%dT%H%M%SZ}.log"
     tags = {"sps/trigger": "sps refresh", "sps/plan": "full" if plan.full else ", ".join(plan.changed)[:200]}
-    tags |= {} if plan.full else uploads_only_tags(plan.changed)
+    tags |= uploads_only_tags(plan.changed)  # only city inputs changed: the largest marts rebuilt in part
     result = _execute(defs, instance, selection, tags, log_path, args.verbose, settings)
     failures = _step_failures(result)
     # A source fails when its own check says so (a broken file, a failed download: dg.Failure); a source step that
@@ -191,10 +190,7 @@ def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
             keys = selection_for(roots, graph)
         retry = [key for key in keys if key.path[0] != "raw"] if roots else []
         if retry:
-            # (the retry rebuilds its marts whole: it follows a run that stopped part-way)
-            tags = {k: v for k, v in tags.items() if k != UPLOADS_ONLY_TAG} | {
-                "sps/plan": f"without {', '.join(left_out)}"[:200]
-            }
+            tags = tags | {"sps/plan": f"without {', '.join(left_out)}"[:200]}
             result = _execute(defs, instance, retry, tags, log_path, args.verbose, settings, append=True)
             failures += _step_failures(result)
     _print_source_summary(settings, started)

@@ -112,12 +112,16 @@ def test_uploads_published_incrementally_equal_a_full_rebuild(tmp_path, snapshot
             ).fetchall()
         )
     assert {"city_report", "city_survey", "city_inventory", "city_audit"} <= set(sources), sources
-    # Three: the survey withdrawn; its estimates leave the published version.
+    # Three: the survey withdrawn, its estimates leave the published version; beside it an inbox folder that cannot
+    # be read fails the city submissions, and the refresh publishes the rest (its second pass, in part too).
     withdrawn = run_sps(["survey", "withdraw", survey_id, "--city", "PL013C", "--token", torun], env)
     assert withdrawn.returncode == 0, withdrawn.stderr
+    broken = data / "inbox" / "20260104T090000000000Z-LV001C-00000000"
+    broken.mkdir()
     three = run_sps(["refresh"], env)
-    assert three.returncode == 0, three.stderr[-2000:]
+    assert three.returncode != 0 and "without the failed source(s) raw/city_submissions" in three.stderr, three.stderr
     assert _rebuilt_in_part(data) == {"fct_observations", "city_progress"}
+    broken.rmdir()  # (the full rebuild below would fail it too)
     incremental = _version(data)
     with connect_version(str(incremental)) as published:
         assert (

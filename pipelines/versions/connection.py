@@ -1,6 +1,7 @@
 """Opening a published version's DuckDB file: the one place that knows how its views find their table files.
 
-A version's tables are views over `read_parquet('<version>.tables/<table>.parquet')`: file names relative to the
+A version's tables are views over `read_parquet(['<version>.tables/<table>.parquet'])` (a table in parts lists one
+file per part, ADR 0030): file names relative to the
 published folder, never absolute, so a data folder that is moved, copied or restored from a backup still reads
 (docs/adr/0024). DuckDB resolves a relative file name against the `file_search_path` setting, so every connection
 to a version is opened with it set to the version's folder. Opening the same file twice in one process with

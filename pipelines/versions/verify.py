@@ -8,7 +8,9 @@ a version's file is still the one that was published.
                               "<version>.tables/<table>.parquet": {...}, ...}: every file of the version
         tables               {table: row count} of every table in the version
         table_files          {table: {"file": ..., "content": ...}}: the file of each table and a fingerprint of
-                             its content, which the next publish compares to link an unchanged table (ADR 0024)
+                             its content, which the next publish compares to link an unchanged table (ADR 0024);
+                             a table in parts has one entry per part, {"table.part": {..., "table": table}}
+                             (fct_observations.official and fct_observations.cities, ADR 0030)
         commit               the git commit of the code that built it (null outside a git checkout)
         inputs_fingerprint   sha256 of the inputs' fingerprint (`_publication.inputs_json`)
 

@@ -8,13 +8,16 @@ blocks publishing (publish waits for it so that the health report includes it); 
 and a few offending observations.
 """
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.shared.gx import answered_by_worker, map_in_worker, stop_worker
+from pipelines.warehouse import observation_rules
 from pipelines.warehouse.connection import warehouse_connection
 from pipelines.warehouse.observation_rules import SAMPLE, SOURCE_TYPES, UNCERTAINTY_METHODS, validate_observations
 
@@ -25,9 +28,17 @@ FCT_OBSERVATIONS = dg.AssetKey(["marts", "fct_observations"])
 # batches add up to those of one whole-table run. In one frame, 11 M observations at 100x took 2.8 GB (the
 # Arrow result, its pandas copy and GX's masks): the largest part of a refresh's peak memory (ADR 0025).
 CHUNK_ROWS = 1_000_000
+# The two parts validated apart: the official sources' rows, whose outcome is recorded (ops.gx_check_parts) and reused
+# by a later check while their content is the same (a city's upload changes only the cities' rows: ADR 0029, 0031),
+# and the cities' rows, validated every time. A table without `is_official` (a test's hand-made warehouse) is
+# validated whole.
+OFFICIAL, CITIES = ("official", "is_official"), ("cities", "not is_official")
+# What an outcome was found by: the rules' own module and its fingerprint of the rows, so a changed rule is never
+# answered by an outcome recorded under the old one.
+SUITE = hashlib.sha256(Path(observation_rules.__file__).read_bytes()).hexdigest()[:16]
 
 
-def observation_frames(conn) -> Iterator:
+def observation_frames(conn, where: str | None = None) -> Iterator:
     """The columns the suite reads, as pandas frames of at most CHUNK_ROWS rows, cheap to build at scale: DuckDB's
     row id stands in for observation_id (the sample's ids are looked up afterwards) and the two text columns are
     categorical. Building one frame with observation_id and plain strings took 9 s of the check's 15 s at 100x
@@ -40,6 +51,7 @@ def observation_frames(conn) -> Iterator:
                   case when unit like '%\\%%' escape '\\' then value end as pct,
                   case when unit not like '%\\%%' escape '\\' then value end as non_pct
            from marts.fct_observations"""
+        + (f" where {where}" if where else "")
     ).to_arrow_reader(batch_size=CHUNK_ROWS)
     empty = True
     for batch in reader:
@@ -80,24 +92,35 @@ def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
 )
 def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     answered_before = answered_by_worker()
+    checked_at = datetime.now(UTC)
     with warehouse_connection(duckdb) as conn:
+        # The official sources' rows are validated again only when their content changed since they last were.
+        official = _fingerprint(conn, OFFICIAL[1]) if _has_parts(conn) else None
+        reused = _recorded_outcome(conn, official) if official else None
+        parts = [None] if official is None else [CITIES] if reused else [OFFICIAL, CITIES]
+        validated, rows = [], 0
         try:
-            outcomes, rows = validate_in_chunks(observation_frames(conn))
+            for part in parts:
+                found, seen = validate_in_chunks(observation_frames(conn, part[1] if part else None))
+                validated.append(_with_observation_ids(conn, found))
+                rows += seen
+                if part == OFFICIAL:
+                    _record_official(conn, checked_at, official, validated[-1], seen)
         finally:
             stop_worker()  # the refresh's one suite is done: the worker process ends (an idle one at once)
         where = "a worker process" if answered_by_worker() > answered_before else "this process"
-        print(f"gx_observations_make_sense: {rows} observations validated in {where}")  # the refresh log
-        samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
-        ids = dict(
-            conn.execute(
-                "select rowid, observation_id from marts.fct_observations where rowid in (select unnest(?))",
-                [sorted(samples)],
-            ).fetchall()
-            if samples
-            else []
+        print(  # the refresh log
+            f"gx_observations_make_sense: {rows} observations validated in {where}"
+            + (
+                f"; the outcome for the {reused[1]} official ones, unchanged since their last check, reused"
+                if reused
+                else ""
+            )
         )
-    outcomes = [(rule, count, [ids[int(row)] for row in sample]) for rule, count, sample in outcomes]
-    checked_at = datetime.now(UTC)
+    if reused:
+        validated.append(reused[0])
+        rows += reused[1]
+    outcomes = _added(validated)
     with warehouse_connection(duckdb) as conn:  # kept for the health report of the version about to be published
         conn.execute("create schema if not exists ops")
         conn.execute(
@@ -120,6 +143,77 @@ def gx_observations_make_sense(duckdb: DuckDBResource) -> dg.AssetCheckResult:
             "observations": rows,
             **{f"unexpected: {rule}": count for rule, count, _ in outcomes},
         },
+    )
+
+
+def _with_observation_ids(conn, outcomes: list[tuple[str, int, list]]) -> list[tuple[str, int, list[str]]]:
+    """The sample's DuckDB row ids (the frames carry them instead of observation_id) looked up."""
+    samples = {int(row) for _, _, sample in outcomes for row in sample}  # GX gives numpy integers
+    ids = dict(
+        conn.execute(
+            "select rowid, observation_id from marts.fct_observations where rowid in (select unnest(?))",
+            [sorted(samples)],
+        ).fetchall()
+        if samples
+        else []
+    )
+    return [(rule, count, [ids[int(row)] for row in sample]) for rule, count, sample in outcomes]
+
+
+def _added(outcomes: list[list[tuple[str, int, list[str]]]]) -> list[tuple[str, int, list[str]]]:
+    """The outcomes of disjoint sets of rows as one: counts added, samples joined up to SAMPLE ids."""
+    totals: dict[str, tuple[int, list[str]]] = {}
+    for found in outcomes:
+        for rule, count, sample in found:
+            seen, named = totals.get(rule, (0, []))
+            totals[rule] = (seen + count, named + list(sample[: SAMPLE - len(named)]))
+    return [(rule, count, sample) for rule, (count, sample) in totals.items()]
+
+
+def _has_parts(conn) -> bool:
+    columns = {row[0] for row in conn.execute("select column_name from (describe marts.fct_observations)").fetchall()}
+    return "is_official" in columns
+
+
+def _fingerprint(conn, where: str) -> str:
+    """The rows' content (every column; the sum and XOR of a 64-bit hash of each row, as publish fingerprints a
+    table) and the suite's: the same rows checked by the same rules give the same outcome."""
+    rows, total, xor = conn.execute(
+        f"select count(*), coalesce(sum(h), 0), coalesce(bit_xor(h), 0) "
+        f"from (select hash(*columns(*)) as h from marts.fct_observations where {where})"
+    ).fetchall()[0]
+    return f"{SUITE}:{rows}:{total}:{xor}"
+
+
+def _recorded_outcome(conn, fingerprint: str) -> tuple[list, int] | None:
+    """(outcomes, rows) recorded when rows of this fingerprint were last validated; None if never (or the record is
+    gone): they are validated again."""
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'gx_check_parts' "
+        "and table_catalog = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    recorded = conn.execute(
+        "select rule, unexpected, sample, observations from ops.gx_check_parts where part = ? and fingerprint = ?",
+        [OFFICIAL[0], fingerprint],
+    ).fetchall()
+    if not recorded:
+        return None
+    return [(rule, count, [s for s in sample.split(", ") if s]) for rule, count, sample, _ in recorded], recorded[0][3]
+
+
+def _record_official(conn, checked_at: datetime, fingerprint: str, found: list, rows: int) -> None:
+    """The official rows' outcome with their fingerprint, for a later check to reuse (ops.gx_check_parts)."""
+    conn.execute("create schema if not exists ops")
+    conn.execute(
+        "create table if not exists ops.gx_check_parts (recorded_at timestamptz, part varchar, fingerprint varchar, "
+        "observations bigint, rule varchar, unexpected bigint, sample varchar)"
+    )
+    conn.execute("delete from ops.gx_check_parts where part = ?", [OFFICIAL[0]])  # only the latest is ever reused
+    conn.executemany(
+        "insert into ops.gx_check_parts values (?, ?, ?, ?, ?, ?, ?)",
+        [(checked_at, OFFICIAL[0], fingerprint, rows, rule, count, ", ".join(sample)) for rule, count, sample in found],
     )
 
 

@@ -128,3 +128,71 @@ def test_an_empty_observations_table_passes_every_rule(tmp_path):
     result = gx_observations_make_sense(DuckDBResource(database=str(path)))
     assert result.passed and result.metadata["observations"].value == 0
     assert result.description == "all 6 rules hold for 0 observations"
+
+
+def test_the_official_rows_outcome_is_reused_while_their_content_is_the_same(tmp_path, monkeypatch, capsys):
+    """A city's upload changes only the cities' rows: the check validates those and reuses the outcome recorded for
+    the official rows while their content (every column) and the rules are the same; any change to either makes it
+    validate them again. The totals are those of validating the whole table."""
+    import duckdb
+    from dagster_duckdb import DuckDBResource
+
+    from pipelines.warehouse.checks import gx_observations_make_sense
+
+    path = tmp_path / "warehouse.duckdb"
+    official = [
+        ("ok-1", 3.0, "eurostat", "per 100 000 inhabitants", True),
+        ("SYNTHETIC-official-negative", -3.0, "eurostat", "per 100 000 inhabitants", True),
+    ]
+    cities = [("SYNTHETIC-city-pct140", 140.0, "city_report", "%", False), ("ok-2", 50.0, "city_report", "%", False)]
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.fct_observations (observation_id varchar, value double, ci_low double, "
+            "ci_high double, source_type varchar, uncertainty_method varchar, unit varchar, is_official boolean)"
+        )
+        conn.executemany(
+            "insert into marts.fct_observations values (?, ?, null, null, ?, 'not_applicable', ?, ?)",
+            official + cities,
+        )
+
+    def check() -> tuple[dg.AssetCheckResult, str]:
+        result = gx_observations_make_sense(DuckDBResource(database=str(path)))
+        return result, capsys.readouterr().out
+
+    first, log = check()
+    assert "4 observations validated" in log and "reused" not in log
+    assert result_facts(first) == (4, {"rates and counts not negative": 1, "percentages within 0-100": 1})
+    assert "e.g. SYNTHETIC-official-negative" in first.description and "e.g. SYNTHETIC-city-pct140" in first.description
+
+    # A city's rows change: only they are validated; the official rows' outcome is reused, totals as a whole check.
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("update marts.fct_observations set value = 150 where observation_id = 'ok-2'")
+    second, log = check()
+    assert "2 observations validated" in log and "the outcome for the 2 official ones" in log and "reused" in log
+    assert result_facts(second) == (4, {"rates and counts not negative": 1, "percentages within 0-100": 2})
+    assert "e.g. SYNTHETIC-official-negative" in second.description
+
+    # An official row changes (one column only): they are validated again.
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("update marts.fct_observations set value = 4 where observation_id = 'SYNTHETIC-official-negative'")
+    third, log = check()
+    assert "4 observations validated" in log and "reused" not in log
+    assert result_facts(third) == (4, {"percentages within 0-100": 2})
+
+    # The rules change (their module): validated again, though the rows are the same.
+    fourth, log = check()
+    assert "reused" in log and result_facts(fourth) == result_facts(third)
+    monkeypatch.setattr(checks, "SUITE", "another-suite")
+    fifth, log = check()
+    assert "4 observations validated" in log and "reused" not in log
+    assert result_facts(fifth) == result_facts(third)
+    with duckdb.connect(str(path), read_only=True) as conn:
+        recorded = conn.execute("select rule, unexpected from ops.gx_check_results where unexpected > 0").fetchall()
+    assert ("percentages within 0-100", 2) in recorded  # the health report reads the totals as before
+
+
+def result_facts(result) -> tuple[int, dict[str, int]]:
+    """(observations, {rule: unexpected} of the failed rules) of a check result."""
+    counts = {k.removeprefix("unexpected: "): v.value for k, v in result.metadata.items() if k != "observations"}
+    return result.metadata["observations"].value, {rule: count for rule, count in counts.items() if count}

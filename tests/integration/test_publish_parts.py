@@ -103,3 +103,25 @@ def test_a_change_to_the_cities_rows_links_the_official_part_and_revises_only_th
     with connect_version(str(fourth.path)) as published:
         assert published.execute("select count(*) from fct_observations").fetchall()[0][0] == expected
         assert published.execute("select count(*) from revisions").fetchall()[0][0] == 4  # the history travels on
+
+
+def test_a_version_published_as_one_file_is_followed_by_one_in_parts(tmp_path, refreshed_data_dir, monkeypatch):
+    """A data folder whose current version was published before the parts (one fct_observations file): the next
+    publish writes both parts and compares the whole table for revisions."""
+    from pipelines.publishing import publish
+
+    settings = replace(load_settings(), data_dir=tmp_path / "data")
+    with marts_connection(refreshed_data_dir) as conn:
+        monkeypatch.setattr(publish, "TABLE_PARTS", {})  # as before the parts
+        old = publish_marts(conn, settings)
+        assert "fct_observations" in read_manifest(old.path)["table_files"]
+        monkeypatch.undo()
+        revised = conn.execute(
+            "update marts.fct_observations set value = value + 1 where observation_id = "
+            "(select min(observation_id) from marts.fct_observations where is_official and value is not null) "
+            "returning observation_id"
+        ).fetchall()[0][0]
+        new = publish_marts(conn, settings)
+    assert {OFFICIAL, CITIES} <= set(read_manifest(new.path)["table_files"]) and OFFICIAL not in new.linked
+    assert {(change, oid) for change, oid, _, _ in _revisions(new)} == {("revised", revised)}
+    assert verify_version(new.path, deep=True).state == "intact"

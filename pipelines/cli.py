@@ -498,7 +498,9 @@ def _warm_up_refresh(settings) -> None:
     _dagster_instance()
     # Imported here and now, not in the background (pipelines.shared.gx.warm_up): an import still running when the
     # first upload arrived competed with its run for the interpreter, and made it the slow one (+0.7-0.9 s).
-    import great_expectations  # noqa: F401
+    from pipelines.shared.deferred import import_great_expectations
+
+    import_great_expectations()
 
     try:
         with _refresh_lock(settings):  # dbt opens the warehouse: never beside a running refresh

@@ -9,7 +9,6 @@ process of its own while dbt builds (pipelines/shared/gx_worker.py), and `map_in
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 import os
 import pickle
@@ -21,6 +20,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+
+from pipelines.shared.deferred import import_great_expectations
 
 _warm_up_lock = threading.Lock()
 _warm_up_started = False
@@ -43,7 +44,7 @@ def warm_up() -> None:
 
     def _import() -> None:
         try:
-            importlib.import_module("great_expectations")
+            import_great_expectations()
         except Exception:  # noqa: BLE001 - reported by the real import in run_suite
             pass
 
@@ -185,6 +186,7 @@ def run_suite(
     """Validate `frame` against the expectations `build(great_expectations.expectations)` returns, as
     (label, expectation) pairs, in an ephemeral context with progress bars off. Returns (label, unexpected
     rows) per expectation in order; each unexpected row is a dict of `index_columns` (and the column's value)."""
+    import_great_expectations()  # without the modules of expectations not run here (pipelines/shared/deferred.py)
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -15,6 +15,8 @@ import os
 import pickle
 import sys
 
+from pipelines.shared.deferred import import_great_expectations
+
 
 def process_id(_: object = None) -> int:
     """This process's id: which process answered (tests, diagnostics)."""
@@ -39,7 +41,7 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes where stderr goes, never into the answers
     try:
-        importlib.import_module("great_expectations")
+        import_great_expectations()  # without the modules of expectations not run here (deferred.py)
     except Exception:  # noqa: BLE001 - each request then answers with the import's error
         pass
     serve(sys.stdin.buffer, answers)

@@ -68,7 +68,6 @@ def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
     """validate_observations over each frame, added up: (rule, unexpected count, first sample) and the rows seen.
     Each frame is validated in the Great Expectations worker process when the refresh started one
     (pipelines/shared/gx.py: start_worker), while the next one is read; else here."""
-    totals: dict[str, tuple[int, list]] = {}
     counted: list[int] = []
 
     def counting(frames):
@@ -76,11 +75,7 @@ def validate_in_chunks(frames) -> tuple[list[tuple[str, int, list]], int]:
             counted.append(len(frame))
             yield frame
 
-    for outcomes in map_in_worker(validate_observations, counting(frames)):
-        for rule, count, sample in outcomes:
-            seen, named = totals.get(rule, (0, []))
-            totals[rule] = (seen + count, named + list(sample[: SAMPLE - len(named)]))
-    return [(rule, count, sample) for rule, (count, sample) in totals.items()], sum(counted)
+    return _added(list(map_in_worker(validate_observations, counting(frames)))), sum(counted)
 
 
 @dg.asset_check(
@@ -160,9 +155,9 @@ def _with_observation_ids(conn, outcomes: list[tuple[str, int, list]]) -> list[t
     return [(rule, count, [ids[int(row)] for row in sample]) for rule, count, sample in outcomes]
 
 
-def _added(outcomes: list[list[tuple[str, int, list[str]]]]) -> list[tuple[str, int, list[str]]]:
-    """The outcomes of disjoint sets of rows as one: counts added, samples joined up to SAMPLE ids."""
-    totals: dict[str, tuple[int, list[str]]] = {}
+def _added(outcomes: list[list[tuple[str, int, list]]]) -> list[tuple[str, int, list]]:
+    """The outcomes of disjoint sets of rows (frames, parts) as one: counts added, samples joined up to SAMPLE."""
+    totals: dict[str, tuple[int, list]] = {}
     for found in outcomes:
         for rule, count, sample in found:
             seen, named = totals.get(rule, (0, []))

@@ -200,8 +200,11 @@ def run_suite(
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    suite = context.suites.add(gx.ExpectationSuite(name=name))
-    labels = {suite.add_expectation(expectation).id: label for label, expectation in build(gxe)}
+    # The suite is stored once with all its expectations: adding them one by one to a stored suite stored (and
+    # serialized) the whole suite again at each one, value sets and all (~a fifth of `sps upload`, py-spy).
+    pairs = build(gxe)
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=[expectation for _, expectation in pairs]))
+    labels = {expectation.id: label for (label, _), expectation in zip(pairs, suite.expectations, strict=True)}
     result_format: dict[str, Any] = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
     if partial_count is not None:
         result_format["partial_unexpected_count"] = partial_count

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboards.accessibility import page_accessibility
 from dashboards.labels import text as _
 from dashboards.language import choose_language, language_picker
-from dashboards.memory import freeze_loaded_objects
+from pipelines.shared.collector import freeze_loaded_objects
 
 st.set_page_config(page_title="SPS Monitor", page_icon=":material/shield:", layout="wide")
 lang = choose_language()
@@ -39,4 +39,4 @@ page = st.navigation(pages)
 language_picker()
 page_accessibility(lang)
 page.run()
-freeze_loaded_objects()  # once per process, after the first run (dashboards/memory.py)
+freeze_loaded_objects()  # once per process, after the first run (pipelines/shared/collector.py)

@@ -445,12 +445,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
     settings.check_writable()
     settings.export_env()
     from pipelines.operations.watch import StopRequest, upload_plan, upload_signature
+    from pipelines.shared.collector import collection_deferred, freeze_loaded_objects
     from pipelines.shared.threads import run_in_thread
 
     stop = StopRequest()
     print(f"sps watch: data folder {settings.data_dir}; publishing city uploads as they arrive (Ctrl-C stops)")
     started = time.monotonic()
     _warm_up_refresh(settings)
+    freeze_loaded_objects()  # what the warm-up loaded is skipped by every later collection (shared/collector.py)
     print(f"sps watch: ready in {time.monotonic() - started:.1f}s", flush=True)
     handled = None
     note = ""
@@ -466,7 +468,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                         print(f"sps watch: {planned.plan.describe()}", flush=True)
                         runs += 1
                         quiet = argparse.Namespace(verbose=False)
-                        run_in_thread(_run_refresh, quiet, settings, planned.plan, t0, name="sps-watch-run")
+                        with collection_deferred():  # no collector pause before the upload is published
+                            run_in_thread(_run_refresh, quiet, settings, planned.plan, t0, name="sps-watch-run")
                 handled = signature  # a failed upload is not retried until something new arrives (as the sensor)
                 if planned.note and planned.note != note:
                     print(f"sps watch: {planned.note}", flush=True)
@@ -635,7 +638,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--client.toolbarMode",
         "viewer",
         # no full garbage collection after every script run: with ten sessions it was a third of the server's CPU,
-        # each session waiting for it (dashboards/memory.py); Python's own collector still runs
+        # each session waiting for it (pipelines/shared/collector.py); Python's own collector still runs
         "--runner.postScriptGC",
         "false",
         # near-black text: Streamlit draws captions in the text colour at 60 % opacity, which from its default

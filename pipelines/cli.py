@@ -148,11 +148,18 @@ class RefreshIncomplete(SpsError):
 
 
 def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
-    from pipelines.warehouse.manifest import ensure_manifest
+    from pipelines.shared.collector import loaded_then_frozen
 
-    ensure_manifest()
+    with loaded_then_frozen():  # Dagster, dbt, the definitions and the parsed project: never collected again
+        from pipelines.warehouse.dbt_inprocess import load_manifest
+        from pipelines.warehouse.manifest import ensure_manifest
 
-    from pipelines.definitions import defs
+        ensure_manifest()
+        try:
+            load_manifest()
+        except Exception:  # noqa: BLE001 - the dbt step loads it again and fails with dbt's own message
+            pass
+        from pipelines.definitions import defs
     from pipelines.operations.selection import selection_for, source_input_key, uploads_only_tags
 
     started = datetime.now(UTC)

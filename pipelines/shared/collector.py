@@ -40,6 +40,28 @@ def freeze_loaded_objects() -> None:
 
 
 @contextmanager
+def loaded_then_frozen() -> Iterator[None]:
+    """For what a process loads once and keeps (imports, the parsed dbt project): no automatic collection while the
+    block loads it, then everything alive frozen, once per process. Without a collection first: the little garbage
+    of imports stays, which saves the full collection `freeze_loaded_objects` starts with. In `sps refresh` this
+    took the collector's time in a 1x `--full` from ~1.6 s to ~0.8 s (gc.callbacks, three runs each). Does nothing
+    when the process already froze, or when automatic collection is off (a run of `sps watch`)."""
+    global _frozen
+    if _frozen or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        with _lock:
+            if not _frozen:
+                _frozen = True
+                gc.freeze()
+        gc.enable()
+
+
+@contextmanager
 def collection_deferred() -> Iterator[None]:
     """No automatic collection inside the block, one full collection after it (however it ends). Left as it is when
     automatic collection is already off."""

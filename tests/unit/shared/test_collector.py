@@ -4,6 +4,7 @@ a process, so it is tried in fresh interpreters."""
 from __future__ import annotations
 
 import gc
+import json
 import subprocess
 import sys
 import textwrap
@@ -71,3 +72,31 @@ def test_freeze_once_per_process():
     assert before == 0
     assert first > 1_000  # every loaded module's objects
     assert second == first  # the second call freezes nothing more
+
+
+def test_loaded_then_frozen_once_and_not_inside_a_deferred_run():
+    script = textwrap.dedent(
+        """
+        import gc, json
+        from pipelines.shared.collector import collection_deferred, loaded_then_frozen
+        seen = {}
+        with collection_deferred(), loaded_then_frozen():  # a run of `sps watch`: left alone
+            seen["in_run_frozen"] = gc.get_freeze_count()
+        with loaded_then_frozen():
+            seen["collecting_while_loading"] = gc.isenabled()
+            import json as loaded  # noqa: F401
+        seen["after"] = [gc.isenabled(), gc.get_freeze_count()]
+        with loaded_then_frozen():
+            seen["collecting_second_time"] = gc.isenabled()
+            kept = [object() for _ in range(10)]
+        seen["after_second"] = gc.get_freeze_count()
+        print(json.dumps(seen))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    seen = json.loads(done.stdout)
+    assert seen["in_run_frozen"] == 0
+    assert seen["collecting_while_loading"] is False
+    assert seen["after"][0] is True and seen["after"][1] > 1_000
+    assert seen["collecting_second_time"] is True  # once per process
+    assert seen["after_second"] == seen["after"][1]

@@ -21,6 +21,8 @@ import sys
 import threading
 import types
 
+from pipelines.shared.collector import loaded_then_frozen
+
 DEFERRED = ("scipy.stats", "altair")
 _lock = threading.RLock()
 
@@ -75,4 +77,6 @@ def import_great_expectations() -> types.ModuleType:
     """`import great_expectations`, with DEFERRED put off until used."""
     if "great_expectations" not in sys.modules:
         defer()
-    return importlib.import_module("great_expectations")
+        with loaded_then_frozen():  # GX's modules: never walked by a collection again (collector.py)
+            return importlib.import_module("great_expectations")
+    return importlib.import_module("great_expectations")  # waits for an import still running in another thread

@@ -1,6 +1,7 @@
 """Great Expectations imported without scipy.stats and altair (pipelines/shared/deferred.py): in a fresh interpreter,
 the two are stand-ins after the import, a suite still validates, and code that does use them gets the real modules
-the moment it reads them (a function, a class, a submodule)."""
+the moment it reads them (a function, a class, a submodule). What the import loaded is then frozen out of the
+garbage collector."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def _fresh(code: str) -> dict:
 def test_great_expectations_is_imported_without_them_and_a_suite_still_validates():
     facts = _fresh(
         """
-        import json, sys
+        import gc, json, sys
         import pandas as pd
         from pipelines.shared.gx import run_suite
 
@@ -38,10 +39,14 @@ def test_great_expectations_is_imported_without_them_and_a_suite_still_validates
                 n for n in ("scipy.stats", "altair") if type(sys.modules.get(n)).__name__ == "_StandIn"
             ),
             "loaded": sorted(n for n in sys.modules if n.startswith(("scipy.stats.", "altair.")))[:3],
+            "collector": [gc.isenabled(), gc.get_freeze_count()],
         }))
         """
     )
+    collector = facts.pop("collector")
     assert facts == {"unexpected": ["b", "c"], "stand_ins": ["altair", "scipy.stats"], "loaded": []}
+    # GX's modules were frozen out of the collector after the import (pipelines/shared/collector.py), and it is on
+    assert collector[0] is True and collector[1] > 100_000
 
 
 def test_code_that_uses_them_gets_the_real_modules():

@@ -690,7 +690,8 @@ def round_two_targets(results: dict, add_to: list) -> list[dict]:
             target,
             f"with `sps watch` running: p95 {watch['p95']:.2f} s, p50 {watch['p50']:.2f} s ({watch['min']:.2f}-"
             f"{watch['max']:.2f}, n={watch['n']}, {latency['rows_per_file']} rows a file); `sps upload` itself "
-            f"p50 {latency['upload_command_s']['p50']:.2f} s; without watch, `sps refresh` after the upload "
+            f"p50 {latency['upload_command_s']['p50']:.2f} s; from the upload's start "
+            f"p50 {latency['upload_start_to_published_s']['p50']:.2f} s; without watch, `sps refresh` after the upload "
             f"p50 {fresh['p50']:.2f} s ({fresh['min']:.2f}-{fresh['max']:.2f}, n={fresh['n']})",
             latency["met"],
         )
@@ -936,6 +937,8 @@ def render_markdown(results: dict) -> str:
             "",
             f"- `sps upload` command: p50 {latency['upload_command_s']['p50']} s, p95 "
             f"{latency['upload_command_s']['p95']} s",
+            f"- from `sps upload` starting until published (what the officer waits in all): p50 "
+            f"{latency['upload_start_to_published_s']['p50']} s, p95 {latency['upload_start_to_published_s']['p95']} s",
             f"- without `sps watch`, `sps refresh` started after the upload: p50 "
             f"{latency['refresh_after_upload_s']['p50']} s ({latency['refresh_after_upload_s']['min']}-"
             f"{latency['refresh_after_upload_s']['max']})",

@@ -79,5 +79,7 @@ def test_harness_runs_at_tiny_scale_and_writes_every_section(snapshot_dir, tmp_p
     assert scale["lower_bound_compare"] == {**scale["lower_bound_compare"], "only_in_bound": 0, "only_in_product": 0}
     assert data["sessions"]["errors"] == 0 and data["sessions"]["interactions"]["n"] == 2 * 4
     assert data["upload_latency"]["watch_latency_s"]["n"] == 2
+    whole, after = data["upload_latency"]["upload_start_to_published_s"], data["upload_latency"]["watch_latency_s"]
+    assert whole["n"] == 2 and whole["min"] >= after["min"]  # the whole wait holds the wait after the upload
     assert {"r2_upload_published", "r2_refresh_1x", "r2_lower_bound", "r2_dashboard_100", "r2_sessions"} <= ids
     assert not (tmp_path / "work" / "scale-2x").exists()  # scratch data folders are removed

@@ -43,6 +43,20 @@ def freeze_loaded_objects() -> None:
 
 
 @contextmanager
+def _collection_off() -> Iterator[bool]:
+    """Automatic collection off inside the block, on again after it however it ends; yields whether this turned it
+    off (False when it was already off: then it is left as it is)."""
+    if not gc.isenabled():
+        yield False
+        return
+    gc.disable()
+    try:
+        yield True
+    finally:
+        gc.enable()
+
+
+@contextmanager
 def loaded_then_frozen() -> Iterator[None]:
     """For what a process loads once and keeps (imports, the parsed dbt project): no automatic collection while the
     block loads it, then everything alive frozen, once per process. Without a collection first: the little garbage
@@ -52,30 +66,28 @@ def loaded_then_frozen() -> Iterator[None]:
     each). Does nothing when the process already froze, or when automatic collection is off (a run of `sps
     watch`)."""
     global _frozen_once
-    if _frozen_once or not gc.isenabled():
+    if _frozen_once:
         yield
         return
-    gc.disable()
-    try:
-        yield
-    finally:
-        with _lock:
-            if not _frozen_once:
-                _frozen_once = True
-                gc.freeze()
-        gc.enable()
+    with _collection_off() as turned_off:
+        try:
+            yield
+        finally:
+            if turned_off:
+                with _lock:
+                    if not _frozen_once:
+                        _frozen_once = True
+                        gc.freeze()
 
 
 @contextmanager
 def collection_deferred() -> Iterator[None]:
     """No automatic collection inside the block, one full collection after it (however it ends). Left as it is when
     automatic collection is already off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    turned_off = False
     try:
-        yield
+        with _collection_off() as turned_off:
+            yield
     finally:
-        gc.enable()
-        gc.collect()
+        if turned_off:
+            gc.collect()

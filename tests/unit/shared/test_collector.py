@@ -12,7 +12,7 @@ import weakref
 
 import pytest
 
-from pipelines.shared.collector import collection_deferred
+from pipelines.shared.collector import FULL_COLLECTION_EVERY, collection_deferred
 
 
 class _Node:
@@ -80,12 +80,14 @@ def test_loaded_then_frozen_once_and_not_inside_a_deferred_run():
         import gc, json
         from pipelines.shared.collector import collection_deferred, loaded_then_frozen
         seen = {}
+        before_thresholds = gc.get_threshold()
         with collection_deferred(), loaded_then_frozen():  # a run of `sps watch`: left alone
             seen["in_run_frozen"] = gc.get_freeze_count()
         with loaded_then_frozen():
             seen["collecting_while_loading"] = gc.isenabled()
             import json as loaded  # noqa: F401
         seen["after"] = [gc.isenabled(), gc.get_freeze_count()]
+        seen["thresholds"] = [list(before_thresholds), list(gc.get_threshold())]
         with loaded_then_frozen():
             seen["collecting_second_time"] = gc.isenabled()
             kept = [object() for _ in range(10)]
@@ -100,3 +102,5 @@ def test_loaded_then_frozen_once_and_not_inside_a_deferred_run():
     assert seen["after"][0] is True and seen["after"][1] > 1_000
     assert seen["collecting_second_time"] is True  # once per process
     assert seen["after_second"] == seen["after"][1]
+    before, after = seen["thresholds"]  # full collections as rare after the freeze as the heuristic made them before
+    assert after == [before[0], before[1], FULL_COLLECTION_EVERY] and before[2] < FULL_COLLECTION_EVERY

@@ -147,19 +147,27 @@ class RefreshIncomplete(SpsError):
         super().__init__(message)
 
 
-def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
+def _load_for_refresh():
+    """Dagster's definitions, with dbt's parsed project loaded, imported without collections and then frozen
+    (pipelines/shared/collector.py). A project that cannot be loaded here does not stop the refresh before its run:
+    the dbt step loads it again and fails with dbt's own message, which the refresh reports."""
     from pipelines.shared.collector import loaded_then_frozen
 
-    with loaded_then_frozen():  # Dagster, dbt, the definitions and the parsed project: never collected again
+    with loaded_then_frozen():
         from pipelines.warehouse.dbt_inprocess import load_manifest
         from pipelines.warehouse.manifest import ensure_manifest
 
         ensure_manifest()
         try:
             load_manifest()
-        except Exception:  # noqa: BLE001 - the dbt step loads it again and fails with dbt's own message
+        except Exception:  # noqa: BLE001 - reported by the dbt step, see above
             pass
         from pipelines.definitions import defs
+    return defs
+
+
+def _run_refresh(args: argparse.Namespace, settings, plan, t0: float) -> int:
+    defs = _load_for_refresh()
     from pipelines.operations.selection import selection_for, source_input_key, uploads_only_tags
 
     started = datetime.now(UTC)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
-from tests.conftest import SPS, run_sps, sps_env
+from tests.conftest import PROJECT_ROOT, SPS, run_sps, sps_env
 
 
 @pytest.mark.parametrize("command", [[], ["refresh"], ["export"], ["serve"], ["status"]])
@@ -77,3 +82,28 @@ def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path):
         os.close(write_end)
     assert result.returncode == 141, result.stderr
     assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+
+
+def test_refresh_loading_goes_on_when_dbts_project_cannot_be_loaded_and_collection_comes_back():
+    """`sps refresh` loads Dagster and dbt's parsed project with collection off, then freezes (shared/collector.py).
+    A project that cannot be loaded there must not stop the refresh before its run (the dbt step reports it), nor
+    leave collection off."""
+    script = textwrap.dedent(
+        """
+        import gc, json
+        import pipelines.warehouse.dbt_inprocess as dbt_inprocess
+        from pipelines import cli
+
+        def broken():
+            raise RuntimeError("the parsed project cannot be read")
+
+        dbt_inprocess.load_manifest = broken
+        defs = cli._load_for_refresh()
+        print(json.dumps({"job": defs.resolve_job_def("refresh").name, "collecting": gc.isenabled(),
+                          "frozen": gc.get_freeze_count()}))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["job"] == "refresh" and facts["collecting"] is True and facts["frozen"] > 100_000

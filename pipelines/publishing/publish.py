@@ -206,6 +206,19 @@ def _content_fingerprints(
     return fingerprints
 
 
+def _columns_of_schema(conn: duckdb.DuckDBPyConnection, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, type)]} of every table of `schema` in the open database, in column order: what
+    `_content_fingerprint` reads with a DESCRIBE per table, in one query."""
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in conn.execute(
+        "select table_name, column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? order by table_name, column_index",
+        [schema],
+    ).fetchall():
+        columns.setdefault(table, []).append((name, kind))
+    return columns
+
+
 def _files_of(conn: duckdb.DuckDBPyConnection, table: str, relation: str) -> list[tuple[str, tuple]]:
     """The table files of one table: [(key, (table, relation, condition))]: one file named after the table, or one
     per part of TABLE_PARTS ("fct_observations.official") when the table has the columns its parts' conditions
@@ -322,13 +335,7 @@ def publish_marts(
             files = {
                 key: unit for table, relation in relations.items() for key, unit in _files_of(conn, table, relation)
             }
-            columns: dict[str, list] = {}
-            for table, name, kind in conn.execute(
-                "select table_name, column_name, data_type from duckdb_columns() "
-                "where database_name = current_database() and schema_name = ? order by table_name, column_index",
-                [schema],
-            ).fetchall():
-                columns.setdefault(table, []).append((name, kind))
+            columns = _columns_of_schema(conn, schema)
             fingerprints = _content_fingerprints(
                 conn,
                 {key: relation for key, (_, relation, _) in files.items()},

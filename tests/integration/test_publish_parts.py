@@ -7,11 +7,18 @@ The version reads one table either way. Marts of the session's real published ve
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 import pytest
 
-from pipelines.publishing.publish import publish_marts
+from pipelines.publishing.publish import (
+    _columns_of_schema,
+    _content_fingerprint,
+    _content_fingerprints,
+    publish_marts,
+)
 from pipelines.settings import load_settings
 from pipelines.versions.connection import connect_version
 from pipelines.versions.verify import read_manifest, verify_version
@@ -125,3 +132,35 @@ def test_a_version_published_as_one_file_is_followed_by_one_in_parts(tmp_path, r
     assert {OFFICIAL, CITIES} <= set(read_manifest(new.path)["table_files"]) and OFFICIAL not in new.linked
     assert {(change, oid) for change, oid, _, _ in _revisions(new)} == {("revised", revised)}
     assert verify_version(new.path, deep=True).state == "intact"
+
+
+def test_the_marts_fingerprinted_in_one_query_are_fingerprinted_as_each_alone(refreshed_data_dir):
+    """publish compares every mart with the previous version's by a content fingerprint, all of them in one query;
+    each must be the fingerprint of that table alone (the digest the previous versions' manifests hold), and a
+    changed row must change its own table's fingerprint and no other."""
+    with marts_connection(refreshed_data_dir) as conn:
+        columns = _columns_of_schema(conn, "marts")
+        relations = {table: f'marts."{table}"' for table in columns}
+        assert len(relations) > 20 and "fct_observations" in relations
+        together = _content_fingerprints(conn, relations, columns)
+        assert together == {table: _content_fingerprint(conn, relation) for table, relation in relations.items()}
+        # the digest as versions' manifests have held it since ADR 0024, written out here on purpose
+        for table in ("fct_observations", "dim_geographies"):
+            described = conn.execute(f"select column_name, column_type from (describe marts.{table})").fetchall()
+            rows, total, xor = conn.execute(
+                f"select count(*), coalesce(sum(h), 0), coalesce(bit_xor(h), 0) "
+                f"from (select hash(*columns(*)) as h from marts.{table})"
+            ).fetchall()[0]
+            digest = hashlib.sha256(json.dumps([described, rows, str(total), str(xor)]).encode()).hexdigest()
+            assert together[table] == (digest, rows)
+
+        conn.execute(
+            "update marts.fct_observations set value = value + 1 "
+            "where observation_id = (select min(observation_id) from marts.fct_observations where value is not null)"
+        )
+        after = _content_fingerprints(conn, relations, columns)
+        assert after["fct_observations"] != together["fct_observations"]
+        assert after["fct_observations"][1] == together["fct_observations"][1]  # the same rows, one value changed
+        assert {t: f for t, f in after.items() if t != "fct_observations"} == {
+            t: f for t, f in together.items() if t != "fct_observations"
+        }

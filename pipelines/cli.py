@@ -942,6 +942,45 @@ def _verify_versions(settings, version: str | None) -> int:
 
 
 # ----------------------------------------------------------------------------------------- upload, token
+class _ProblemReport:
+    """Where the problem report of a checked or uploaded file went, for the messages that point to it.
+
+    It goes beside the file, where the city corrects it, except when the file is in the data snapshot (read in
+    place, never written: DESIGN) or its folder cannot be written (a read-only share); then it goes in the current
+    folder; if that cannot be written either, there is no report file and the messages say why (every problem up
+    to the first 200 is still printed)."""
+
+    def __init__(self, path: Path, text: str, snapshot_dir: Path) -> None:
+        name = path.name + ".report.csv"
+        self.path: Path | None = None
+        reasons = []
+        for target in (path.with_name(name), Path.cwd() / name):
+            if _is_within(target, snapshot_dir):
+                reasons.append(f"{target.parent} is the data snapshot, which is only read")
+                continue
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                reasons.append(f"{target.parent} cannot be written ({exc.strerror or type(exc).__name__})")
+                continue
+            self.path = target
+            return
+        self.reason = "; ".join(dict.fromkeys(reasons))
+
+    def all_in(self) -> str:
+        return f"all in {self.path}" if self.path else f"no report file: {self.reason}"
+
+    def full(self) -> str:
+        return f"The full report is in {self.path}" if self.path else f"No report file was written ({self.reason})"
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
     from pipelines.uploads.api import Mapping, report_csv, submit_upload, summarise
 
@@ -949,7 +988,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise SpsError(f"{path}: no such file")
-    mapping = Mapping.from_yaml(Path(args.mapping)) if args.mapping else Mapping()
+    mapping = _upload_mapping(Path(args.mapping)) if args.mapping else Mapping()
     if args.indicator:
         mapping.indicator = args.indicator
     for pair in args.map or []:
@@ -959,9 +998,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
         mapping.columns[source] = target
     token = args.token or os.environ.get("SPS_UPLOAD_TOKEN", "")
     result = submit_upload(path.read_bytes(), path.name, args.city, token, mapping, settings, check_only=args.check)
-    report = path.with_name(path.name + ".report.csv")
-    if result.problems:
-        report.write_text(report_csv(result.problems), encoding="utf-8")
+    report = _ProblemReport(path, report_csv(result.problems), settings.snapshot_dir) if result.problems else None
     if len(result.problems) > 200:
         print(f"  {len(result.problems)} problems, rule by rule:")
         for rule in summarise(result.problems):
@@ -978,23 +1015,39 @@ def cmd_upload(args: argparse.Namespace) -> int:
     for problem in result.problems[:200]:
         print(f"  {problem}")
     if len(result.problems) > 200:
-        print(f"  ... and {len(result.problems) - 200} more (all in {report})")
+        print(f"  ... and {len(result.problems) - 200} more ({report.all_in()})")
     if not result.accepted:
         raise SpsError(
             f"{path.name} rejected: {len(result.errors)} error(s), {len(result.warnings)} warning(s); "
-            f"nothing was loaded. The full report is in {report}; correct the file and upload it again"
+            f"nothing was loaded. {report.full()}; correct the file and upload it again"
         )
     verb = "checked (not stored, --check)" if args.check else f"accepted as submission {result.submission_id}"
     print(
         f"sps upload: {path.name} {verb}: {result.rows} row(s), {len(result.warnings)} warning(s)"
-        + (f" (report: {report})" if result.problems else "")
+        + (f" (report: {report.path or report.reason})" if report else "")
     )
     if not args.check:
         print("It is published by the next refresh (`sps refresh`, or the inbox sensor when Dagster runs).")
     return 0
 
 
-def _print_space_problems(problems, report: Path) -> None:
+def _upload_mapping(path: Path):
+    """`--mapping FILE` of `sps upload`, or one line saying what is wrong with it."""
+    import yaml
+
+    from pipelines.uploads.api import Mapping
+
+    example = "examples/mappings/ has one for each real city file"
+    if not path.is_file():
+        raise SpsError(f"--mapping {path}: no such file ({example})")
+    try:
+        return Mapping.from_yaml(path)
+    except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SpsError(f"--mapping {path}: not a YAML mapping of columns and values ({first}); {example}") from None
+
+
+def _print_space_problems(problems, report: _ProblemReport | None) -> None:
     """Like _print_problems, but a problem of a layer names its feature in the message and its attribute here
     (Problem's own text says "line", which a feature is not)."""
     from pipelines.spaces.api import summarise
@@ -1010,23 +1063,20 @@ def _print_space_problems(problems, report: Path) -> None:
         value = f" (value {problem.shown_value})" if problem.column else ""
         print(f"  {problem.severity.upper()} {where}{value}: {problem.message}")
     if len(problems) > 200:
-        print(f"  ... and {len(problems) - 200} more (all in {report})")
+        print(f"  ... and {len(problems) - 200} more ({report.all_in() if report else 'all kept with the submission'})")
 
 
-def _finish_space_upload(command: str, path: Path, result, check: bool) -> int:
+def _finish_space_upload(command: str, path: Path, result, check: bool, snapshot_dir: Path) -> int:
     from pipelines.spaces.api import report_csv
 
-    # The report goes beside the file only when the file is rejected (the city corrects it there): an accepted
-    # file may sit in a folder that is not the city's to write (e.g. the read-only data snapshot); its warnings
+    # A report file is written only when the file is rejected (the city corrects it): an accepted file's warnings
     # are printed and kept in the submission's metadata.json.
-    report = path.with_name(path.name + ".report.csv")
-    if not result.accepted:
-        report.write_text(report_csv(result.problems), encoding="utf-8")
+    report = None if result.accepted else _ProblemReport(path, report_csv(result.problems), snapshot_dir)
     _print_space_problems(result.problems, report)
     if not result.accepted:
         raise SpsError(
             f"{path.name} rejected: {len(result.errors)} error(s), {len(result.warnings)} warning(s); "
-            f"nothing was loaded. The full report is in {report}; correct the file and upload it again"
+            f"nothing was loaded. {report.full()}; correct the file and upload it again"
         )
     what = "audit(s)" if result.kind == "audits" else f"{result.kind} feature(s)"
     verb = "checked (not stored, --check)" if check else f"accepted as submission {result.submission_id}"
@@ -1068,7 +1118,7 @@ def cmd_space(args: argparse.Namespace) -> int:
         period=args.period,
         check_only=args.check,
     )
-    return _finish_space_upload("space upload", path, result, args.check)
+    return _finish_space_upload("space upload", path, result, args.check, settings.snapshot_dir)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -1087,7 +1137,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise SpsError(f"{path}: no such file")
     token = args.token or os.environ.get("SPS_UPLOAD_TOKEN", "")
     result = submit_audit_upload(path.read_bytes(), path.name, args.city, token, settings, check_only=args.check)
-    return _finish_space_upload("audit upload", path, result, args.check)
+    return _finish_space_upload("audit upload", path, result, args.check, settings.snapshot_dir)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -1126,7 +1176,7 @@ def _token_state(record: dict, now: datetime) -> str:
     return f"active, expires {record['expires_at'][:10]} (in {days} day(s){', SOON' if days < 30 else ''})"
 
 
-def _print_problems(problems, report: Path, summarise) -> None:
+def _print_problems(problems, report: _ProblemReport | None, summarise) -> None:
     """Every problem on its own line (a rule-by-rule summary first when there are more than 200)."""
     if len(problems) > 200:
         print(f"  {len(problems)} problems, rule by rule:")
@@ -1137,7 +1187,7 @@ def _print_problems(problems, report: Path, summarise) -> None:
     for problem in problems[:200]:
         print(f"  {problem}")
     if len(problems) > 200:
-        print(f"  ... and {len(problems) - 200} more (all in {report})")
+        print(f"  ... and {len(problems) - 200} more ({report.all_in()})")
 
 
 # ------------------------------------------------------------------------------------------------- survey
@@ -1180,21 +1230,19 @@ def cmd_survey(args: argparse.Namespace) -> int:
         raise SpsError(f"{path}: no such file")
     design, margins = api.read_design_files(args.design, args.margins)
     data = path.read_bytes()
-    report = path.with_name(path.name + ".report.csv")
     if args.action == "estimate":
         check = api.check_survey(data, path.name, args.city, design, margins, args.period, api.upload_max_bytes())
         problems, accepted, errors = check.problems, check.accepted, check.errors
     else:
         result = api.submit_survey(data, path.name, args.city, token, settings, design, margins, args.period)
         problems, accepted, errors = result.problems, result.accepted, result.errors
-    if problems:
-        report.write_text(api.report_csv(problems), encoding="utf-8")
+    report = _ProblemReport(path, api.report_csv(problems), settings.snapshot_dir) if problems else None
     _print_problems(problems, report, api.summarise)
     if not accepted:
         stored = "" if args.action == "estimate" else "; the file is kept in quarantine with its report"
         raise SpsError(
             f"{path.name} rejected: {len(errors)} error(s), {len(problems) - len(errors)} warning(s); nothing was "
-            f"loaded{stored}. The full report is in {report}; correct the file and try again"
+            f"loaded{stored}. {report.full()}; correct the file and try again"
         )
     if args.action == "estimate":
         estimates = api.estimate_survey(check)
@@ -1231,7 +1279,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
     print(
         f"sps survey upload: {path.name} accepted as submission {result.submission_id}: {result.respondents} "
         f"respondents, {result.estimates.height} estimate rows, {len(result.warnings)} warning(s)"
-        + (f" (report: {report})" if problems else "")
+        + (f" (report: {report.path or report.reason})" if report else "")
     )
     print("The microdata stay in the private store; the estimates are published by the next refresh.")
     return 0

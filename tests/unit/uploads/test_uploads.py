@@ -297,3 +297,80 @@ def test_a_big_change_against_the_published_value_warns_but_does_not_block():
     assert "0.87 in 2022" in problems[0].message and clean[0]["value"] == "2"
     _, calm = validate_rows([dict(row, value="1.0")], "ES003C", False, Catalogue.load(), previous)
     assert calm == []
+
+
+def _sps_in(folder, args, env):
+    """`sps` run from `folder` (the current folder is where a report goes when it cannot go beside the file)."""
+    import subprocess
+
+    from tests.conftest import SPS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([SPS, *args], env=env, capture_output=True, text=True, timeout=300, cwd=folder)
+
+
+def test_a_file_in_the_data_snapshot_gets_its_report_in_the_current_folder_not_beside_it(tmp_path):
+    """The snapshot is read in place and never written (DESIGN): checking a file that sits in it writes the problem
+    report in the folder `sps` runs from, and says so."""
+    from tests.conftest import sps_env
+
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "city_reported").mkdir(parents=True)
+    bad = snapshot / "city_reported" / "SYNTHETIC_bad.csv"
+    bad.write_text(HEADER + "\nno_such,ES003C,2019,,,,1,%,,,,,\n")
+    env = sps_env(tmp_path / "data", snapshot)
+    token = _sps_in(tmp_path, ["token", "issue", "--city", "ES003C"], env).stdout.strip().splitlines()[-1]
+    work = tmp_path / "work"
+    done = _sps_in(work, ["upload", str(bad), "--city", "ES003C", "--token", token, "--check"], env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert [p.name for p in bad.parent.iterdir()] == ["SYNTHETIC_bad.csv"]  # nothing written into the snapshot
+    report = work / "SYNTHETIC_bad.csv.report.csv"
+    assert f"The full report is in {report}" in done.stderr and "no_such" in report.read_text()
+
+
+def test_a_report_that_cannot_be_written_beside_the_file_goes_to_the_current_folder_or_is_said_missing(tmp_path):
+    """Beside the file, then also in the current folder, the report's name is taken by a folder (as good as a
+    read-only share, also for root): no crash; the report goes to the current folder, and when that cannot be
+    written either, the problems are printed and the one line says there is no report file and why."""
+    from tests.conftest import sps_env
+
+    env = sps_env(tmp_path / "data")
+    token = _sps_in(tmp_path, ["token", "issue", "--city", "ES003C"], env).stdout.strip().splitlines()[-1]
+    share, work = tmp_path / "share", tmp_path / "work"
+    bad = share / "SYNTHETIC_bad.csv"
+    (share / "SYNTHETIC_bad.csv.report.csv").mkdir(parents=True)
+    bad.write_text(HEADER + "\nno_such,ES003C,2019,,,,1,%,,,,,\nfeel_safe_after_dark,ES003C,20x9,,,,1,%,,,,,\n")
+    done = _sps_in(work, ["upload", str(bad), "--city", "ES003C", "--token", token], env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "rejected: 2 error(s)" in done.stderr and done.stderr.count("\n") == 1
+    assert f"The full report is in {work / 'SYNTHETIC_bad.csv.report.csv'}" in done.stderr  # the current folder
+
+    (work / "SYNTHETIC_bad.csv.report.csv").unlink()
+    (work / "SYNTHETIC_bad.csv.report.csv").mkdir()
+    again = _sps_in(work, ["upload", str(bad), "--city", "ES003C", "--token", token], env)
+    assert again.returncode == 1 and "Traceback" not in again.stderr and again.stderr.count("\n") == 1
+    assert "No report file was written" in again.stderr and "cannot be written" in again.stderr
+    assert "no_such" in again.stdout and "20x9" in again.stdout  # every problem still printed
+
+
+def test_a_missing_or_broken_mapping_file_is_refused_in_one_line(tmp_path):
+    from tests.conftest import run_sps, sps_env
+
+    env = sps_env(tmp_path / "data")
+    token = run_sps(["token", "issue", "--city", "ES003C"], env).stdout.strip().splitlines()[-1]
+    good = tmp_path / "SYNTHETIC_good.csv"
+    good.write_text(HEADER + "\nfeel_safe_after_dark,ES003C,2019,,,,61.5,%,58.2,64.8,700,Synthetic survey,\n")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("columns: [unclosed\n")
+    listed = tmp_path / "listed.yml"
+    listed.write_text("- a\n- b\n")
+    for mapping, expected in (
+        (tmp_path / "nowhere.yml", "no such file"),
+        (broken, "not a YAML mapping"),
+        (listed, "not a YAML mapping"),
+    ):
+        done = run_sps(
+            ["upload", str(good), "--city", "ES003C", "--token", token, "--mapping", str(mapping), "--check"], env
+        )
+        assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1 and expected in done.stderr and str(mapping) in done.stderr, done.stderr

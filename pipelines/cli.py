@@ -1145,11 +1145,15 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if args.action == "issue":
-        token_id, token = issue_upload_token(settings.data_dir, args.city.strip().upper(), args.days)
+        city = args.city.strip().upper()
+        note = " (a city code not among the published geographies: --unlisted)" if args.unlisted else ""
+        if not args.unlisted:
+            note = _check_token_city(settings, city, args.city)
+        token_id, token = issue_upload_token(settings.data_dir, city, args.days)
         record = next(r for r in list_upload_tokens(settings.data_dir) if r["token_id"] == token_id)
         days = args.days or settings.token_days
         print(
-            f"Token {token_id} for {args.city.upper()}, valid for {days} day(s) (until {record['expires_at'][:10]}); "
+            f"Token {token_id} for {city}{note}, valid for {days} day(s) (until {record['expires_at'][:10]}); "
             "it is shown only once, store it safely:"
         )
         print(token)
@@ -1162,6 +1166,35 @@ def cmd_token(args: argparse.Namespace) -> int:
             state = _token_state(record, now)
             print(f"{record['token_id']}  {record['city']}  issued {record['issued_at'][:10]}  {state}")
     return 0
+
+
+def _check_token_city(settings, city: str, given: str) -> str:
+    """A token is for a city of the published geographies (Eurostat's Urban Audit codes): a typo would otherwise
+    put a city's uploads under a code no page lists. Refused in one line with the nearest codes; with nothing
+    published yet there is nothing to check against, and the line that prints the token says so."""
+    from pipelines.errors import DamagedVersion, NothingPublished
+
+    try:
+        conn, serving = open_serving(settings)
+    except (NothingPublished, DamagedVersion):
+        return " (not checked against the geographies: nothing is published yet)"
+    try:
+        if conn.execute(
+            "select count(*) from dim_geographies where geo_code = ? and geo_level = 'city'", [city]
+        ).fetchall()[0][0]:
+            return ""
+        near = conn.execute(
+            "select geo_code, trim(geo_name) from dim_geographies where geo_level = 'city' and "
+            "(geo_code like ? or geo_name ilike ?) order by geo_code limit 3",
+            [city[:2] + "%", f"%{given.strip()}%"],
+        ).fetchall()
+    finally:
+        conn.close()
+    hint = ", ".join(f"{code} {name}" for code, name in near) or "ES003C València"
+    raise SpsError(
+        f"--city {given}: not a city code of published version {serving.path.stem} (e.g. {hint}); `sps export "
+        "geographies` lists them all; --unlisted issues the token anyway, for a city not (yet) among them"
+    )
 
 
 def _token_state(record: dict, now: datetime) -> str:
@@ -1561,7 +1594,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token_sub = token.add_subparsers(dest="action", required=True)
     issue = token_sub.add_parser("issue", help="issue a token for a city (printed once, on the last line)")
-    issue.add_argument("--city", required=True)
+    issue.add_argument("--city", required=True, help="the city's Urban Audit code, e.g. ES003C")
+    issue.add_argument(
+        "--unlisted",
+        action="store_true",
+        help="issue it although the code is not a city of the published geographies (a city Eurostat does not list)",
+    )
     issue.add_argument("--days", type=int, help="the token expires after this many days (default: SPS_TOKEN_DAYS, 400)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")

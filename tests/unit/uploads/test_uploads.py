@@ -374,3 +374,26 @@ def test_a_missing_or_broken_mapping_file_is_refused_in_one_line(tmp_path):
         )
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.count("\n") == 1 and expected in done.stderr and str(mapping) in done.stderr, done.stderr
+
+
+def test_a_token_is_issued_only_for_a_city_of_the_published_geographies(tmp_path, refreshed_data_dir):
+    """A typo in `sps token issue --city` would put a city's uploads under a code no page lists: refused in one
+    line with the nearest codes, unless --unlisted (a city Eurostat does not list); with nothing published yet,
+    the token is issued and the line says the code was not checked."""
+    from tests.conftest import refreshed_copy, run_sps, sps_env
+
+    env = sps_env(refreshed_copy(refreshed_data_dir, tmp_path / "data"))
+    before = set(run_sps(["token", "list"], env).stdout.splitlines())
+    for typo in ("valencia", "XX999C", "ES003C:district"):
+        refused = run_sps(["token", "issue", "--city", typo], env)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1 and f"--city {typo}: not a city code" in refused.stderr
+    assert "ES003C Valencia" in run_sps(["token", "issue", "--city", "valencia"], env).stderr  # the nearest code
+    assert set(run_sps(["token", "list"], env).stdout.splitlines()) == before  # nothing issued
+    assert "Token " in run_sps(["token", "issue", "--city", "es003c"], env).stdout
+    unlisted = run_sps(["token", "issue", "--city", "XX999C", "--unlisted"], env)
+    assert unlisted.returncode == 0 and "not among the published geographies" in unlisted.stdout
+    issued = set(run_sps(["token", "list"], env).stdout.splitlines()) - before
+    assert sorted(line.split()[1] for line in issued) == ["ES003C", "XX999C"]
+    empty = run_sps(["token", "issue", "--city", "XX999C"], sps_env(tmp_path / "empty"))
+    assert empty.returncode == 0 and "not checked against the geographies: nothing is published yet" in empty.stdout

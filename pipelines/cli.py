@@ -51,7 +51,7 @@ def _settings():
 
 # ---------------------------------------------------------------------------------------------- refresh
 def cmd_refresh(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _offline_as_published(_settings())
     if settings.mode == "offline" and not settings.snapshot_dir.is_dir():
         raise SpsError(
             f"snapshot folder {settings.snapshot_dir} does not exist. "
@@ -91,6 +91,43 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 raise RefreshIncomplete(message, EXIT_SOURCES_FAILED)
             return 0
         return _run_refresh(args, settings, plan, t0)
+
+
+def _offline_as_published(settings):
+    """In auto mode a refresh with no snapshot folder named goes live (DESIGN). A data folder whose published
+    version was built offline stays offline on the same snapshot folder, and says so: a new shell that forgot
+    SPS_SNAPSHOT_DIR must not switch the folder to Eurostat's live API unasked (offline, that is a failed download
+    per dataset and a version whose health is an error). `--mode live` or SPS_MODE=live switch it."""
+    if settings.snapshot_dir_is_explicit or os.environ.get("SPS_MODE", "").strip().lower() not in ("", "auto"):
+        return settings
+    try:
+        conn, _ = open_serving(settings)
+    except SpsError:
+        return settings  # nothing published (or nothing intact): the first refresh decides
+    import duckdb
+
+    try:
+        built = conn.execute("select mode, snapshot_dir from _publication").fetchall()
+    except duckdb.Error:  # a version from before _publication recorded these: nothing to follow
+        built = []
+    finally:
+        conn.close()
+    if not built or built[0][0] != "offline" or not built[0][1]:
+        return settings
+    folder = Path(built[0][1])
+    if not folder.is_dir():
+        print(
+            f"sps refresh: the published version was built offline from {folder}, which no longer exists; "
+            "this refresh goes live (set SPS_SNAPSHOT_DIR to read a snapshot folder)"
+        )
+        return settings
+    print(
+        "sps refresh: offline, as the published version was built (SPS_SNAPSHOT_DIR is not set; "
+        "--mode live downloads from Eurostat)"
+    )
+    os.environ["SPS_SNAPSHOT_DIR"] = str(folder)  # the run reads its settings from the environment
+    os.environ["SPS_MODE"] = "offline"
+    return _settings()
 
 
 def _plan(settings, full: bool):
@@ -1434,7 +1471,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode",
         choices=["live", "offline", "auto"],
         help="live: download into the snapshot folder; offline: read it only "
-        "(default SPS_MODE or auto: offline when SPS_SNAPSHOT_DIR is set)",
+        "(default SPS_MODE or auto: offline when SPS_SNAPSHOT_DIR is set or the published version was built "
+        "offline, live otherwise)",
     )
     refresh.add_argument("--snapshot-dir", help="snapshot folder (default: SPS_SNAPSHOT_DIR or DATA_DIR/snapshot)")
     refresh.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's full logs")

@@ -715,6 +715,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from pipelines.sources.catalog import load_catalog
 
     settings = _settings()
+    if not settings.data_dir.is_dir():  # a mistyped --data-dir or SPS_DATA_DIR must not look like a new install
+        raise SpsError(
+            f"data folder {settings.data_dir} does not exist; check --data-dir / SPS_DATA_DIR "
+            "(`sps refresh` creates it)"
+        )
     current = current_version_path(settings.published_dir, required=False)
     versions = list_versions(settings.published_dir) if settings.published_dir.exists() else []
     pointer_broken = current is None and (settings.published_dir / "CURRENT").exists()
@@ -1458,7 +1463,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sps",
         description="SPS Monitor: security-in-public-spaces indicators for European cities (SDG 11.7, 16.1).",
     )
-    parser.add_argument("--data-dir", help="state folder (default: SPS_DATA_DIR or ./data)")
+    parser.add_argument("--data-dir", help="state folder (default: SPS_DATA_DIR, else data/ in the project folder)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     refresh = sub.add_parser(

@@ -57,9 +57,18 @@ def test_bad_mode_is_one_line(tmp_path):
 
 
 def test_status_on_an_empty_data_folder(tmp_path):
+    (tmp_path / "data").mkdir()
     result = run_sps(["status"], sps_env(tmp_path / "data", tmp_path))
     assert result.returncode == 0
     assert "nothing yet (run sps refresh)" in result.stdout
+
+
+def test_status_on_a_data_folder_that_does_not_exist_says_so_in_one_line(tmp_path):
+    """A mistyped --data-dir must not look like a new install ("nothing yet")."""
+    result = run_sps(["--data-dir", str(tmp_path / "dta"), "status"], sps_env(tmp_path / "data", tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert f"data folder {tmp_path / 'dta'} does not exist" in result.stderr and result.stdout == ""
+    assert not (tmp_path / "dta").exists()
 
 
 def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path):
@@ -67,6 +76,7 @@ def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path):
     import os
     import subprocess
 
+    (tmp_path / "data").mkdir()
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:

@@ -394,6 +394,10 @@ def _execute(defs, instance, selection, tags, log_path: Path, verbose: bool, set
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_level = "DEBUG" if verbose else "CRITICAL"
+    # dbt's telemetry library (snowplow_tracker) calls logging.basicConfig() when dbt imports it, which gives the
+    # root logger a stderr handler: without --verbose, Dagster's Python loggers must not reach it (their lines,
+    # e.g. dagster-dbt's "Overriding default dbt selection arguments", are in the run's event log already)
+    logging.getLogger("dagster").propagate = verbose
     try:
         with (
             # line-buffered: dbt prints each node's line here from this process (pipelines/warehouse/

@@ -51,7 +51,12 @@ def _settings():
 
 # ---------------------------------------------------------------------------------------------- refresh
 def cmd_refresh(args: argparse.Namespace) -> int:
-    settings = _offline_as_published(_settings())
+    settings, note = _offline_as_published(_settings())
+    if note:
+        print(f"sps refresh: {settings.mode}, {note}")
+    if note and settings.snapshot_dir_is_explicit:  # offline as published: the run reads the environment again
+        os.environ["SPS_SNAPSHOT_DIR"] = str(settings.snapshot_dir)
+        os.environ["SPS_MODE"] = settings.mode
     if settings.mode == "offline" and not settings.snapshot_dir.is_dir():
         raise SpsError(
             f"snapshot folder {settings.snapshot_dir} does not exist. "
@@ -94,16 +99,17 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _offline_as_published(settings):
-    """In auto mode a refresh with no snapshot folder named goes live (DESIGN). A data folder whose published
-    version was built offline stays offline on the same snapshot folder, and says so: a new shell that forgot
-    SPS_SNAPSHOT_DIR must not switch the folder to Eurostat's live API unasked (offline, that is a failed download
-    per dataset and a version whose health is an error). `--mode live` or SPS_MODE=live switch it."""
+    """(settings, note): the settings of the next refresh. In auto mode a refresh with no snapshot folder named
+    goes live (DESIGN). A data folder whose published version was built offline stays offline on the same snapshot
+    folder: a new shell that forgot SPS_SNAPSHOT_DIR must not switch the folder to Eurostat's live API unasked
+    (offline, that is a failed download per dataset and a version whose health is an error). `--mode live` or
+    SPS_MODE=live switch it. The note says why, after the mode, for `sps refresh` and `sps status` to print."""
     if settings.snapshot_dir_is_explicit or os.environ.get("SPS_MODE", "").strip().lower() not in ("", "auto"):
-        return settings
+        return settings, ""
     try:
         conn, _ = open_serving(settings)
     except SpsError:
-        return settings  # nothing published (or nothing intact): the first refresh decides
+        return settings, ""  # nothing published (or nothing intact): the first refresh decides
     import duckdb
 
     try:
@@ -113,21 +119,17 @@ def _offline_as_published(settings):
     finally:
         conn.close()
     if not built or built[0][0] != "offline" or not built[0][1]:
-        return settings
+        return settings, ""
     folder = Path(built[0][1])
     if not folder.is_dir():
-        print(
-            f"sps refresh: the published version was built offline from {folder}, which no longer exists; "
-            "this refresh goes live (set SPS_SNAPSHOT_DIR to read a snapshot folder)"
+        return settings, (
+            f"although the published version was built offline from {folder}: that folder no longer exists "
+            "(set SPS_SNAPSHOT_DIR to read a snapshot folder)"
         )
-        return settings
-    print(
-        "sps refresh: offline, as the published version was built (SPS_SNAPSHOT_DIR is not set; "
-        "--mode live downloads from Eurostat)"
-    )
-    os.environ["SPS_SNAPSHOT_DIR"] = str(folder)  # the run reads its settings from the environment
-    os.environ["SPS_MODE"] = "offline"
-    return _settings()
+    from dataclasses import replace
+
+    note = "as the published version was built (SPS_SNAPSHOT_DIR is not set; --mode live goes to Eurostat)"
+    return replace(settings, mode="offline", snapshot_dir=folder, snapshot_dir_is_explicit=True), note
 
 
 def _plan(settings, full: bool):
@@ -786,9 +788,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print("\n".join(newer))
     else:
         print("sources:          no refresh recorded yet")
+    following, note = _offline_as_published(settings)
     print("this shell (used by the next sps refresh):")
     print(f"  data folder:      {settings.data_dir}")
-    print(f"  snapshot folder:  {settings.snapshot_dir} ({settings.mode} mode)")
+    print(f"  snapshot folder:  {following.snapshot_dir} ({following.mode} mode{', ' + note if note else ''})")
     _print_last_runs(settings)
     return 0
 
@@ -1420,7 +1423,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f"sps restore: restored backup {result.backup_id} of {result.created_at[:16].replace('T', ' ')} UTC into "
         f"{settings.data_dir}: {result.files} files, {_mb(result.total_bytes)}"
     )
-    print("Next: sps refresh --full (rebuilds the warehouse and publishes a version from the snapshot and these files)")
+    print(
+        "Next: sps refresh --full (rebuilds the warehouse and publishes a version from the snapshot and these files; "
+        "offline, set SPS_SNAPSHOT_DIR to the snapshot folder first)"
+    )
     return 0
 
 

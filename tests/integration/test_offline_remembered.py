@@ -24,4 +24,8 @@ def test_a_refresh_without_a_snapshot_folder_stays_offline_as_the_published_vers
     assert lines[0].startswith("sps refresh: offline, as the published version was built")
     assert lines[1] == f"sps refresh: offline mode, snapshot folder {snapshot_dir}, data folder {data}"
     assert "nothing rebuilt or republished" in done.stdout  # the same snapshot: nothing changed
-    assert "live" not in run_sps(["status"], env).stdout.split("built:")[-1].splitlines()[0]
+    # `sps status` says what the next refresh will use, by the same rule
+    status = run_sps(["status"], env).stdout
+    assert f"snapshot folder:  {snapshot_dir} (offline mode, as the published version was built" in status
+    live = run_sps(["status"], sps_env(data, SPS_MODE="live")).stdout
+    assert f"snapshot folder:  {data / 'snapshot'} (live mode)" in live

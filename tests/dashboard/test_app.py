@@ -60,6 +60,35 @@ def test_highlighting_riga_shades_the_cities_not_different_from_it(app_env, publ
     assert riga["ci_low"] < riga["value"] < riga["ci_high"] and riga["sample_size"] == 700
 
 
+def test_a_city_highlighted_in_an_own_list_is_ranked_among_all_cities_and_compared_within_the_list(
+    app_env, published_db
+):
+    """A list of one's own is not a peer group: the rank is among all cities and said so, and the count of cities
+    not different from it is of the list drawn (it said "19 cities of the group" beside three bars)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(
+        {
+            "indicator": "feel_safe_night_city",
+            "period": "2019",
+            "peer": "custom",
+            "cities": "LV001C,ES001C,ES002C",
+            "highlight": "LV001C",
+        }
+    )
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[-1].value
+    assert sorted(frame["geo_code"]) == ["ES001C", "ES002C", "LV001C"]
+    same_in_list = int((frame["comparison"] == "not statistically different").sum())
+    rank, cities = published_db.execute(
+        "select rank, cities_in_group from city_rank_intervals where geo_code = 'LV001C' "
+        "and indicator_code = 'feel_safe_night_city' and period = '2019' and peer_group = 'all'"
+    ).fetchall()[0]
+    info = " ".join(i.value for i in at.info)
+    assert f"ranks {rank} of {cities} among all cities with a value" in info and "peer group;" not in info
+    assert f"Of the other cities in your list, {same_in_list} are not statistically different" in info
+
+
 def test_london_shows_csew_as_national_context(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert any(s.value == "National and regional survey context" for s in at.header)

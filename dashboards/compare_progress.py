@@ -12,7 +12,7 @@ from dashboards import chart_text
 from dashboards import progress as shown
 from dashboards.common import altair_chart, cached, download_buttons, opened_from_link, show_table, url_picker
 from dashboards.frames import pairs, records, row_tuples
-from dashboards.labels import column_label, group_label, ngettext, unit_label
+from dashboards.labels import change_unit_label, column_label, group_label, ngettext
 from dashboards.labels import text as _
 
 # Okabe-Ito, as dashboards/charts.py: colour follows the assessment, and the table says it in words too
@@ -42,7 +42,7 @@ def progress_chart(frame: pd.DataFrame, unit: str, highlight: str | None, limit:
     data["assessment_label"] = data["assessment"].map(shown.assessment_label)
     order = data["city"].tolist()
     y = alt.Y("city:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220))
-    change_title = _("change ({unit})", unit=unit_label(unit))
+    change_title = _("change ({unit})", unit=change_unit_label(unit))
     tooltip = [
         alt.Tooltip("city:N", title=column_label("city")),
         alt.Tooltip("geo_code:N", title=column_label("geo_code")),
@@ -188,7 +188,7 @@ def render(published, code: str, meta, notes: list[str]) -> None:
             "Dots: the change ({unit}); whiskers: its 95 % interval (standard errors of both periods combined); "
             "green triangles up better and red triangles down worse in the indicator's desired direction, orange "
             "diamonds in between, grey circles not assessable. Method: {method}.",
-            unit=unit_label(unit),
+            unit=change_unit_label(unit),
             method=shown.method_link(window["method"]),
         )
         + f" {meta['comparability_caveat']}"

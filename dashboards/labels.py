@@ -80,6 +80,8 @@ COLUMN_LABELS: dict[str, str] = {
     "source": N_("Source"),
     "comparability_group": N_("Survey or series"),
     "lineage_id": N_("Lineage"),
+    "from_lineage_id": N_("Lineage of the first value"),
+    "to_lineage_id": N_("Lineage of the last value"),
     "is_partnership_city": N_("Partnership city"),
     "size_class": N_("Size class"),
     "comparison": N_("Compared with the highlighted city"),
@@ -365,6 +367,13 @@ def unit_label(unit: str | None) -> str:
     if translated:
         return translated
     return _(unit) if unit in _UNIT_WORDS else unit
+
+
+def change_unit_label(unit: str | None) -> str:
+    """The unit of a change between two values in `unit`: a change of a percentage is in percentage points."""
+    if isinstance(unit, str) and unit.startswith("%"):
+        return _("percentage points")
+    return unit_label(unit)
 
 
 # Units of published rows that are not a catalogue unit (context series, audits): translated by gettext.

@@ -569,6 +569,26 @@ def _progress_source(published: Published) -> str:
     return f"(select {columns} where false)"
 
 
+# Where a progress row's two values come from, for the downloads ("units, sources, flags and lineage are on every
+# row"): the total observation of the series at each end of the window (a series is one indicator x geography x
+# comparability group, and its totals hold one value per period there).
+_PROGRESS_ENDS_COLUMNS = (
+    "to_obs.source_dataset, from_obs.lineage_id as from_lineage_id, to_obs.lineage_id as to_lineage_id"
+)
+
+
+def _progress_ends(published: Published) -> str:
+    """The joins that give a progress row (alias p, totals) its end observations (from_obs, to_obs)."""
+    observations = "city_observations" if has_table(published, "city_observations") else "fct_observations"
+    return "\n".join(
+        f"""left join {observations} {end}_obs on {end}_obs.indicator_code = p.indicator_code
+            and {end}_obs.geo_code = p.geo_code and {end}_obs.comparability_group = p.comparability_group
+            and {end}_obs.period = p.{end}_period
+            and {end}_obs.sex is null and {end}_obs.age_group is null and {end}_obs.breakdown is null"""
+        for end in ("from", "to")
+    )
+
+
 def city_profile_scorecard(published: Published, geo_code: str) -> pd.DataFrame:
     """One row per indicator x comparability group with a value for the city: the latest total value (from
     city_latest_values) with its interval, quality, lineage, the whole series (for a sparkline) and the assessment
@@ -849,9 +869,10 @@ def city_profile_progress(published: Published, geo_code: str) -> pd.DataFrame:
     return _query(
         published,
         f"""
-        select i.indicator_name, i.unit, i.higher_is_better, i.sdg_targets, p.*
+        select i.indicator_name, i.unit, i.higher_is_better, i.sdg_targets, p.*, {_PROGRESS_ENDS_COLUMNS}
         from {_progress_source(published)} p
         join dim_indicators i using (indicator_code)
+        {_progress_ends(published)}
         where p.geo_code = ? and p.sex is null and p.age_group is null and p.breakdown is null
         order by i.indicator_family, p.indicator_code, p.comparability_group,
                  case p.method when 'survey_change_95' then 0 when 'target_ci' then 1 when 'eurostat_sdg_trend' then 2
@@ -889,9 +910,11 @@ def progress_for_cities(
         select coalesce(trim(g.geo_name), p.geo_code) as city, p.geo_code, g.country_code as country,
                g.is_partnership_city, g.size_class, p.from_period, p.to_period, p.from_value, p.to_value, p.change,
                p.change_se, p.change_ci_low, p.change_ci_high, p.annual_growth_rate, p.target_value, p.target_year,
-               p.assessment, p.method, p.comparability_group, p.note
+               p.assessment, p.method, p.comparability_group, p.note, i.unit, {_PROGRESS_ENDS_COLUMNS}
         from {_progress_source(published)} p
         join dim_geographies g on g.geo_code = p.geo_code
+        join dim_indicators i on i.indicator_code = p.indicator_code
+        {_progress_ends(published)}
         where p.indicator_code = ? and p.comparability_group = ? and p.method = ? and p.from_period = ?
           and p.to_period = ? and g.geo_level = 'city'
           and p.sex is null and p.age_group is null and p.breakdown is null

@@ -488,8 +488,9 @@ else:
         st.markdown(f"**{indicator_name}** ({unit_label(unit)}) · {group_text}\n" + "\n".join(lines))
     progress_table = progress[
         ["indicator_name", "indicator_code", "comparability_group", "from_period", "to_period", "from_value",
-         "to_value", "change", "change_se", "change_ci_low", "change_ci_high", "annual_growth_rate", "target_value",
-         "target_year", "assessment", "method", "note"]
+         "to_value", "unit", "change", "change_se", "change_ci_low", "change_ci_high", "annual_growth_rate",
+         "target_value", "target_year", "assessment", "method", "note", "source_dataset", "from_lineage_id",
+         "to_lineage_id"]
     ]  # fmt: skip
     with st.expander(
         _("All assessments as a table, with their notes (why a row is not assessable, the window, caveats)")

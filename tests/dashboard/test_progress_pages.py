@@ -45,6 +45,21 @@ def test_city_profile_progress_panel_and_scorecard_read_the_mart(app_env, publis
         .itertuples(index=False, name=None)
     )
     assert got == [tuple(r) for r in expected] and len(expected) == 6
+    # the table (and its download) says where both values come from: unit, source and each end's lineage
+    ends = published_db.execute(
+        """select p.indicator_code, p.from_period, f.lineage_id, t.lineage_id, t.source_dataset, t.unit
+           from city_progress p
+           join fct_observations f on f.indicator_code = p.indicator_code and f.geo_code = p.geo_code
+             and f.comparability_group = p.comparability_group and f.period = p.from_period and f.sex is null
+             and f.age_group is null and f.breakdown is null
+           join fct_observations t on t.indicator_code = p.indicator_code and t.geo_code = p.geo_code
+             and t.comparability_group = p.comparability_group and t.period = p.to_period and t.sex is null
+             and t.age_group is null and t.breakdown is null
+           where p.geo_code = 'LV001C' and p.sex is null and p.age_group is null and p.breakdown is null
+           order by all"""
+    ).fetchall()
+    columns = ["indicator_code", "from_period", "from_lineage_id", "to_lineage_id", "source_dataset", "unit"]
+    assert sorted(panel[columns].itertuples(index=False, name=None)) == ends and len(ends) == 6
     text = "\n".join(md.value for md in at.markdown)
     # 2009 -> 2015 in the neighbourhood: +5.6 with its interval, from the mart, linked to the method
     low, high = published_db.execute(
@@ -74,6 +89,11 @@ def test_compare_cities_progress_mode(app_env, published_db):
         [first, method],
     ).fetchall()
     assert sorted(zip(table["geo_code"], table["change"], table["assessment"], strict=True)) == expected
+    # every row says its unit, source and the lineage of both values; a change of a percentage is in points
+    assert table[["unit", "source_dataset", "from_lineage_id", "to_lineage_id"]].notna().all().all()
+    assert set(table["source_dataset"]) == {"urb_percep"} and set(table["unit"]) == {"% of respondents"}
+    assert all(table["to_lineage_id"].str.endswith("/2015")) and all(table["from_lineage_id"].str.endswith(f"/{first}"))
+    assert any("Dots: the change (percentage points)" in c.value for c in at.caption)
     # another window from the URL, partnership cities, a highlighted city
     at = run("compare.py", indicator="feel_safe_neighbourhood", mode="progress",
              window="2009~2015~survey_change_95~urb_percep:feel_safe_neighbourhood", peer="partnership",

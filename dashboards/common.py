@@ -249,7 +249,15 @@ def opened_from_link(widget_key: str) -> bool:
 
     The widgets that read their first value from the URL have keys: an unkeyed widget whose `index` follows the URL
     is a new widget whenever the URL changes, so every second pick snapped back to the previous one."""
-    return widget_key not in st.session_state
+    return _language_key(widget_key) not in st.session_state
+
+
+def _language_key(widget_key: str) -> str:
+    """The session key of a URL picker in the reader's language: a picker is a new widget in each language.
+    Streamlit's browser side matches a picker's value by its shown label, so after a language switch the pickers
+    kept the previous language's labels, and the radios lost their selection (streamlit#13788); a new widget
+    takes its value from the URL like a page opened from a link."""
+    return f"{widget_key}@{i18n.language()}"
 
 
 def _pick_to_url(widget_key: str, url_key: str) -> None:
@@ -266,6 +274,7 @@ def url_picker(widget_key: str, url_key: str) -> dict:
     picker's value only when it changed outside the page: the browser's Back and Forward (Streamlit pushes a
     history entry whenever a page changes the URL) or an edited link. The picker then follows the URL (its state
     is dropped, and its `index`, read from the URL, applies). Call it in the widget's arguments."""
+    widget_key = _language_key(widget_key)
     if widget_key in st.session_state and _url_text(st.session_state[widget_key]) != st.query_params.get(url_key):
         del st.session_state[widget_key]
     return {"key": widget_key, "on_change": _pick_to_url, "args": (widget_key, url_key)}

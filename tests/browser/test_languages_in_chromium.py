@@ -202,3 +202,34 @@ def test_nice_s_report_in_french_after_its_first_upload(browser, refreshed_data_
     page.screenshot(path=str(ARTIFACTS / "city_report_nice_fr.png"), full_page=False)
     page.close()
     assert requests == [html.as_uri()]
+
+
+def _main_selections(page) -> list[str]:
+    """What each select box of the page (not the sidebar) shows: the value of its combobox input."""
+    boxes = page.locator("[data-testid='stMain'] [data-testid='stSelectbox'] input[role='combobox']")
+    return [boxes.nth(i).input_value().strip() for i in range(boxes.count())]
+
+
+def test_switching_language_redraws_every_picker_in_the_new_language(browser, dashboard_url):  # noqa: F811
+    """A picker's shown value followed the first language after a switch ("Se sentir en sécurité…" and "aucune" on
+    a Latvian page) and the Show radio lost its selection (found by a new user): each picker is a new widget in
+    each language and takes its value from the URL."""
+    from tests.browser.test_dashboard_in_chromium import _pick
+
+    url = f"{dashboard_url}/?indicator=feel_safe_night_city&peer=custom&cities=LV001C,ES001C,ES002C&lang=fr"
+    page = _open(browser, url)
+    try:
+        french = _main_selections(page)
+        assert len(french) >= 3 and any(_in("fr", "none") == text for text in french), french
+        _pick(page, f"{_in('fr', 'Language')} (Language)", i18n.LANGUAGES["lv"])
+        page.wait_for_selector("[data-testid='stStatusWidget']", state="hidden", timeout=60_000)
+        page.wait_for_function("document.documentElement.lang === 'lv'", timeout=60_000)
+        page.wait_for_timeout(1500)
+        latvian = _main_selections(page)
+        page.screenshot(path=str(ARTIFACTS / "compare_fr_then_lv.png"), full_page=True)
+        assert len(latvian) == len(french) and not set(latvian) & set(french), (french, latvian)
+        assert _in("lv", "none") in latvian
+        assert page.locator("[data-testid='stMain'] [data-testid='stRadio'] input:checked").count() >= 1
+        assert "feel_safe_night_city" in page.url and "LV001C" in page.url  # the choices stayed
+    finally:
+        page.close()

@@ -112,6 +112,11 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
     )
     params["level"] = level
     frame = cached("region_values_by_level", published, code, period, tuple(NUTS_LEVELS), country)[level]
+    # Eurostat's "Extra-Regio" codes (LVZ, LVZZ, LVZZZ: offences not attributed to a region) are not regions:
+    # a bar for one was ranked "lowest" at 0.00; they are left out of the bars, the ranking and the table, and said
+    extra_regio = frame["geo_code"].str.fullmatch(r"[A-Z]{2}Z+")
+    left_out = sorted(frame.loc[extra_regio, "geo_code"])
+    frame = frame[~extra_regio].reset_index(drop=True)
     cities = directory[(directory["country_code"] == country) & directory["is_named"].fillna(False).astype(bool)]
     options = [None, *sorted(cities.index, key=lambda c: cities.loc[c, "city"])]
     default_highlight = wanted_city if wanted_city in options else None
@@ -187,6 +192,14 @@ def _regions(published, code, meta, from_url, params, meanings) -> None:
         + " "
         + _("Bars are recorded rates: administrative records have no sampling interval.")
     )
+    if left_out:
+        parts.append(
+            _(
+                "Left out: {codes}, Eurostat's 'Extra-Regio' (offences not attributed to any region), which is not a "
+                "region to rank.",
+                codes=", ".join(left_out),
+            )
+        )
     st.caption(" ".join(parts) + _flags_text(frame, meanings))
     st.header(_("Table"))
     shown = frame.drop(columns=["nuts3_code", "nuts2_code", "nuts1_code"], errors="ignore")

@@ -96,6 +96,9 @@ def test_homicide_rate_opens_on_the_regions_of_one_country_without_whiskers(app_
     # Riga (the default city) highlights its NUTS 3 region
     assert selectbox(at, "Highlight a city's region").value == "LV001C"
     assert "Riga's region LV006" in caption
+    # Eurostat's Extra-Regio (LVZZZ: offences not attributed to a region) is no region to rank: left out, and said
+    assert not shown["geo_code"].str.fullmatch(r"[A-Z]{2}Z+").any()
+    assert "Left out: LVZZZ, Eurostat's 'Extra-Regio'" in caption
 
 
 def test_police_data_across_countries_only_over_time_or_on_request_with_the_caveat_on_the_chart(app_env):

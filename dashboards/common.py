@@ -219,7 +219,8 @@ def altair_chart(chart, description: str | None = None, data=None, data_labels: 
 def footer(published: queries.Published) -> None:
     st.caption(
         _(
-            "Published version {version}. Source: Eurostat (CC BY 4.0); boundaries © EuroGeographics.",
+            "Published version {version}. Each chart and table names its sources; Eurostat's data are CC BY 4.0, "
+            "boundaries © EuroGeographics.",
             version=published.version,
         )
     )

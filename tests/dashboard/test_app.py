@@ -25,6 +25,8 @@ def test_compare_page_shows_real_values_with_unit_and_caveat(app_env):
     assert frame["unit"].unique().tolist() == ["% of respondents"]
     caption = " ".join(c.value for c in at.caption)
     assert "unit: % of respondents" in caption and "interviews" in caption
+    # the footer names no single source for the page (it said "Source: Eurostat" under ONS's survey too)
+    assert "Each chart and table names its sources" in caption and "Source: Eurostat (CC BY 4.0)" not in caption
 
 
 def test_other_pages_render(app_env):

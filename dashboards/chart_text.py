@@ -59,6 +59,17 @@ def ranked(
                 else f"{_named(mine, name_col)}: {_with_interval(mine, unit)}"
             )
             parts.append(first + (f", {rank}" if rank else "") + ".")
+    if len(rows) == 1:  # no highest, lowest and median of one bar
+        parts.append(
+            _(
+                "{indicator}, {period}: one bar, {place} ({value}).",
+                indicator=indicator,
+                period=period or "",
+                place=_named(rows[0], name_col),
+                value=_value(rows[0]["value"], unit),
+            )
+        )
+        return " ".join(parts)
     parts.append(
         _(
             "{indicator}, {period}: {places}; highest {top} ({top_value}), lowest {bottom} ({bottom_value}), median "

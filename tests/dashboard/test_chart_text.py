@@ -88,3 +88,16 @@ def test_a_ranked_chart_without_values_says_so():
     assert chart_text.ranked(SYNTHETIC.assign(value=None), "city", "%", "Feel safe", "2019") == (
         "Feel safe: no value to draw."
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Feel safe, 2019/20: one bar, Madrid (70.5 %)."),
+        ("fr", "Feel safe, 2019/20 : une barre, Madrid (70,5 %)."),
+    ],
+)
+def test_a_chart_of_one_bar_names_it_without_highest_lowest_and_median(lang, expected):
+    """One bar has no highest, lowest and median ("highest England and Wales ... lowest England and Wales")."""
+    with i18n.using(lang):
+        assert chart_text.ranked(SYNTHETIC.iloc[[1]], "city", "%", "Feel safe", "2019/20") == expected

@@ -129,6 +129,8 @@ def test_perception_versus_recorded_crime_page(app_env, published_db):
     text = "\n".join(md.value for md in at.markdown)
     assert f"**Riga**: {row[0]:.1f} % feel safe (2019)" in text and f"{row[1]:,.1f} per 100 000" in text
     assert f"among all {row[4]} cities its percentiles are {row[2]:.0f}" in text
+    # Riga is the only Latvian city with both values: no "ranks 1 of 1"
+    assert "It is the only city of its country with both values" in text and "ranks 1 of 1" not in text
     assert "not comparable across countries" in text.replace("\n", " ") or "advises against comparing" in text
     assert len(at.dataframe[0].value) == row[4]
     # within one country: only the cities of Riga's police data (one city: a message says so)

@@ -140,11 +140,15 @@ def render(published, code: str, meta, notes: list[str]) -> None:
     partnership_only = left.toggle(
         _("Partnership cities only"), value=params.get("peer") == "partnership", key="progress_partnership"
     )
+    own_list = [c for c in params.get("cities", "").split(",") if c] if params.get("peer") == "custom" else []
     if partnership_only:
         params["peer"] = "partnership"
         frame = frame[frame["is_partnership_city"].fillna(False).astype(bool)].reset_index(drop=True)
     elif params.get("peer") == "partnership":
         del params["peer"]
+    elif own_list and right.toggle(_("My own list of cities"), value=True, key="progress_own_list"):
+        # the list picked in the values view (?peer=custom&cities=...) holds here too
+        frame = frame[frame["geo_code"].isin(own_list)].reset_index(drop=True)
     names = pairs(frame, "geo_code", "city")
     ordered = sorted(names, key=names.get)
     requested = params.get("highlight")

@@ -102,6 +102,11 @@ def test_compare_cities_progress_mode(app_env, published_db):
     assert set(table["from_period"]) == {"2009"} and "LV001C" in set(table["geo_code"])
     assert table["is_partnership_city"].all()
     assert any(i.value.startswith("Riga: ↑ +5.6 (95 % CI") for i in at.info)
+    # the list of one's own picked in the values view holds in progress mode too
+    at = run("compare.py", indicator="feel_safe_neighbourhood", mode="progress", peer="custom",
+             cities="LV001C,ES001C,ES002C")  # fmt: skip
+    listed = set(at.dataframe[0].value["geo_code"])
+    assert listed and listed <= {"LV001C", "ES001C", "ES002C"}
     # a window that does not exist falls back with a message
     at = run("compare.py", indicator="feel_safe_neighbourhood", mode="progress", window="1999~2000~x~y")
     assert any("is not a window of this indicator" in w.value for w in at.warning)

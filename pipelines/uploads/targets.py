@@ -146,7 +146,10 @@ def check_targets(
             row_problems.append(
                 error(
                     "unknown_indicator",
-                    N_("This indicator code is not in the catalogue; use a code from the template's catalogue sheet."),
+                    N_(
+                        "This indicator code is not in the catalogue; use a code from the template's 'indicators' "
+                        "sheet."
+                    ),
                     line,
                     "indicator_code",
                     indicator,

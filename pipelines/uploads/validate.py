@@ -399,8 +399,8 @@ def _gx_problems(rows: pa.Table, catalogue: Catalogue) -> list[Problem]:
                     "unknown_indicator",
                     "indicator_code",
                     N_(
-                        "This indicator code is not in the catalogue; use a code from the template's catalogue sheet, "
-                        "or report it as a local indicator (local:CITY:name)."
+                        "This indicator code is not in the catalogue; use a code from the template's 'indicators' "
+                        "sheet, or report it as a local indicator (local:CITY:name)."
                     ),
                 ),
                 gxe.ExpectColumnValuesToBeInSet(column="catalogue_indicator_code", value_set=sorted(catalogue.units)),

@@ -119,7 +119,7 @@ def oracle_validate(
         if code and not code.startswith("local:") and code not in catalogue.units:
             message = (
                 "This indicator code is not in the catalogue; use a code from the "
-                "template's catalogue sheet, or report it as a local indicator (local:CITY:name)."
+                "template's 'indicators' sheet, or report it as a local indicator (local:CITY:name)."
             )
             problems.append(error("unknown_indicator", message, row["source_row"], "indicator_code", code))
     clean = []

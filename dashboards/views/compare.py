@@ -424,40 +424,34 @@ else:
 st.caption(" ".join(parts) + flags_text(drawn))
 
 if highlight is not None:
-    if rank_interval is not None and len(rank_interval) and params.get("peer") == "custom":
-        # ranks are made for peer groups (city_rank_intervals); a list of one's own is not one, so the rank is
-        # among all cities, said so, and the count of cities like it is of the list drawn
+    if rank_interval is not None and len(rank_interval):
         r = rank_interval.iloc[0]
-        st.info(
-            _(
+        values = {
+            "city": names[highlight],
+            "rank": int(r["rank"]),
+            "cities": int(r["cities_in_group"]),
+            "best": int(r["rank_best"]),
+            "worst": int(r["rank_worst"]),
+            "same": int(r["indistinguishable_count"]),
+        }
+        if params.get("peer") == "custom":
+            # ranks are made for peer groups (city_rank_intervals); a list of one's own is not one, so the rank is
+            # among all cities, said so, and the count of cities like it is of the list drawn
+            values["same"] = int((frame["comparison"] == "not statistically different").sum())
+            sentence = _(
                 "{city} ranks {rank} of {cities} among all cities with a value (ranks are made for peer groups, and "
                 "your own list is not one); given sampling error its rank could be anywhere from {best} to {worst}. "
                 "Of the other cities in your list, {same} are not statistically different from it (light blue, ≈).",
-                city=names[highlight],
-                rank=int(r["rank"]),
-                cities=int(r["cities_in_group"]),
-                best=int(r["rank_best"]),
-                worst=int(r["rank_worst"]),
-                same=int((frame["comparison"] == "not statistically different").sum()),
+                **values,
             )
-            + (" " + _("Ranks count only cities with a name.") if show_unnamed else "")
-        )
-    elif rank_interval is not None and len(rank_interval):
-        r = rank_interval.iloc[0]
-        st.info(
-            _(
+        else:
+            sentence = _(
                 "{city} ranks {rank} of {cities} in this peer group; given sampling error its rank could be anywhere "
                 "from {best} to {worst}. {same} cities of the group are not statistically different from it (light "
                 "blue, ≈).",
-                city=names[highlight],
-                rank=int(r["rank"]),
-                cities=int(r["cities_in_group"]),
-                best=int(r["rank_best"]),
-                worst=int(r["rank_worst"]),
-                same=int(r["indistinguishable_count"]),
+                **values,
             )
-            + (" " + _("Ranks count only cities with a name.") if show_unnamed else "")
-        )
+        st.info(sentence + (" " + _("Ranks count only cities with a name.") if show_unnamed else ""))
     else:
         st.info(
             _(

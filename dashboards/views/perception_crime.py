@@ -194,44 +194,36 @@ elif gap < 0:
     gap_text = " " + ngettext("({n} year before the survey)", "({n} years before the survey)", abs(gap))
 else:
     gap_text = ""
-alone = int(city["cities_in_country"]) == 1  # "ranks 1 of 1" says nothing: said as it is
+values = {
+    "city": names[highlight],
+    "share": fmt_number(city["share_feeling_safe"], 1),
+    "period": period,
+    "region": city["region_code"],
+    "level": city["region_level"],
+    "rate": fmt_number(city["police_rate"], 1),
+    "police_period": city["police_period"],
+    "gap": gap_text,
+    "rank_safe": int(city["rank_feeling_safe_in_country"]),
+    "in_country": int(city["cities_in_country"]),
+    "rank_police": int(city["rank_police_rate_in_country"]),
+    "everywhere": int(city["cities_everywhere"]),
+    "pct_safe": fmt_number(city["percentile_feeling_safe"], 0),
+    "pct_police": fmt_number(city["percentile_police_rate"], 0),
+}
 st.markdown(
-    _(
+    _(  # a city alone in its country: "ranks 1 of 1" says nothing, so it is said as it is
         "**{city}**: {share} % feel safe ({period}); its region {region} ({level}) recorded {rate} per 100 000 in "
         "{police_period}{gap}. It is the only city of its country with both values; among all {everywhere} cities "
         "its percentiles are {pct_safe} (feeling safe) and {pct_police} (recorded rate).",
-        city=names[highlight],
-        share=fmt_number(city["share_feeling_safe"], 1),
-        period=period,
-        region=city["region_code"],
-        level=city["region_level"],
-        rate=fmt_number(city["police_rate"], 1),
-        police_period=city["police_period"],
-        gap=gap_text,
-        everywhere=int(city["cities_everywhere"]),
-        pct_safe=fmt_number(city["percentile_feeling_safe"], 0),
-        pct_police=fmt_number(city["percentile_police_rate"], 0),
+        **values,
     )
-    if alone
+    if values["in_country"] == 1
     else _(
         "**{city}**: {share} % feel safe ({period}); its region {region} ({level}) recorded {rate} per 100 000 in "
         "{police_period}{gap}. Within its country it ranks {rank_safe} of {in_country} for feeling safe and "
         "{rank_police} of {in_country} for the lowest recorded rate; among all {everywhere} cities its percentiles "
         "are {pct_safe} (feeling safe) and {pct_police} (recorded rate).",
-        city=names[highlight],
-        share=fmt_number(city["share_feeling_safe"], 1),
-        period=period,
-        region=city["region_code"],
-        level=city["region_level"],
-        rate=fmt_number(city["police_rate"], 1),
-        police_period=city["police_period"],
-        gap=gap_text,
-        rank_safe=int(city["rank_feeling_safe_in_country"]),
-        in_country=int(city["cities_in_country"]),
-        rank_police=int(city["rank_police_rate_in_country"]),
-        everywhere=int(city["cities_everywhere"]),
-        pct_safe=fmt_number(city["percentile_feeling_safe"], 0),
-        pct_police=fmt_number(city["percentile_police_rate"], 0),
+        **values,
     )
 )
 st.markdown(_(NOTE))

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipelines.errors import SpsError
 from pipelines.settings import Settings
+from pipelines.shared.synthetic import synthetic_note
 from pipelines.spaces import store
 from pipelines.spaces.audit_indicators import SITE_COLUMNS, compute_audit_indicators
 from pipelines.spaces.audits import AuditSet
@@ -128,16 +129,13 @@ def _merged_audits(submissions: list[store.StoredSubmission]) -> AuditSet:
     return result
 
 
-SYNTHETIC_NOTE = "SYNTHETIC example data, not the city's:"
-
-
 def _rows(results, city: str, dataset: str, reported_at: str, synthetic: bool) -> list[dict]:
     """Observation rows for the raw table; example data (its upload says so) is labelled on every row."""
     rows = []
     for observation in results.observations:
         row = {**observation.as_row(), "city_code": city, "source_dataset": dataset, "reported_at": reported_at}
         if synthetic:
-            row["note"] = f"{SYNTHETIC_NOTE} {row['note'] or ''}".strip()
+            row["note"] = synthetic_note(row["note"])
             row["has_caveat"] = True
         rows.append(row)
     return rows

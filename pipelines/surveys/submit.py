@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.errors import SpsError
 from pipelines.settings import Settings
+from pipelines.shared.synthetic import is_synthetic, synthetic_note
 from pipelines.surveys import store
 from pipelines.surveys.check import SurveyCheck, check_survey, estimate_survey
 from pipelines.surveys.core import BY_NAME, CHOICES, INDICATOR_BY_CODE, MODULE
@@ -147,6 +148,11 @@ def submit_survey(
         result.stored_at = str(folder)
         return result
     estimates = estimate_survey(check)
+    if is_synthetic(check.survey.get("name"), check.survey.get("producer")):  # the examples: labelled on every row
+        estimates = estimates.with_columns(
+            pl.col("note").map_elements(synthetic_note, return_dtype=pl.Utf8, skip_nulls=False)
+        )
+        metadata["is_synthetic"] = True
     metadata.update(
         survey=check.survey,
         design={

@@ -143,7 +143,7 @@ def test_example_data_is_labelled_synthetic_on_every_published_row(published):
         """select quality_note, has_quality_warning from fct_observations
            where source_type in ('city_inventory', 'city_audit')"""
     ).fetchall()
-    assert rows and all(note.startswith("SYNTHETIC example data, not the city's:") and warn for note, warn in rows)
+    assert rows and all(note.startswith("SYNTHETIC example data, not the city's") and warn for note, warn in rows)
 
 
 def test_nothing_of_a_rejected_file_is_published(published):

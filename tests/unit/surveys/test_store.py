@@ -92,6 +92,25 @@ def test_a_token_of_another_city_stores_nothing(env, survey):
     assert not store_dir(settings.data_dir).exists()
 
 
+def test_a_survey_its_design_calls_synthetic_is_labelled_on_every_estimate_row_and_a_real_one_is_not(env, survey):
+    """The examples' surveys (design.yml: "... (SYNTHETIC example)") were published with empty notes: never shown as
+    if they were real, every estimate row now says it (the note becomes the published quality note)."""
+    settings, token, _ = env
+    design = b"survey: {name: Mechelen survey 2026 (SYNTHETIC example), producer: SYNTHETIC, period: '2026'}\n"
+    labelled = api.submit_survey(survey, "mechelen.csv", CITY, token, settings, design_yml=design)
+    assert labelled.accepted
+    folder = submissions_dir(settings.data_dir) / labelled.submission_id
+    labelled_notes = pl.read_csv(io.BytesIO(opened(folder / "estimates.csv")), infer_schema_length=0)["note"]
+    assert labelled_notes.len() > 50
+    assert all(note.startswith("SYNTHETIC example data, not the city's") for note in labelled_notes)
+    assert not any(note.endswith(":") for note in labelled_notes)  # no dangling colon when the row had no note
+    assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["is_synthetic"] is True
+    real = api.submit_survey(survey, "mechelen.csv", CITY, token, settings, period="2026")
+    folder = submissions_dir(settings.data_dir) / real.submission_id
+    notes = pl.read_csv(io.BytesIO(opened(folder / "estimates.csv")), infer_schema_length=0)["note"]
+    assert not any(note and "SYNTHETIC" in note for note in notes)
+
+
 def test_withdrawing_deletes_the_microdata_and_keeps_the_record(env, survey):
     settings, token, other = env
     design = b"survey: {name: SYNTHETIC test, period: '2026'}\n"

@@ -219,6 +219,10 @@ def test_the_city_report_has_the_sdg_11_7_1_public_space_section(published):
     from pipelines.outputs.report.build import build_city_report
 
     html = build_city_report(conn, CITY).html
+    # the first table (key figures) marks the example's figures too, not only the section further down
+    key_figures = html[: html.index("<nav>")]
+    open_space = key_figures[key_figures.index(">Open space for public use<") :]
+    assert open_space[: open_space.index("</tr>")].count('<strong class="synthetic">SYNTHETIC</strong>') == 1
     section = html[html.index('id="public-space"') :]
     section = section[: section.index("</div>")]
     assert "SYNTHETIC example data" in section

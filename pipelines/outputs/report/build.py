@@ -31,6 +31,7 @@ from pipelines.outputs.report.localise import localise
 from pipelines.outputs.report.strings import DEFAULT_LANG, Strings
 from pipelines.settings import PROJECT_ROOT
 from pipelines.shared import i18n
+from pipelines.shared.synthetic import SYNTHETIC_NOTE
 
 TEMPLATES = Path(__file__).with_name("templates")
 SDG_TARGETS = ("11.7.1", "11.7.2", "16.1.1", "16.1.3", "16.1.4")
@@ -183,6 +184,8 @@ def _build(conn, city: str, period: str | None, t: Strings, generated_at: dateti
                 "anchor": _anchor(v),
                 "interval": _interval(v, t),
                 "rank": next((_rank_text(p, t) for p in v.peers if p.peer_group == "all"), t("not_ranked")),
+                # example data (examples/) is never shown as if it were real: marked in the first table too
+                "synthetic": str(v.latest.get("quality_note") or "").startswith(SYNTHETIC_NOTE),
             }
             for v in data.values
         ],

@@ -92,6 +92,23 @@ CITY_SURVEY_SOURCE = {
     "licence": N_("As stated by the city that ran the survey"),
 }
 
+CITY_INVENTORY_SOURCE = {
+    "title": N_("Public-space inventory sent by the city (SDG 11.7.1 and its companions computed by SPS Monitor)"),
+    "provider": CITY_REPORT_SOURCE["provider"],
+    "licence": CITY_REPORT_SOURCE["licence"],
+}
+CITY_AUDIT_SOURCE = {
+    "title": N_("Site safety audits sent by the city (scores by day and after dark computed by SPS Monitor)"),
+    "provider": CITY_REPORT_SOURCE["provider"],
+    "licence": CITY_REPORT_SOURCE["licence"],
+}
+CITY_SOURCES = {
+    "city_report": CITY_REPORT_SOURCE,
+    "city_survey": CITY_SURVEY_SOURCE,
+    "city_inventory": CITY_INVENTORY_SOURCE,
+    "city_audit": CITY_AUDIT_SOURCE,
+}
+
 
 class ExportError(SpsError):
     """An export cannot be written as asked; nothing was written."""
@@ -798,10 +815,8 @@ def sources_of(conn, where: str = "", params: list | None = None) -> list[dict]:
         entry = catalog.get(dataset)
         if entry is not None:
             entry = dict(entry)
-        elif source_type == "city_report":
-            entry = dict(CITY_REPORT_SOURCE)
-        elif source_type == "city_survey":
-            entry = dict(CITY_SURVEY_SOURCE)
+        elif source_type in CITY_SOURCES:
+            entry = dict(CITY_SOURCES[source_type])
         else:
             entry = {"title": dataset, "provider": "unknown", "licence": "unknown"}
         sources.append({"dataset": dataset, **entry, "rows": count})

@@ -223,6 +223,10 @@ def test_the_city_report_has_the_sdg_11_7_1_public_space_section(published):
     key_figures = html[: html.index("<nav>")]
     open_space = key_figures[key_figures.index(">Open space for public use<") :]
     assert open_space[: open_space.index("</tr>")].count('<strong class="synthetic">SYNTHETIC</strong>') == 1
+    # the city's inventory and audits are named as sources, with their provider and licence (they read "unknown")
+    sources = html[html.index('id="sources"') :]
+    assert "Public-space inventory sent by the city" in sources and "Site safety audits sent by the city" in sources
+    assert "unknown" not in sources
     section = html[html.index('id="public-space"') :]
     section = section[: section.index("</div>")]
     assert "SYNTHETIC example data" in section

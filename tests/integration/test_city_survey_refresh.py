@@ -138,6 +138,23 @@ def test_the_survey_estimates_are_published_as_city_survey_observations(surveyed
     assert feel["mode"].startswith("face-to-face") and "SYNTHETIC" in feel["survey_name"]
 
 
+def test_coverage_counts_the_periods_with_a_value_not_the_rows(surveyed):
+    """city_indicator_coverage said 9 (15) "periods with a value" for Toruń's survey, published for one period: it
+    counted rows (by sex and age, and each source) instead of periods."""
+    with _published(surveyed["data"]) as conn:
+        rows = conn.execute(
+            """select c.indicator_code, c.periods_with_value, c.first_period, c.last_period,
+                      (select count(distinct o.period) from fct_observations o where o.geo_code = c.geo_code
+                       and o.indicator_code = c.indicator_code and o.value is not null) as periods,
+                      (select count(*) from fct_observations o where o.geo_code = c.geo_code
+                       and o.indicator_code = c.indicator_code and o.value is not null) as values_
+               from city_indicator_coverage c where c.geo_code = 'PL013C'"""
+        ).fetchall()
+    surveyed_rows = [r for r in rows if r[5] > 1 and r[2] == r[3] == "2026"]
+    assert surveyed_rows, rows  # Toruń's survey: several values (sex, age) in one period
+    assert all(r[1] == r[4] for r in rows) and all(r[1] == 1 for r in surveyed_rows)
+
+
 def test_the_withdrawal_is_in_the_audit_trail_and_the_microdata_are_gone(surveyed):
     data, mechelen, torun = surveyed["data"], surveyed["mechelen"], surveyed["torun"]
     events = [(e["event"], e["submission_id"]) for e in read_audit(data)]

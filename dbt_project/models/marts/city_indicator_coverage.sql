@@ -6,7 +6,8 @@ with cities as (
 select
     cities.geo_code,
     indicators.indicator_code,
-    count(observations.value) as periods_with_value,
+    -- periods, not rows: a period with values by sex, age and source is one period
+    count(distinct observations.period) filter (where observations.value is not null) as periods_with_value,
     min(observations.period) as first_period,
     max(observations.period) as last_period
 from cities

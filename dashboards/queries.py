@@ -731,7 +731,8 @@ def city_profile_reference_values(published: Published, geo_code: str) -> pd.Dat
 
 
 def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFrame:
-    """Every value of the city from submitted files: survey results in the SPS template and city reports."""
+    """Every value of the city from submitted files: survey results in the SPS template, city reports and the
+    estimates of the city's own survey (the survey kit's microdata)."""
     return _query(
         published,
         """
@@ -743,7 +744,7 @@ def city_profile_submissions(published: Published, geo_code: str) -> pd.DataFram
         from city_observations o
         join dim_indicators i on i.indicator_code = o.indicator_code
         where o.geo_code in (select ? union all select geo_code from dim_geographies where parent_geo_code = ?)
-          and (o.source_dataset = 'survey_results' or o.source_type = 'city_report')
+          and (o.source_dataset = 'survey_results' or o.source_type in ('city_report', 'city_survey'))
         order by o.submission_id, o.indicator_code, o.period, o.sex nulls first, o.age_group nulls first,
                  o.breakdown nulls first""",
         [geo_code, geo_code],

@@ -662,7 +662,7 @@ if len(reported):
             date=fmt_date(latest["reported_at"]),
         )
     )
-else:
+elif not len(submissions):  # a city survey's estimates (above) are values of its own too
     st.caption(_("{city} has not reported values of its own (voluntary reporting) yet.", city=name))
 
 st.subheader(_("Local indicators (the city's own, not ranked against other cities)"))

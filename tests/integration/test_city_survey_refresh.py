@@ -155,6 +155,29 @@ def test_coverage_counts_the_periods_with_a_value_not_the_rows(surveyed):
     assert all(r[1] == r[4] for r in rows) and all(r[1] == 1 for r in surveyed_rows)
 
 
+def test_the_example_survey_is_labelled_synthetic_and_the_city_profile_shows_it_as_the_city_s_own(
+    surveyed, monkeypatch
+):
+    """The example survey (design.yml: SYNTHETIC) was published with empty notes, and Toruń's profile said both
+    "No survey results for Toruń" and "Toruń has not reported values of its own" under its survey's estimates."""
+    from streamlit.testing.v1 import AppTest
+
+    with _published(surveyed["data"]) as conn:
+        notes = conn.execute(
+            "select quality_note, has_quality_warning from fct_observations where source_type = 'city_survey'"
+        ).fetchall()
+    assert notes and all(n.startswith("SYNTHETIC example data, not the city's") and warn for n, warn in notes)
+    monkeypatch.setenv("SPS_DATA_DIR", str(surveyed["data"]))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "views" / "city_profile.py"), default_timeout=90)
+    at.query_params["city"] = "PL013C"
+    at.run()
+    assert not at.exception
+    shown = " ".join(x.value for x in [*at.info, *at.caption])
+    assert "No survey results for" not in shown and "has not reported values of its own" not in shown
+    survey = next(d.value for d in at.dataframe if "source_type" in d.value.columns and "quality" in d.value.columns)
+    assert "city_survey" in set(survey["source_type"]) and len(survey) == len(notes)
+
+
 def test_the_withdrawal_is_in_the_audit_trail_and_the_microdata_are_gone(surveyed):
     data, mechelen, torun = surveyed["data"], surveyed["mechelen"], surveyed["torun"]
     events = [(e["event"], e["submission_id"]) for e in read_audit(data)]

@@ -151,7 +151,9 @@ def normalise_survey(raw: RawSurvey, city: str, spec: DesignSpec) -> Microdata:
                 value=spec.fpc_column,
             )
         )
-    if any(p.severity == "error" for p in problems):
+    # Only a file whose columns cannot be read as the core variables stops here; a design.yml naming a column the
+    # file lacks (its own error above) still lets every row be checked, so the city sees every error at once.
+    if any(p.severity == "error" and p.rule != "design_file" for p in problems):
         return Microdata(None, problems)
 
     lines = raw.lines
@@ -322,7 +324,7 @@ def normalise_survey(raw: RawSurvey, city: str, spec: DesignSpec) -> Microdata:
                 number = None
             weights.append(number)
         out["weight"] = pl.Series("weight", weights, pl.Float64)
-    if spec.fpc_column:
+    if spec.fpc_column and spec.fpc_column in raw.header:  # a missing one is a design_file error above
         fpc = []
         for index, value in enumerate(raw.columns[spec.fpc_column].fill_null("").str.strip_chars().to_list()):
             try:

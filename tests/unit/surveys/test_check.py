@@ -149,6 +149,19 @@ def test_every_problem_of_a_bad_file_at_once_with_line_column_value():
         estimate_survey(check)
 
 
+def test_a_design_file_naming_missing_columns_still_shows_every_row_problem():
+    """A design.yml naming a weight (or fpc) column the file lacks stopped the check at that one error and hid
+    every problem of the rows (a new user's duplicate id, age 150 and answer 7)."""
+    data, where = bad_file()
+    design = b"survey: {period: '2026'}\ncolumns: {weight: wgt}\nfpc: psu_count\n"
+    check = check_survey(data, "bad.csv", CITY, design_yml=design)
+    assert not check.accepted
+    design_errors = {p.value for p in check.errors if p.rule == "design_file"}
+    assert design_errors == {"wgt", "psu_count"}, [str(p) for p in check.problems]
+    rules = {p.rule for p in check.errors}
+    assert {"duplicate_resp_id", "age_range", "unknown_code", "district_code", "wrong_city"} <= rules
+
+
 @pytest.mark.parametrize(
     ("data", "name", "rule", "fragment"),
     [

@@ -178,6 +178,18 @@ def test_the_example_survey_is_labelled_synthetic_and_the_city_profile_shows_it_
     assert "city_survey" in set(survey["source_type"]) and len(survey) == len(notes)
 
 
+def test_the_city_report_does_not_give_another_survey_s_caveats_under_the_city_s_own_values(surveyed):
+    """Toruń's report listed the England and Wales survey's caveats ("No interval: the SDG file gives no sample
+    size", "Next to London and Cardiff") under feel_safe_after_dark, which Toruń measured itself with intervals."""
+    from pipelines.outputs.report.build import build_city_report, methodology_caveats
+
+    assert any("London and Cardiff" in c for c in methodology_caveats("feel_safe_after_dark"))
+    with _published(surveyed["data"]) as conn:
+        html = build_city_report(conn, "PL013C").html
+    assert "Feel safe walking alone after dark" in html or "feel_safe_after_dark" in html
+    assert "London and Cardiff" not in html and "the SDG file gives no sample size" not in html
+
+
 def test_the_withdrawal_is_in_the_audit_trail_and_the_microdata_are_gone(surveyed):
     data, mechelen, torun = surveyed["data"], surveyed["mechelen"], surveyed["torun"]
     events = [(e["event"], e["submission_id"]) for e in read_audit(data)]

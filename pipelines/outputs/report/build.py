@@ -604,6 +604,10 @@ def _coverage(data: CityReportData, t: Strings) -> dict:
 def _methods(data: CityReportData, t: Strings) -> dict:
     shown = {v.code for v in data.values} | {r["indicator_code"] for r in data.police_context}
     shown |= {r["indicator_code"] for r in data.submissions}
+    # docs/methodology/<code>.md's caveats are about the published sources of the indicator (feel_safe_after_dark's:
+    # the England and Wales survey): under a value the city measured itself they read as if about it
+    official = {v.code for v in data.values if v.latest.get("is_official")}
+    official |= {r["indicator_code"] for r in data.police_context}
     caveats = []
     for indicator in data.indicators:
         if indicator["indicator_code"] not in shown:
@@ -611,7 +615,7 @@ def _methods(data: CityReportData, t: Strings) -> dict:
         notes = []
         if indicator["comparability_caveat"]:
             notes.append(indicator["comparability_caveat"])
-        if t.lang == DEFAULT_LANG:  # the methodology notes (docs/methodology/) are written in English
+        if t.lang == DEFAULT_LANG and indicator["indicator_code"] in official:  # the notes are in English
             notes += [c for c in methodology_caveats(indicator["indicator_code"]) if c not in notes]
         caveats.append({"indicator": indicator, "notes": notes})
     paragraphs = [t("methods_uncertainty"), t("methods_ranks")]

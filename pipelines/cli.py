@@ -1548,7 +1548,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="write a city's report (self-contained HTML, print-ready) from the published version",
         description="Write a city's SDG 11.7 / 16.1 report for a Voluntary Local Review: indicators by SDG target "
-        "and partnership domain with trend, peer comparison and 95 %% intervals, context, the city's own reported "
+        "and partnership domain with trend, peer comparison and 95 % intervals, context, the city's own reported "
         "indicators, coverage, caveats, sources with licences and a suggested citation. One HTML file with inline "
         "charts that loads nothing; print it to PDF from a browser.",
     )

@@ -104,6 +104,13 @@ def test_real_city_files_are_published_cell_for_cell_and_resubmissions_supersede
             0
         ][0]
         assert bristol_wards > 30
+        # the city report titles València's own homicide rate by its source, as the dashboard does (its key
+        # figures called it 'Intentional homicide (police-recorded)')
+        from pipelines.outputs.report.build import build_city_report
+
+        html = build_city_report(db, "ES003C").html
+        key_figures = html[: html.index("<nav>")]
+        assert "(reported by the city)</a>" in key_figures and "(police-recorded)</a>" not in key_figures
     assert (
         opened(data_dir / "inbox" / first_submission / "original.csv")
         == (snapshot_dir / "city_reported" / "valencia" / "indicator_16-1-4.csv").read_bytes()

@@ -181,6 +181,7 @@ def _build(conn, city: str, period: str | None, t: Strings, generated_at: dateti
         key_figures=[
             {
                 "value": v,
+                "title": _value_title(v),
                 "anchor": _anchor(v),
                 "interval": _interval(v, t),
                 "rank": next((_rank_text(p, t) for p in v.peers if p.peer_group == "all"), t("not_ranked")),
@@ -204,6 +205,16 @@ def _build(conn, city: str, period: str | None, t: Strings, generated_at: dateti
         sdg=lambda targets: sdg_targets_text(targets, t),
     )
     return ReportDocument(html=html, version=data.version, city_code=data.city["geo_code"], city_name=name)
+
+
+def _value_title(v) -> str:
+    """The title a value is shown under follows its own source, never the catalogue's default one (as on the
+    dashboard): a city's own homicide rate is 'Intentional homicide (reported by the city)', not '(police-recorded)'."""
+    name = v.indicator["indicator_name"]
+    if v.latest.get("source_type") != "city_report":
+        return name
+    base = name.rsplit(" (", 1)[0] if name.endswith(")") else name
+    return i18n.translate("{indicator} (reported by the city)", indicator=base)
 
 
 def _summary(data: CityReportData, t: Strings) -> dict:

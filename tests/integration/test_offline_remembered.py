@@ -29,3 +29,41 @@ def test_a_refresh_without_a_snapshot_folder_stays_offline_as_the_published_vers
     assert f"snapshot folder:  {snapshot_dir} (offline mode, as the published version was built" in status
     live = run_sps(["status"], sps_env(data, SPS_MODE="live")).stdout
     assert f"snapshot folder:  {data / 'snapshot'} (live mode)" in live
+
+
+@pytest.mark.parametrize("folder_exists", [True, False])
+def test_the_rule_follows_the_published_version_s_snapshot_folder_only_while_it_exists(
+    tmp_path, monkeypatch, folder_exists
+):
+    """A version built offline from a folder that is gone since: the refresh goes live, and says why (SPS_SNAPSHOT_DIR
+    names another folder); a live-built version or an explicit SPS_MODE changes nothing. The published version is
+    a one-table stand-in for `_publication`."""
+    import duckdb
+
+    from pipelines import cli
+    from pipelines.settings import load_settings
+
+    snapshot = tmp_path / "old-snapshot"
+    if folder_exists:
+        snapshot.mkdir()
+
+    def serving(_settings, mode="offline"):
+        conn = duckdb.connect()
+        conn.execute("create table _publication as select ? as mode, ? as snapshot_dir", [mode, str(snapshot)])
+        return conn, None
+
+    monkeypatch.setattr(cli, "open_serving", serving)
+    for name in ("SPS_SNAPSHOT_DIR", "SPS_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPS_DATA_DIR", str(tmp_path / "data"))
+    settings, note = cli._offline_as_published(load_settings())
+    if folder_exists:
+        assert (settings.mode, settings.snapshot_dir) == ("offline", snapshot)
+        assert note.startswith("as the published version was built")
+    else:
+        assert settings.mode == "live" and f"built offline from {snapshot}: that folder no longer exists" in note
+    monkeypatch.setattr(cli, "open_serving", lambda s: serving(s, mode="live"))
+    assert cli._offline_as_published(load_settings())[0].mode == "live"
+    monkeypatch.setenv("SPS_MODE", "live")
+    monkeypatch.setattr(cli, "open_serving", serving)
+    assert cli._offline_as_published(load_settings()) == (load_settings(), "")
